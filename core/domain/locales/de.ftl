@@ -1,0 +1,70 @@
+# Texts to citizens, German (default). Formal "Sie".
+# Placeables: $reference (A-1042), $session (title), $start (date and time), $due (date),
+# $position (number), $text, $reason, $max (number), $list (pre-formatted lines).
+
+help =
+    So funktioniert die digitale Bürgersprechstunde:
+    • Schreiben Sie Ihr Anliegen einfach als Nachricht. Sie erhalten eine Vorgangsnummer (z. B. A-1042).
+    • /status – zeigt den Stand Ihrer Anliegen.
+    • /zurueckziehen – zieht Ihr offenes Anliegen zurück (oder /zurueckziehen A-1042).
+    • /hilfe – zeigt diese Hilfe.
+    Außerhalb der Sprechstunde beantwortet das Bürgerreferat Ihr Anliegen.
+
+ack-live =
+    Vielen Dank! Ihr Anliegen ist unter der Nummer { $reference } eingegangen.
+    Die Sprechstunde „{ $session }“ läuft gerade. Sie sind an Position { $position } der Warteschlange.
+
+ack-presubmit =
+    Vielen Dank! Ihr Anliegen ist unter der Nummer { $reference } eingegangen.
+    Die Sprechstunde „{ $session }“ beginnt am { $start }. Ihr Anliegen wird dann aufgegriffen (derzeit Position { $position }).
+
+ack-office =
+    Vielen Dank! Ihr Anliegen ist unter der Nummer { $reference } eingegangen.
+    Zurzeit findet keine Sprechstunde statt. Wir haben Ihr Anliegen an das Bürgerreferat weitergeleitet; Sie erhalten bis spätestens { $due } eine Antwort.
+
+ack-cap =
+    Vielen Dank! Ihr Anliegen ist unter der Nummer { $reference } eingegangen.
+    Die Sprechstunde „{ $session }“ ist bereits ausgebucht. Wir haben Ihr Anliegen an das Bürgerreferat weitergeleitet; Sie erhalten bis spätestens { $due } eine Antwort.
+
+ack-extended = Ihre Nachricht wurde zu Ihrem Anliegen { $reference } hinzugefügt.
+
+ack-follow-up =
+    Ihre Rückfrage zu Anliegen { $reference } ist eingegangen und wurde an das Bürgerreferat weitergeleitet. Sie erhalten bis spätestens { $due } eine Antwort.
+
+answer =
+    Antwort zu Ihrem Anliegen { $reference }:
+
+    { $text }
+
+    Sie können auf diese Nachricht antworten, wenn Sie eine Rückfrage haben.
+
+rejected =
+    Ihr Anliegen { $reference } kann leider nicht bearbeitet werden.
+    Begründung: { $reason }
+
+moved-session-closed =
+    Die Sprechstunde „{ $session }“ ist beendet. Ihr Anliegen { $reference } konnte dort nicht mehr beantwortet werden. Wir haben es an das Bürgerreferat weitergeleitet; Sie erhalten bis spätestens { $due } eine Antwort.
+
+moved-session-cancelled =
+    Die Sprechstunde „{ $session }“ wurde abgesagt. Wir haben Ihr Anliegen { $reference } an das Bürgerreferat weitergeleitet; Sie erhalten bis spätestens { $due } eine Antwort.
+
+status-none = Sie haben bisher keine Anliegen gestellt. Schreiben Sie uns einfach Ihre Frage.
+status-list =
+    Ihre Anliegen:
+    { $list }
+
+status-open-live = { $reference }: offen – Sprechstunde „{ $session }“, Position { $position }
+status-open-office = { $reference }: offen – beim Bürgerreferat, Antwort bis { $due }
+status-answered = { $reference }: beantwortet
+status-rejected = { $reference }: abgelehnt
+status-withdrawn = { $reference }: zurückgezogen
+
+withdrawn = Ihr Anliegen { $reference } wurde zurückgezogen.
+withdraw-none = Sie haben kein offenes Anliegen, das zurückgezogen werden könnte.
+withdraw-unknown = Unter der Nummer { $reference } finden wir kein offenes Anliegen von Ihnen.
+
+too-long = Ihre Nachricht ist zu lang. Bitte fassen Sie sich kürzer (höchstens { $max } Zeichen) oder teilen Sie sie auf mehrere Nachrichten auf.
+
+greeting-live = Willkommen! Gerade läuft die Sprechstunde „{ $session }“ mit { $host } (bis { $end }). Schreiben Sie Ihre Frage einfach als Nachricht.
+greeting-next = Willkommen! Die nächste Sprechstunde „{ $session }“ mit { $host } beginnt am { $start }. Sie können uns Ihre Frage aber jederzeit schreiben – außerhalb der Sprechstunde beantwortet sie das Bürgerreferat.
+greeting-none = Willkommen! Derzeit ist keine Sprechstunde geplant. Sie können uns Ihre Frage trotzdem jederzeit schreiben – das Bürgerreferat beantwortet sie.

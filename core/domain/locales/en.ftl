@@ -1,0 +1,68 @@
+# Texts to citizens, English.
+
+help =
+    How the digital citizens' office hours work:
+    • Just write your question as a message. You will receive a reference number (e.g. A-1042).
+    • /status – shows where your questions stand.
+    • /withdraw – withdraws your open question (or /withdraw A-1042).
+    • /help – shows this help.
+    Outside office hours, the citizens' office answers your question.
+
+ack-live =
+    Thank you! Your question has been received under the reference { $reference }.
+    The office hours "{ $session }" are running now. You are number { $position } in the queue.
+
+ack-presubmit =
+    Thank you! Your question has been received under the reference { $reference }.
+    The office hours "{ $session }" begin on { $start }. Your question will be taken up then (currently number { $position }).
+
+ack-office =
+    Thank you! Your question has been received under the reference { $reference }.
+    There are no office hours right now. We have forwarded your question to the citizens' office; you will receive an answer by { $due } at the latest.
+
+ack-cap =
+    Thank you! Your question has been received under the reference { $reference }.
+    The office hours "{ $session }" are fully booked. We have forwarded your question to the citizens' office; you will receive an answer by { $due } at the latest.
+
+ack-extended = Your message has been added to your question { $reference }.
+
+ack-follow-up =
+    Your follow-up on question { $reference } has been received and forwarded to the citizens' office. You will receive an answer by { $due } at the latest.
+
+answer =
+    Answer to your question { $reference }:
+
+    { $text }
+
+    You can reply to this message if you have a follow-up question.
+
+rejected =
+    Unfortunately, your question { $reference } cannot be processed.
+    Reason: { $reason }
+
+moved-session-closed =
+    The office hours "{ $session }" have ended before your question { $reference } could be answered. We have forwarded it to the citizens' office; you will receive an answer by { $due } at the latest.
+
+moved-session-cancelled =
+    The office hours "{ $session }" have been cancelled. We have forwarded your question { $reference } to the citizens' office; you will receive an answer by { $due } at the latest.
+
+status-none = You have not asked any questions yet. Just write us your question.
+status-list =
+    Your questions:
+    { $list }
+
+status-open-live = { $reference }: open – office hours "{ $session }", number { $position } in the queue
+status-open-office = { $reference }: open – with the citizens' office, answer by { $due }
+status-answered = { $reference }: answered
+status-rejected = { $reference }: rejected
+status-withdrawn = { $reference }: withdrawn
+
+withdrawn = Your question { $reference } has been withdrawn.
+withdraw-none = You have no open question to withdraw.
+withdraw-unknown = We cannot find an open question of yours with the reference { $reference }.
+
+too-long = Your message is too long. Please keep it shorter (at most { $max } characters) or split it into several messages.
+
+greeting-live = Welcome! The office hours "{ $session }" with { $host } are running now (until { $end }). Just write your question as a message.
+greeting-next = Welcome! The next office hours "{ $session }" with { $host } begin on { $start }. You can write to us at any time, though – outside office hours the citizens' office answers.
+greeting-none = Welcome! No office hours are scheduled at the moment. You can still write to us at any time – the citizens' office will answer.

@@ -1,0 +1,337 @@
+//! The store conformance suite. Every [`Store`] backend runs it through
+//! [`store_conformance_tests!`](crate::store_conformance_tests):
+//!
+//! ```ignore
+//! async fn open(dir: &std::path::Path) -> std::sync::Arc<dyn Store> { /* open in dir */ }
+//! sprechstunde_core::store_conformance_tests!(open);
+//! ```
+//!
+//! `open` is called again on the same directory after the first store is dropped, to prove
+//! that what was committed survives a restart.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+use std::sync::Arc;
+
+use jiff::{SignedDuration, Timestamp};
+
+use crate::channel::ChannelKind;
+use crate::citizen::Citizen;
+use crate::ids::{CitizenId, OutboxId, QuestionId, Reference, SessionId, StaffId};
+use crate::outbox::{DeliveryState, OutboxMessage};
+use crate::question::{Entry, EntryKind, Question, QuestionStatus, Queue, StaffRef};
+use crate::session::{Session, SessionStatus};
+use crate::staff::{ApiToken, LoginSession, Role, StaffMember};
+use crate::state::{Change, Counters};
+use crate::store::{Store, StoreError};
+use crate::texts::Lang;
+
+/// Generates one `#[tokio::test]` per conformance check for a store opened by `$open`.
+#[macro_export]
+macro_rules! store_conformance_tests {
+    ($open:path) => {
+        mod store_conformance {
+            use $crate::conformance as c;
+            $crate::store_conformance_tests!(@tests $open;
+                a_new_store_loads_empty,
+                applied_changes_load_back_equal,
+                a_later_change_replaces_the_earlier_one,
+                committed_changes_survive_a_reopen,
+                concurrent_commits_all_survive,
+                commit_sequence_numbers_increase,
+                staff_login_names_are_unique,
+                staff_tokens_and_logins_survive_a_reopen,
+                logins_can_be_ended,
+            );
+        }
+    };
+    (@tests $open:path; $($name:ident),* $(,)?) => {
+        $(
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $name() {
+                c::$name(&super::$open).await;
+            }
+        )*
+    };
+}
+
+fn t(s: &str) -> Timestamp {
+    s.parse().expect("fixture timestamp")
+}
+
+/// A session fixture.
+pub fn session(id: u64) -> Session {
+    Session {
+        id: SessionId(id),
+        title: format!("Bürgersprechstunde {id}"),
+        host: "Oberbürgermeisterin".into(),
+        description: "Fragen Sie, was Sie bewegt.".into(),
+        starts_at: t("2026-12-01T16:00:00Z"),
+        ends_at: t("2026-12-01T17:00:00Z"),
+        status: SessionStatus::Scheduled,
+        question_cap: Some(15),
+        presubmission: Some(SignedDuration::from_hours(24)),
+        admitted: 0,
+    }
+}
+
+/// A citizen fixture.
+pub fn citizen(id: u64) -> Citizen {
+    Citizen {
+        id: CitizenId(id),
+        channel: ChannelKind::Web,
+        pseudonym: format!("pseudonym-{id}"),
+        address: format!("address-{id}"),
+        lang: Lang::De,
+        first_seen: t("2026-11-20T10:00:00Z"),
+        recent_intake: vec![format!("key-{id}")],
+    }
+}
+
+/// A question fixture with a three-entry thread.
+pub fn question(id: u64) -> Question {
+    let staff = StaffRef {
+        id: StaffId(1),
+        name: "Erika Muster".into(),
+    };
+    Question {
+        id: QuestionId(id),
+        reference: Reference(1000 + u32::try_from(id).unwrap_or(0)),
+        citizen: CitizenId(1),
+        channel: ChannelKind::Web,
+        session: Some(SessionId(1)),
+        queue: Queue::Session(SessionId(1)),
+        status: QuestionStatus::Open,
+        department: None,
+        created_at: t("2026-11-20T10:00:00Z"),
+        updated_at: t("2026-11-20T10:05:00Z"),
+        due: Some(jiff::civil::date(2026, 11, 27)),
+        rejection: None,
+        entries: vec![
+            Entry {
+                at: t("2026-11-20T10:00:00Z"),
+                kind: EntryKind::Citizen,
+                text: format!("Frage Nummer {id}: Wann wird die Brücke saniert?"),
+                outbox: None,
+            },
+            Entry {
+                at: t("2026-11-20T10:00:01Z"),
+                kind: EntryKind::System,
+                text: "Vielen Dank!".into(),
+                outbox: Some(OutboxId(id)),
+            },
+            Entry {
+                at: t("2026-11-20T10:05:00Z"),
+                kind: EntryKind::Note { staff },
+                text: "Tiefbauamt fragen".into(),
+                outbox: None,
+            },
+        ],
+    }
+}
+
+/// An outbox fixture.
+pub fn outbox(id: u64) -> OutboxMessage {
+    OutboxMessage {
+        id: OutboxId(id),
+        citizen: CitizenId(1),
+        channel: ChannelKind::Web,
+        address: "address-1".into(),
+        text: format!("Nachricht {id}"),
+        question: Some(QuestionId(1)),
+        created_at: t("2026-11-20T10:00:01Z"),
+        state: DeliveryState::Pending {
+            attempts: 2,
+            next_attempt_at: Some(t("2026-11-20T10:00:09Z")),
+            last_error: Some("timeout".into()),
+        },
+    }
+}
+
+/// A staff fixture.
+pub fn staff(id: u64, login: &str) -> StaffMember {
+    StaffMember {
+        id: StaffId(id),
+        login: login.into(),
+        name: format!("Staff {id}"),
+        roles: BTreeSet::from([Role::CitizensOffice, Role::Host]),
+        department: None,
+        password_hash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA".into(),
+        disabled: false,
+        created_at: t("2026-11-01T08:00:00Z"),
+    }
+}
+
+fn everything() -> Vec<Change> {
+    vec![
+        Change::Session(session(1)),
+        Change::Session(session(2)),
+        Change::Citizen(citizen(1)),
+        Change::Question(question(1)),
+        Change::Question(question(2)),
+        Change::Outbox(outbox(1)),
+        Change::Counters(Counters {
+            next_session: 3,
+            next_question: 3,
+            next_reference: 1003,
+            next_citizen: 2,
+            next_outbox: 2,
+        }),
+    ]
+}
+
+async fn fresh<F>(open: &F) -> (tempfile::TempDir, Arc<dyn Store>)
+where
+    F: AsyncFn(&Path) -> Arc<dyn Store>,
+{
+    let dir = tempfile::tempdir().expect("temp dir");
+    let store = open(dir.path()).await;
+    (dir, store)
+}
+
+/// A new store holds nothing.
+pub async fn a_new_store_loads_empty<F: AsyncFn(&Path) -> Arc<dyn Store>>(open: &F) {
+    let (_dir, store) = fresh(open).await;
+    let snapshot = store.load().await.expect("load");
+    assert_eq!(snapshot, crate::state::Snapshot::default());
+    store.health().await.expect("healthy");
+}
+
+/// Whatever is applied loads back equal, entity by entity.
+pub async fn applied_changes_load_back_equal<F: AsyncFn(&Path) -> Arc<dyn Store>>(open: &F) {
+    let (_dir, store) = fresh(open).await;
+    store.commit(&everything()).await.expect("commit");
+    let s = store.load().await.expect("load");
+    assert_eq!(s.sessions, vec![session(1), session(2)]);
+    assert_eq!(s.citizens, vec![citizen(1)]);
+    assert_eq!(s.questions, vec![question(1), question(2)]);
+    assert_eq!(s.outbox, vec![outbox(1)]);
+    assert_eq!(s.counters.map(|c| c.next_reference), Some(1003));
+}
+
+/// Changes replace the stored entity with the same id.
+pub async fn a_later_change_replaces_the_earlier_one<F: AsyncFn(&Path) -> Arc<dyn Store>>(
+    open: &F,
+) {
+    let (_dir, store) = fresh(open).await;
+    store.commit(&everything()).await.expect("commit");
+    let mut answered = question(1);
+    answered.status = QuestionStatus::Answered;
+    let mut delivered = outbox(1);
+    delivered.state = DeliveryState::Delivered {
+        at: t("2026-11-20T10:00:02Z"),
+    };
+    store
+        .commit(&[Change::Question(answered.clone()), Change::Outbox(delivered.clone())])
+        .await
+        .expect("commit");
+    let s = store.load().await.expect("load");
+    assert_eq!(s.questions, vec![answered, question(2)]);
+    assert_eq!(s.outbox, vec![delivered]);
+}
+
+/// Committed data is there after the store is closed and opened again.
+pub async fn committed_changes_survive_a_reopen<F: AsyncFn(&Path) -> Arc<dyn Store>>(open: &F) {
+    let (dir, store) = fresh(open).await;
+    store.commit(&everything()).await.expect("commit");
+    let before = store.load().await.expect("load");
+    drop(store);
+    let reopened = open(dir.path()).await;
+    assert_eq!(reopened.load().await.expect("load"), before);
+}
+
+/// Many writers at once: every commit that returned is loaded after a reopen.
+pub async fn concurrent_commits_all_survive<F: AsyncFn(&Path) -> Arc<dyn Store>>(open: &F) {
+    let (dir, store) = fresh(open).await;
+    let mut tasks = tokio::task::JoinSet::new();
+    for i in 1..=64 {
+        let store = Arc::clone(&store);
+        tasks.spawn(async move {
+            store
+                .commit(&[Change::Question(question(i)), Change::Outbox(outbox(i))])
+                .await
+        });
+    }
+    while let Some(done) = tasks.join_next().await {
+        done.expect("task").expect("commit");
+    }
+    drop(store);
+    let reopened = open(dir.path()).await;
+    let s = reopened.load().await.expect("load");
+    assert_eq!(s.questions.len(), 64);
+    assert_eq!(s.outbox.len(), 64);
+}
+
+/// `apply` hands out increasing sequence numbers and `sync` accepts any of them.
+pub async fn commit_sequence_numbers_increase<F: AsyncFn(&Path) -> Arc<dyn Store>>(open: &F) {
+    let (_dir, store) = fresh(open).await;
+    let a = store.apply(&[Change::Session(session(1))]).await.expect("apply");
+    let b = store.apply(&[Change::Session(session(2))]).await.expect("apply");
+    assert!(b > a, "{b:?} after {a:?}");
+    store.sync(b).await.expect("sync");
+    store.sync(a).await.expect("sync of an older seq returns at once");
+}
+
+/// Two members cannot share a login name; updating a member keeps its login.
+pub async fn staff_login_names_are_unique<F: AsyncFn(&Path) -> Arc<dyn Store>>(open: &F) {
+    let (_dir, store) = fresh(open).await;
+    store.put_staff(&staff(1, "erika")).await.expect("put");
+    let clash = store.put_staff(&staff(2, "erika")).await;
+    assert!(matches!(clash, Err(StoreError::Conflict(_))), "{clash:?}");
+    let mut renamed = staff(1, "erika");
+    renamed.name = "Erika Mustermann".into();
+    store.put_staff(&renamed).await.expect("update");
+    assert_eq!(store.staff().await.expect("list"), vec![renamed.clone()]);
+    assert_eq!(
+        store.staff_by_login("erika").await.expect("get"),
+        Some(renamed)
+    );
+    assert_eq!(store.staff_by_login("nobody").await.expect("get"), None);
+}
+
+/// Staff, tokens and logins are durable.
+pub async fn staff_tokens_and_logins_survive_a_reopen<F: AsyncFn(&Path) -> Arc<dyn Store>>(
+    open: &F,
+) {
+    let (dir, store) = fresh(open).await;
+    let member = staff(7, "max");
+    let token = ApiToken {
+        id: "tok1".into(),
+        name: "Ratsinformationssystem".into(),
+        staff: StaffId(7),
+        secret_hash: "ab".repeat(32),
+        created_at: t("2026-11-01T08:00:00Z"),
+        revoked_at: None,
+    };
+    let login = LoginSession {
+        secret_hash: "cd".repeat(32),
+        staff: StaffId(7),
+        csrf: "csrf".into(),
+        created_at: t("2026-11-01T08:00:00Z"),
+        expires_at: t("2026-11-01T20:00:00Z"),
+    };
+    store.put_staff(&member).await.expect("staff");
+    store.put_token(&token).await.expect("token");
+    store.put_login(&login).await.expect("login");
+    drop(store);
+    let store = open(dir.path()).await;
+    assert_eq!(store.staff_member(StaffId(7)).await.expect("get"), Some(member));
+    assert_eq!(store.token("tok1").await.expect("get"), Some(token.clone()));
+    assert_eq!(store.tokens().await.expect("list"), vec![token]);
+    assert_eq!(store.login(&"cd".repeat(32)).await.expect("get"), Some(login));
+}
+
+/// A deleted login is gone.
+pub async fn logins_can_be_ended<F: AsyncFn(&Path) -> Arc<dyn Store>>(open: &F) {
+    let (_dir, store) = fresh(open).await;
+    let login = LoginSession {
+        secret_hash: "ef".repeat(32),
+        staff: StaffId(1),
+        csrf: "x".into(),
+        created_at: t("2026-11-01T08:00:00Z"),
+        expires_at: t("2026-11-01T20:00:00Z"),
+    };
+    store.put_login(&login).await.expect("put");
+    store.delete_login(&login.secret_hash).await.expect("delete");
+    assert_eq!(store.login(&login.secret_hash).await.expect("get"), None);
+}

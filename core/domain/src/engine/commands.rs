@@ -1,0 +1,75 @@
+//! Citizen commands, understood on every channel.
+
+/// A command a citizen can type (`/hilfe`, `/status`, …). German and English names both work,
+/// with `/` or `!` in front; a bare word counts only when it is the whole message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Command {
+    /// Greeting (Telegram's `/start`), with an optional payload such as a session id.
+    Start(Option<String>),
+    /// How it works.
+    Help,
+    /// Where my questions stand.
+    Status,
+    /// Withdraw my open question, or the one with this reference.
+    Withdraw(Option<String>),
+}
+
+impl Command {
+    /// Parses a message; `None` if it is not a command.
+    pub fn parse(text: &str) -> Option<Command> {
+        let text = text.trim();
+        let (prefixed, body) = match text.strip_prefix(['/', '!']) {
+            Some(rest) => (true, rest),
+            None => (false, text),
+        };
+        let mut parts = body.splitn(2, char::is_whitespace);
+        let word = parts.next()?.to_lowercase();
+        // Telegram appends the bot name in groups: /status@stadt_bot.
+        let word = word.split('@').next().unwrap_or_default().to_owned();
+        let arg = parts
+            .next()
+            .map(str::trim)
+            .filter(|a| !a.is_empty())
+            .map(str::to_owned);
+        if !prefixed && arg.is_some() {
+            return None;
+        }
+        match word.as_str() {
+            "start" | "anfang" if prefixed => Some(Command::Start(arg)),
+            "hilfe" | "help" | "?" => Some(Command::Help),
+            "status" | "stand" => Some(Command::Status),
+            "zurueckziehen" | "zurückziehen" | "withdraw" if prefixed => Some(Command::Withdraw(arg)),
+            _ => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn commands_parse_in_both_languages_and_prefixes() {
+        let cases: &[(&str, Option<Command>)] = &[
+            ("/hilfe", Some(Command::Help)),
+            ("!help", Some(Command::Help)),
+            ("Hilfe", Some(Command::Help)),
+            ("  /STATUS ", Some(Command::Status)),
+            ("status", Some(Command::Status)),
+            ("/status@stadt_bot", Some(Command::Status)),
+            ("/zurueckziehen", Some(Command::Withdraw(None))),
+            ("/zurückziehen A-1042", Some(Command::Withdraw(Some("A-1042".into())))),
+            ("/withdraw 1042", Some(Command::Withdraw(Some("1042".into())))),
+            ("/start", Some(Command::Start(None))),
+            ("/start s12", Some(Command::Start(Some("s12".into())))),
+            ("start", None),
+            ("withdraw", None),
+            ("Status meines Antrags?", None),
+            ("Wann wird die Straße saniert?", None),
+            ("/unbekannt", None),
+        ];
+        for (input, want) in cases {
+            assert_eq!(&Command::parse(input), want, "{input:?}");
+        }
+    }
+}

@@ -1,0 +1,59 @@
+//! Delivery reports: the outbox's state machine.
+
+use jiff::{SignedDuration, Timestamp};
+
+use super::{DeliveryReport, Engine};
+use crate::channel::DeliveryError;
+use crate::outbox::DeliveryState;
+use crate::state::OfficeState;
+
+impl Engine {
+    pub(super) fn delivered(&self, state: &mut OfficeState, reports: Vec<DeliveryReport>, now: Timestamp) {
+        for report in reports {
+            let Some(message) = state.outbox_message(report.id) else {
+                continue;
+            };
+            let DeliveryState::Pending { attempts, .. } = message.state else {
+                // Already delivered or failed: a late or repeated report changes nothing.
+                continue;
+            };
+            let retry = self.policy.retry;
+            let later = |d: std::time::Duration| {
+                SignedDuration::try_from(d)
+                    .ok()
+                    .and_then(|d| now.checked_add(d).ok())
+                    .unwrap_or(now)
+            };
+            let next = match report.result {
+                Ok(()) => DeliveryState::Delivered { at: now },
+                Err(DeliveryError::Deferred) => DeliveryState::Pending {
+                    attempts,
+                    next_attempt_at: None,
+                    last_error: Some(DeliveryError::Deferred.to_string()),
+                },
+                Err(DeliveryError::RetryAfter(wait)) => DeliveryState::Pending {
+                    attempts,
+                    next_attempt_at: Some(later(wait)),
+                    last_error: Some(DeliveryError::RetryAfter(wait).to_string()),
+                },
+                Err(DeliveryError::Transient(e)) => {
+                    let attempts = attempts + 1;
+                    if attempts >= retry.max_attempts {
+                        DeliveryState::Failed {
+                            at: now,
+                            reason: format!("gave up after {attempts} attempts: {e}"),
+                        }
+                    } else {
+                        DeliveryState::Pending {
+                            attempts,
+                            next_attempt_at: Some(later(retry.delay(attempts))),
+                            last_error: Some(e),
+                        }
+                    }
+                }
+                Err(DeliveryError::Permanent(reason)) => DeliveryState::Failed { at: now, reason },
+            };
+            state.set_delivery_state(report.id, next);
+        }
+    }
+}

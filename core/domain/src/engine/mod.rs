@@ -1,0 +1,354 @@
+//! The conversation engine: `handle(state, input, now) -> outcome`.
+//!
+//! Pure and deterministic: no I/O, no clock reads, no randomness. Time comes in as `now`,
+//! ids come from the state's counters, and the outcome lists every changed entity so the
+//! runtime can persist it before anybody is told.
+
+mod clock;
+mod commands;
+mod delivery;
+mod intake;
+mod staff;
+#[cfg(test)]
+mod tests;
+
+use std::time::Duration;
+
+use jiff::{SignedDuration, Timestamp};
+
+use crate::calendar::Calendar;
+use crate::channel::{ChannelIdentity, DeliveryError};
+use crate::citizen::Citizen;
+use crate::ids::{CitizenId, OutboxId, QuestionId, Reference, SessionId};
+use crate::outbox::{DeliveryState, OutboxMessage};
+use crate::question::{Queue, QuestionStatus, StaffRef};
+use crate::session::{SessionDraft, SessionDraftError};
+use crate::state::{Change, OfficeState};
+use crate::texts::{Args, Lang, Texts};
+
+pub use commands::Command;
+
+/// How the office works; from configuration.
+#[derive(Debug, Clone)]
+pub struct Policy {
+    /// Time zone and holidays.
+    pub calendar: Calendar,
+    /// Working days within which the citizens' office answers.
+    pub answer_working_days: u32,
+    /// How long after an answer a citizen's message reopens the same question.
+    pub follow_up_window: SignedDuration,
+    /// Longest accepted citizen message, in characters.
+    pub max_message_chars: usize,
+    /// Outbox retries.
+    pub retry: RetryPolicy,
+}
+
+impl Default for Policy {
+    fn default() -> Self {
+        Policy {
+            calendar: Calendar::berlin(),
+            answer_working_days: 5,
+            follow_up_window: SignedDuration::from_hours(14 * 24),
+            max_message_chars: 2000,
+            retry: RetryPolicy::default(),
+        }
+    }
+}
+
+/// Outbox retry schedule: exponential backoff from `base` up to `max_delay`; after
+/// `max_attempts` transient failures the message is marked failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RetryPolicy {
+    /// First delay.
+    pub base: Duration,
+    /// Longest delay.
+    pub max_delay: Duration,
+    /// Transient failures before giving up.
+    pub max_attempts: u32,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        RetryPolicy {
+            base: Duration::from_secs(2),
+            max_delay: Duration::from_secs(600),
+            max_attempts: 30,
+        }
+    }
+}
+
+impl RetryPolicy {
+    /// Delay before attempt number `attempts + 1`, given `attempts` failures so far (≥ 1).
+    pub fn delay(&self, attempts: u32) -> Duration {
+        let factor = 1u32.checked_shl(attempts.saturating_sub(1)).unwrap_or(u32::MAX);
+        self.base.saturating_mul(factor).min(self.max_delay)
+    }
+}
+
+/// A message from a citizen, as an adapter hands it over.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CitizenMessage {
+    /// Who, on which channel.
+    pub identity: ChannelIdentity,
+    /// The language the channel reports, if any.
+    pub lang: Option<Lang>,
+    /// The text.
+    pub text: String,
+    /// A key that is the same when the channel delivers the same message twice.
+    pub intake_key: Option<String>,
+    /// The adapter shows refusals (too long) itself instead of as a chat reply.
+    pub inline_errors: bool,
+}
+
+/// What staff do.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StaffAction {
+    /// Answer the citizen; closes the question.
+    Answer {
+        /// Which question.
+        question: QuestionId,
+        /// The answer.
+        text: String,
+    },
+    /// Add an internal note.
+    Note {
+        /// Which question.
+        question: QuestionId,
+        /// The note.
+        text: String,
+    },
+    /// Reject with a reason the citizen is told.
+    Reject {
+        /// Which question.
+        question: QuestionId,
+        /// The reason.
+        reason: String,
+    },
+    /// Create a session.
+    CreateSession(SessionDraft),
+    /// Edit a session that has not closed.
+    UpdateSession {
+        /// Which session.
+        id: SessionId,
+        /// New values.
+        draft: SessionDraft,
+    },
+    /// Cancel a session that has not closed.
+    CancelSession(SessionId),
+}
+
+/// How one delivery went.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeliveryReport {
+    /// The message.
+    pub id: OutboxId,
+    /// The result.
+    pub result: Result<(), DeliveryError>,
+}
+
+/// Everything the engine reacts to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Input {
+    /// A citizen wrote.
+    Citizen(CitizenMessage),
+    /// A staff member acted.
+    Staff {
+        /// Who.
+        actor: StaffRef,
+        /// What.
+        action: StaffAction,
+    },
+    /// Time passed: open and close sessions that are due.
+    Tick,
+    /// The outbox dispatcher reports deliveries.
+    Delivered(Vec<DeliveryReport>),
+}
+
+/// How a citizen message was taken in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Intake {
+    /// A new question in this queue.
+    New(Queue),
+    /// Added to the citizen's open question.
+    Extended,
+    /// Reopened an answered question as a follow-up.
+    FollowUp,
+    /// The same message was taken in before; nothing changed.
+    Duplicate,
+}
+
+/// What an input achieved.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Receipt {
+    /// A citizen message became or extended a question.
+    Question {
+        /// The citizen.
+        citizen: CitizenId,
+        /// The question.
+        question: QuestionId,
+        /// Its reference.
+        reference: Reference,
+        /// How.
+        intake: Intake,
+    },
+    /// A citizen command was answered.
+    Command {
+        /// The citizen.
+        citizen: CitizenId,
+        /// Which command.
+        command: Command,
+    },
+    /// A session was created or changed.
+    Session(SessionId),
+    /// Done.
+    Done,
+}
+
+/// Why an input was refused. Nothing was changed, except that a citizen may have been
+/// told (see [`CitizenMessage::inline_errors`]).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Refusal {
+    /// The message is empty.
+    #[error("the message is empty")]
+    Empty,
+    /// The message is longer than allowed.
+    #[error("the message is longer than {max} characters")]
+    TooLong {
+        /// The limit.
+        max: usize,
+    },
+    /// No such question or session.
+    #[error("not found")]
+    NotFound,
+    /// The question is not open any more.
+    #[error("the question is {}", .0.as_str())]
+    NotOpen(QuestionStatus),
+    /// The session has closed or was cancelled.
+    #[error("the session is over or cancelled")]
+    SessionOver,
+    /// The session draft is invalid.
+    #[error(transparent)]
+    InvalidSession(#[from] SessionDraftError),
+    /// A text that must not be empty is empty.
+    #[error("the text must not be empty")]
+    EmptyText,
+}
+
+/// The result of handling one input.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Outcome {
+    /// What it achieved, or why not.
+    pub result: Result<Receipt, Refusal>,
+    /// The entities to persist (before anybody is told).
+    pub changes: Vec<Change>,
+}
+
+/// The engine: policy and texts; the state is passed in.
+#[derive(Debug)]
+pub struct Engine {
+    policy: Policy,
+    texts: Texts,
+}
+
+impl Engine {
+    /// An engine with this policy and these texts.
+    pub fn new(policy: Policy, texts: Texts) -> Self {
+        Engine { policy, texts }
+    }
+
+    /// The policy.
+    pub fn policy(&self) -> &Policy {
+        &self.policy
+    }
+
+    /// The texts.
+    pub fn texts(&self) -> &Texts {
+        &self.texts
+    }
+
+    /// Handles one input at `now`. Due session transitions are applied first, so the state
+    /// never lags behind the clock, whatever the input.
+    pub fn handle(&self, state: &mut OfficeState, input: Input, now: Timestamp) -> Outcome {
+        self.advance_clock(state, now);
+        let result = match input {
+            Input::Citizen(message) => self.citizen_message(state, message, now),
+            Input::Staff { actor, action } => self.staff_action(state, &actor, action, now),
+            Input::Tick => Ok(Receipt::Done),
+            Input::Delivered(reports) => {
+                self.delivered(state, reports, now);
+                Ok(Receipt::Done)
+            }
+        };
+        // A session created or moved into the past is brought up to date at once.
+        self.advance_clock(state, now);
+        Outcome {
+            result,
+            changes: state.take_changes(),
+        }
+    }
+
+    /// Renders a text for a citizen.
+    pub fn render(&self, lang: Lang, key: &str, args: &Args<'_>) -> String {
+        self.texts.render(lang, key, args)
+    }
+
+    /// The greeting for a citizen who opens a channel: the current or next session.
+    pub fn greeting(&self, state: &OfficeState, lang: Lang, now: Timestamp) -> String {
+        use crate::texts::Arg::Str;
+        let cal = &self.policy.calendar;
+        if let Some(s) = state
+            .live_session()
+            .filter(|s| s.starts_at <= now && now < s.ends_at)
+        {
+            let end = cal.format_time(s.ends_at, lang);
+            return self.render(
+                lang,
+                "greeting-live",
+                &[("session", Str(&s.title)), ("host", Str(&s.host)), ("end", Str(&end))],
+            );
+        }
+        if let Some(s) = state.next_session(now) {
+            let start = cal.format_datetime(s.starts_at, lang);
+            return self.render(
+                lang,
+                "greeting-next",
+                &[("session", Str(&s.title)), ("host", Str(&s.host)), ("start", Str(&start))],
+            );
+        }
+        self.render(lang, "greeting-none", &[])
+    }
+
+    /// The date by which the citizens' office answers a question arriving at `now`.
+    pub fn due_date(&self, now: Timestamp) -> jiff::civil::Date {
+        self.policy
+            .calendar
+            .working_days_after(now, self.policy.answer_working_days)
+    }
+
+    fn format_due(&self, due: jiff::civil::Date, lang: Lang) -> String {
+        self.policy.calendar.format_date(due, lang)
+    }
+
+    /// Queues a message to a citizen; returns its outbox id.
+    fn enqueue(
+        &self,
+        state: &mut OfficeState,
+        citizen: &Citizen,
+        question: Option<QuestionId>,
+        text: String,
+        now: Timestamp,
+    ) -> OutboxId {
+        let id = state.alloc_outbox();
+        state.put_outbox(OutboxMessage {
+            id,
+            citizen: citizen.id,
+            channel: citizen.channel,
+            address: citizen.address.clone(),
+            text,
+            question,
+            created_at: now,
+            state: DeliveryState::new_pending(now),
+        });
+        id
+    }
+}

@@ -1,0 +1,165 @@
+//! Staff actions: answer, note, reject, and session management.
+
+use jiff::Timestamp;
+
+use super::{Engine, Receipt, Refusal, StaffAction};
+use crate::ids::QuestionId;
+use crate::question::{Entry, EntryKind, QuestionStatus, StaffRef};
+use crate::session::{Session, SessionDraft, SessionStatus};
+use crate::state::OfficeState;
+use crate::texts::Arg::Str;
+
+impl Engine {
+    pub(super) fn staff_action(
+        &self,
+        state: &mut OfficeState,
+        actor: &StaffRef,
+        action: StaffAction,
+        now: Timestamp,
+    ) -> Result<Receipt, Refusal> {
+        match action {
+            StaffAction::Answer { question, text } => {
+                self.answer(state, actor, question, &text, now)
+            }
+            StaffAction::Note { question, text } => {
+                let text = non_empty(&text)?;
+                state
+                    .update_question(question, |q| {
+                        q.entries.push(Entry {
+                            at: now,
+                            kind: EntryKind::Note {
+                                staff: actor.clone(),
+                            },
+                            text,
+                            outbox: None,
+                        });
+                    })
+                    .ok_or(Refusal::NotFound)?;
+                Ok(Receipt::Done)
+            }
+            StaffAction::Reject { question, reason } => {
+                self.reject(state, question, &reason, now)
+            }
+            StaffAction::CreateSession(draft) => {
+                let draft = draft.validate()?;
+                let id = state.alloc_session();
+                state.put_session(session_from(id, draft, SessionStatus::Scheduled, 0));
+                Ok(Receipt::Session(id))
+            }
+            StaffAction::UpdateSession { id, draft } => {
+                let draft = draft.validate()?;
+                let current = state.session(id).ok_or(Refusal::NotFound)?;
+                if !current.is_upcoming_or_live() {
+                    return Err(Refusal::SessionOver);
+                }
+                let status = current.status;
+                let admitted = current.admitted;
+                state.put_session(session_from(id, draft, status, admitted));
+                Ok(Receipt::Session(id))
+            }
+            StaffAction::CancelSession(id) => {
+                let session = state.session(id).ok_or(Refusal::NotFound)?;
+                if !session.is_upcoming_or_live() {
+                    return Err(Refusal::SessionOver);
+                }
+                self.hand_over_session(state, id, SessionStatus::Cancelled, now);
+                Ok(Receipt::Session(id))
+            }
+        }
+    }
+
+    fn answer(
+        &self,
+        state: &mut OfficeState,
+        actor: &StaffRef,
+        id: QuestionId,
+        text: &str,
+        now: Timestamp,
+    ) -> Result<Receipt, Refusal> {
+        let text = non_empty(text)?;
+        let q = state.question(id).ok_or(Refusal::NotFound)?;
+        if !q.is_open() {
+            return Err(Refusal::NotOpen(q.status));
+        }
+        let citizen = state.citizen(q.citizen).cloned().ok_or(Refusal::NotFound)?;
+        let reference = q.reference.to_string();
+        let message = self.render(
+            citizen.lang,
+            "answer",
+            &[("reference", Str(&reference)), ("text", Str(&text))],
+        );
+        let outbox = self.enqueue(state, &citizen, Some(id), message, now);
+        state.update_question(id, |q| {
+            q.entries.push(Entry {
+                at: now,
+                kind: EntryKind::Answer {
+                    staff: actor.clone(),
+                },
+                text,
+                outbox: Some(outbox),
+            });
+            q.status = QuestionStatus::Answered;
+            q.due = None;
+            q.updated_at = now;
+        });
+        Ok(Receipt::Done)
+    }
+
+    fn reject(
+        &self,
+        state: &mut OfficeState,
+        id: QuestionId,
+        reason: &str,
+        now: Timestamp,
+    ) -> Result<Receipt, Refusal> {
+        let reason = non_empty(reason)?;
+        let q = state.question(id).ok_or(Refusal::NotFound)?;
+        if !q.is_open() {
+            return Err(Refusal::NotOpen(q.status));
+        }
+        let citizen = state.citizen(q.citizen).cloned().ok_or(Refusal::NotFound)?;
+        let reference = q.reference.to_string();
+        let message = self.render(
+            citizen.lang,
+            "rejected",
+            &[("reference", Str(&reference)), ("reason", Str(&reason))],
+        );
+        state.update_question(id, |q| {
+            q.status = QuestionStatus::Rejected;
+            q.rejection = Some(reason);
+            q.due = None;
+            q.updated_at = now;
+        });
+        self.notify(state, &citizen, id, message, now);
+        Ok(Receipt::Done)
+    }
+}
+
+fn non_empty(text: &str) -> Result<String, Refusal> {
+    let t = text.trim();
+    if t.is_empty() {
+        Err(Refusal::EmptyText)
+    } else {
+        Ok(t.to_owned())
+    }
+}
+
+fn session_from(
+    id: crate::ids::SessionId,
+    d: SessionDraft,
+    status: SessionStatus,
+    admitted: u32,
+) -> Session {
+    Session {
+        id,
+        title: d.title,
+        host: d.host,
+        description: d.description,
+        starts_at: d.starts_at,
+        ends_at: d.ends_at,
+        status,
+        question_cap: d.question_cap,
+        presubmission: d.presubmission,
+        admitted,
+    }
+}

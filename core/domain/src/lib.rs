@@ -1,0 +1,37 @@
+//! The core of sprechstunde: domain types, the deterministic conversation engine and the
+//! ports through which the world reaches it.
+//!
+//! Nothing here does I/O. Adapters translate their protocols into [`Input`]s, the runtime
+//! feeds them to [`Engine::handle`] together with the time, persists the [`Change`]s through
+//! a [`Store`], and delivers outbox messages through [`Channel`]s.
+
+pub mod calendar;
+pub mod channel;
+pub mod citizen;
+#[cfg(feature = "conformance")]
+pub mod conformance;
+pub mod engine;
+pub mod ids;
+pub mod outbox;
+pub mod question;
+pub mod session;
+pub mod staff;
+pub mod state;
+pub mod store;
+pub mod texts;
+
+pub use calendar::Calendar;
+pub use channel::{Channel, ChannelIdentity, ChannelKind, Delivery, DeliveryError};
+pub use citizen::Citizen;
+pub use engine::{
+    CitizenMessage, Command, DeliveryReport, Engine, Input, Intake, Outcome, Policy, Receipt,
+    Refusal, RetryPolicy, StaffAction,
+};
+pub use ids::{CitizenId, DepartmentId, OutboxId, QuestionId, Reference, SessionId, StaffId};
+pub use outbox::{DeliveryState, OutboxMessage};
+pub use question::{Entry, EntryKind, Question, QuestionStatus, Queue, StaffRef};
+pub use session::{Session, SessionDraft, SessionDraftError, SessionStatus};
+pub use staff::{ApiToken, LoginSession, Permission, Role, StaffMember};
+pub use state::{Change, Counters, OfficeState, Snapshot};
+pub use store::{CommitSeq, Store, StoreError};
+pub use texts::{Lang, Texts};

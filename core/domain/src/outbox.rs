@@ -1,0 +1,83 @@
+//! The outbox: every message to a citizen, persisted before it is sent.
+
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+
+use crate::channel::ChannelKind;
+use crate::ids::{CitizenId, OutboxId, QuestionId};
+
+/// Delivery state of an outbox message, visible to staff.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "state")]
+pub enum DeliveryState {
+    /// Not delivered yet.
+    Pending {
+        /// Failed attempts so far.
+        attempts: u32,
+        /// Earliest next attempt; `None` waits until the citizen is reachable again.
+        next_attempt_at: Option<Timestamp>,
+        /// Last failure, for staff.
+        last_error: Option<String>,
+    },
+    /// Handed to the channel.
+    Delivered {
+        /// When.
+        at: Timestamp,
+    },
+    /// Given up: the citizen cannot be reached on this channel.
+    Failed {
+        /// When.
+        at: Timestamp,
+        /// Why.
+        reason: String,
+    },
+}
+
+impl DeliveryState {
+    /// A fresh, immediately due message.
+    pub fn new_pending(now: Timestamp) -> Self {
+        DeliveryState::Pending {
+            attempts: 0,
+            next_attempt_at: Some(now),
+            last_error: None,
+        }
+    }
+
+    /// Stable name: `pending`, `delivered`, `failed`.
+    pub fn name(&self) -> &'static str {
+        match self {
+            DeliveryState::Pending { .. } => "pending",
+            DeliveryState::Delivered { .. } => "delivered",
+            DeliveryState::Failed { .. } => "failed",
+        }
+    }
+}
+
+/// One message to a citizen.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OutboxMessage {
+    /// Id, increasing in creation order.
+    pub id: OutboxId,
+    /// Recipient.
+    pub citizen: CitizenId,
+    /// Channel.
+    pub channel: ChannelKind,
+    /// Address on that channel.
+    pub address: String,
+    /// Rendered text.
+    pub text: String,
+    /// Question it belongs to.
+    #[serde(default)]
+    pub question: Option<QuestionId>,
+    /// Created.
+    pub created_at: Timestamp,
+    /// Delivery state.
+    pub state: DeliveryState,
+}
+
+impl OutboxMessage {
+    /// Whether it still waits for delivery.
+    pub fn is_pending(&self) -> bool {
+        matches!(self.state, DeliveryState::Pending { .. })
+    }
+}

@@ -1,0 +1,154 @@
+//! Staff members, their roles, API tokens and console logins.
+
+use std::collections::BTreeSet;
+use std::fmt;
+use std::str::FromStr;
+
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+
+use crate::ids::{DepartmentId, StaffId};
+
+/// What a staff member may do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// Citizens' office (Bürgerreferat): triage, answer, reject, notes.
+    CitizensOffice,
+    /// Department (Fachamt) staff: answer routed questions.
+    Department,
+    /// Host or moderator of live sessions.
+    Host,
+    /// Press office: schedule and announce sessions.
+    PressOffice,
+    /// Administrator: everything, including staff and tokens.
+    Admin,
+}
+
+impl Role {
+    /// All roles.
+    pub const ALL: [Role; 5] = [
+        Role::CitizensOffice,
+        Role::Department,
+        Role::Host,
+        Role::PressOffice,
+        Role::Admin,
+    ];
+
+    /// Stable name used in the CLI, API and storage.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::CitizensOffice => "citizens_office",
+            Role::Department => "department",
+            Role::Host => "host",
+            Role::PressOffice => "press_office",
+            Role::Admin => "admin",
+        }
+    }
+}
+
+impl fmt::Display for Role {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// An unknown role name.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown role {0:?} (known: citizens_office, department, host, press_office, admin)")]
+pub struct UnknownRole(pub String);
+
+impl FromStr for Role {
+    type Err = UnknownRole;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Role::ALL
+            .into_iter()
+            .find(|r| r.as_str() == s.trim())
+            .ok_or_else(|| UnknownRole(s.to_owned()))
+    }
+}
+
+/// What a staff action needs, checked against a member's roles.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Permission {
+    /// See queues and threads.
+    ReadQueue,
+    /// Answer, note, reject.
+    WorkQuestions,
+    /// Create, edit, cancel sessions.
+    ManageSessions,
+}
+
+/// A staff member.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StaffMember {
+    /// Id.
+    pub id: StaffId,
+    /// Login name.
+    pub login: String,
+    /// Display name shown with answers in the console.
+    pub name: String,
+    /// Roles.
+    pub roles: BTreeSet<Role>,
+    /// Department, for department staff.
+    #[serde(default)]
+    pub department: Option<DepartmentId>,
+    /// argon2id PHC string.
+    pub password_hash: String,
+    /// Disabled accounts cannot log in.
+    #[serde(default)]
+    pub disabled: bool,
+    /// Created.
+    pub created_at: Timestamp,
+}
+
+impl StaffMember {
+    /// Whether the member holds a permission.
+    pub fn may(&self, permission: Permission) -> bool {
+        if self.disabled {
+            return false;
+        }
+        let has = |r: Role| self.roles.contains(&r);
+        has(Role::Admin)
+            || match permission {
+                Permission::ReadQueue | Permission::WorkQuestions => {
+                    has(Role::CitizensOffice) || has(Role::Department) || has(Role::Host)
+                }
+                Permission::ManageSessions => has(Role::PressOffice),
+            }
+    }
+}
+
+/// A bearer token for the API. Only the SHA-256 of the secret is stored.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApiToken {
+    /// Public token id (also the prefix of the secret).
+    pub id: String,
+    /// What it is for.
+    pub name: String,
+    /// The staff member it acts as.
+    pub staff: StaffId,
+    /// SHA-256 of the secret, hex.
+    pub secret_hash: String,
+    /// Created.
+    pub created_at: Timestamp,
+    /// Revoked tokens are kept for the record but refused.
+    #[serde(default)]
+    pub revoked_at: Option<Timestamp>,
+}
+
+/// A console login (cookie session). Only the SHA-256 of the cookie value is stored.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LoginSession {
+    /// SHA-256 of the cookie secret, hex.
+    pub secret_hash: String,
+    /// Who.
+    pub staff: StaffId,
+    /// Token the console must echo on state-changing requests.
+    pub csrf: String,
+    /// Created.
+    pub created_at: Timestamp,
+    /// Expires.
+    pub expires_at: Timestamp,
+}

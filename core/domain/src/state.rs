@@ -1,0 +1,432 @@
+//! The office's state: everything the engine decides on, with the indexes it needs, and the
+//! record of what changed so the runtime can persist exactly that.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+
+use crate::channel::ChannelKind;
+use crate::citizen::Citizen;
+use crate::ids::{CitizenId, OutboxId, QuestionId, Reference, SessionId};
+use crate::outbox::{DeliveryState, OutboxMessage};
+use crate::question::{Question, Queue};
+use crate::session::{Session, SessionStatus};
+
+/// Id counters; persisted so ids and references never repeat.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Counters {
+    /// Next session id.
+    pub next_session: u64,
+    /// Next question id.
+    pub next_question: u64,
+    /// Next human reference number (`A-1001` is the first).
+    pub next_reference: u32,
+    /// Next citizen id.
+    pub next_citizen: u64,
+    /// Next outbox id.
+    pub next_outbox: u64,
+}
+
+impl Default for Counters {
+    fn default() -> Self {
+        Counters {
+            next_session: 1,
+            next_question: 1,
+            next_reference: 1001,
+            next_citizen: 1,
+            next_outbox: 1,
+        }
+    }
+}
+
+/// One persisted change. Every variant replaces the stored entity with the same id.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Change {
+    /// A session, created or updated.
+    Session(Session),
+    /// A question with its whole thread.
+    Question(Question),
+    /// A citizen.
+    Citizen(Citizen),
+    /// An outbox message.
+    Outbox(OutboxMessage),
+    /// The id counters.
+    Counters(Counters),
+}
+
+/// Everything a store holds for the engine, as loaded at start.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Snapshot {
+    /// Sessions.
+    pub sessions: Vec<Session>,
+    /// Questions.
+    pub questions: Vec<Question>,
+    /// Citizens.
+    pub citizens: Vec<Citizen>,
+    /// Outbox messages.
+    pub outbox: Vec<OutboxMessage>,
+    /// Counters; `None` in a new store.
+    pub counters: Option<Counters>,
+}
+
+#[derive(Debug, Default)]
+struct Dirty {
+    sessions: BTreeSet<SessionId>,
+    questions: BTreeSet<QuestionId>,
+    citizens: BTreeSet<CitizenId>,
+    outbox: BTreeSet<OutboxId>,
+    counters: bool,
+}
+
+/// The office's state. Mutated only by the [`Engine`](crate::Engine); read by everyone.
+#[derive(Debug, Default)]
+pub struct OfficeState {
+    sessions: BTreeMap<SessionId, Session>,
+    questions: BTreeMap<QuestionId, Question>,
+    citizens: BTreeMap<CitizenId, Citizen>,
+    outbox: BTreeMap<OutboxId, OutboxMessage>,
+    counters: Counters,
+    by_pseudonym: HashMap<(ChannelKind, String), CitizenId>,
+    by_reference: HashMap<Reference, QuestionId>,
+    by_citizen: HashMap<CitizenId, Vec<QuestionId>>,
+    open_in_session: HashMap<SessionId, BTreeSet<QuestionId>>,
+    outbox_by_citizen: HashMap<CitizenId, Vec<OutboxId>>,
+    pending_outbox: BTreeSet<OutboxId>,
+    dirty: Dirty,
+}
+
+impl OfficeState {
+    /// Rebuilds the state from a store snapshot.
+    pub fn from_snapshot(snapshot: Snapshot) -> Self {
+        let mut state = OfficeState {
+            counters: snapshot.counters.unwrap_or_default(),
+            ..OfficeState::default()
+        };
+        for s in snapshot.sessions {
+            state.sessions.insert(s.id, s);
+        }
+        for c in snapshot.citizens {
+            state.index_citizen(&c);
+            state.citizens.insert(c.id, c);
+        }
+        for q in snapshot.questions {
+            state.index_question(&q);
+            state.questions.insert(q.id, q);
+        }
+        for m in snapshot.outbox {
+            state.index_outbox(&m);
+            state.outbox.insert(m.id, m);
+        }
+        state
+    }
+
+    // ----- reading -------------------------------------------------------------------------
+
+    /// All sessions by id.
+    pub fn sessions(&self) -> impl DoubleEndedIterator<Item = &Session> {
+        self.sessions.values()
+    }
+
+    /// One session.
+    pub fn session(&self, id: SessionId) -> Option<&Session> {
+        self.sessions.get(&id)
+    }
+
+    /// The running session, if any.
+    pub fn live_session(&self) -> Option<&Session> {
+        self.sessions
+            .values()
+            .find(|s| s.status == SessionStatus::Live)
+    }
+
+    /// The next scheduled session starting after `now`.
+    pub fn next_session(&self, now: Timestamp) -> Option<&Session> {
+        self.sessions
+            .values()
+            .filter(|s| s.status == SessionStatus::Scheduled && s.starts_at > now)
+            .min_by_key(|s| (s.starts_at, s.id))
+    }
+
+    /// A session accepting questions ahead of its start at `now`.
+    pub fn presubmission_session(&self, now: Timestamp) -> Option<&Session> {
+        self.sessions
+            .values()
+            .filter(|s| s.accepts_presubmission(now))
+            .min_by_key(|s| (s.starts_at, s.id))
+    }
+
+    /// All questions by id (creation order).
+    pub fn questions(&self) -> impl DoubleEndedIterator<Item = &Question> {
+        self.questions.values()
+    }
+
+    /// One question.
+    pub fn question(&self, id: QuestionId) -> Option<&Question> {
+        self.questions.get(&id)
+    }
+
+    /// A question by its reference.
+    pub fn question_by_reference(&self, reference: Reference) -> Option<&Question> {
+        self.by_reference
+            .get(&reference)
+            .and_then(|id| self.questions.get(id))
+    }
+
+    /// A citizen's questions, oldest first.
+    pub fn questions_of(&self, citizen: CitizenId) -> impl Iterator<Item = &Question> {
+        self.by_citizen
+            .get(&citizen)
+            .into_iter()
+            .flatten()
+            .filter_map(|id| self.questions.get(id))
+    }
+
+    /// Position (1-based) of an open question in its session queue.
+    pub fn queue_position(&self, id: QuestionId) -> Option<u64> {
+        let q = self.questions.get(&id)?;
+        let Queue::Session(session) = q.queue else {
+            return None;
+        };
+        let open = self.open_in_session.get(&session)?;
+        open.contains(&id)
+            .then(|| open.range(..id).count() as u64 + 1)
+    }
+
+    /// Open questions in a session's queue, in queue order.
+    pub fn session_queue(&self, session: SessionId) -> impl Iterator<Item = &Question> {
+        self.open_in_session
+            .get(&session)
+            .into_iter()
+            .flatten()
+            .filter_map(|id| self.questions.get(id))
+    }
+
+    /// One citizen.
+    pub fn citizen(&self, id: CitizenId) -> Option<&Citizen> {
+        self.citizens.get(&id)
+    }
+
+    /// A citizen by channel pseudonym.
+    pub fn citizen_by_pseudonym(&self, channel: ChannelKind, pseudonym: &str) -> Option<&Citizen> {
+        self.by_pseudonym
+            .get(&(channel, pseudonym.to_owned()))
+            .and_then(|id| self.citizens.get(id))
+    }
+
+    /// One outbox message.
+    pub fn outbox_message(&self, id: OutboxId) -> Option<&OutboxMessage> {
+        self.outbox.get(&id)
+    }
+
+    /// Outbox messages to a citizen, oldest first.
+    pub fn outbox_of(&self, citizen: CitizenId) -> impl Iterator<Item = &OutboxMessage> {
+        self.outbox_by_citizen
+            .get(&citizen)
+            .into_iter()
+            .flatten()
+            .filter_map(|id| self.outbox.get(id))
+    }
+
+    /// Outbox messages belonging to a question, oldest first.
+    pub fn outbox_of_question(&self, question: QuestionId) -> Vec<&OutboxMessage> {
+        let Some(q) = self.questions.get(&question) else {
+            return Vec::new();
+        };
+        self.outbox_of(q.citizen)
+            .filter(|m| m.question == Some(question))
+            .collect()
+    }
+
+    /// Pending outbox messages in id order.
+    pub fn pending_outbox(&self) -> impl Iterator<Item = &OutboxMessage> {
+        self.pending_outbox
+            .iter()
+            .filter_map(|id| self.outbox.get(id))
+    }
+
+    /// The counters.
+    pub fn counters(&self) -> Counters {
+        self.counters
+    }
+
+    /// The next moment at which the session clock changes something.
+    pub fn next_clock_deadline(&self) -> Option<Timestamp> {
+        self.sessions
+            .values()
+            .filter_map(|s| match s.status {
+                SessionStatus::Scheduled => Some(s.starts_at),
+                SessionStatus::Live => Some(s.ends_at),
+                SessionStatus::Closed | SessionStatus::Cancelled => None,
+            })
+            .min()
+    }
+
+    // ----- writing (engine only) -------------------------------------------------------------
+
+    pub(crate) fn take_changes(&mut self) -> Vec<Change> {
+        let dirty = std::mem::take(&mut self.dirty);
+        let mut changes = Vec::new();
+        changes.extend(
+            dirty
+                .sessions
+                .iter()
+                .filter_map(|id| self.sessions.get(id).cloned().map(Change::Session)),
+        );
+        changes.extend(
+            dirty
+                .citizens
+                .iter()
+                .filter_map(|id| self.citizens.get(id).cloned().map(Change::Citizen)),
+        );
+        changes.extend(
+            dirty
+                .questions
+                .iter()
+                .filter_map(|id| self.questions.get(id).cloned().map(Change::Question)),
+        );
+        changes.extend(
+            dirty
+                .outbox
+                .iter()
+                .filter_map(|id| self.outbox.get(id).cloned().map(Change::Outbox)),
+        );
+        if dirty.counters {
+            changes.push(Change::Counters(self.counters));
+        }
+        changes
+    }
+
+    pub(crate) fn alloc_session(&mut self) -> SessionId {
+        self.dirty.counters = true;
+        let id = SessionId(self.counters.next_session);
+        self.counters.next_session += 1;
+        id
+    }
+
+    pub(crate) fn alloc_question(&mut self) -> (QuestionId, Reference) {
+        self.dirty.counters = true;
+        let id = QuestionId(self.counters.next_question);
+        let reference = Reference(self.counters.next_reference);
+        self.counters.next_question += 1;
+        self.counters.next_reference += 1;
+        (id, reference)
+    }
+
+    pub(crate) fn alloc_citizen(&mut self) -> CitizenId {
+        self.dirty.counters = true;
+        let id = CitizenId(self.counters.next_citizen);
+        self.counters.next_citizen += 1;
+        id
+    }
+
+    pub(crate) fn alloc_outbox(&mut self) -> OutboxId {
+        self.dirty.counters = true;
+        let id = OutboxId(self.counters.next_outbox);
+        self.counters.next_outbox += 1;
+        id
+    }
+
+    pub(crate) fn put_session(&mut self, session: Session) {
+        self.dirty.sessions.insert(session.id);
+        self.sessions.insert(session.id, session);
+    }
+
+    pub(crate) fn session_mut(&mut self, id: SessionId) -> Option<&mut Session> {
+        let s = self.sessions.get_mut(&id)?;
+        self.dirty.sessions.insert(id);
+        Some(s)
+    }
+
+    pub(crate) fn put_citizen(&mut self, citizen: Citizen) {
+        self.index_citizen(&citizen);
+        self.dirty.citizens.insert(citizen.id);
+        self.citizens.insert(citizen.id, citizen);
+    }
+
+    pub(crate) fn citizen_mut(&mut self, id: CitizenId) -> Option<&mut Citizen> {
+        let c = self.citizens.get_mut(&id)?;
+        self.dirty.citizens.insert(id);
+        Some(c)
+    }
+
+    pub(crate) fn put_question(&mut self, question: Question) {
+        if let Some(old) = self.questions.remove(&question.id) {
+            self.unindex_question(&old);
+        }
+        self.index_question(&question);
+        self.dirty.questions.insert(question.id);
+        self.questions.insert(question.id, question);
+    }
+
+    /// Changes a question through `f`, keeping the indexes right.
+    pub(crate) fn update_question<R>(
+        &mut self,
+        id: QuestionId,
+        f: impl FnOnce(&mut Question) -> R,
+    ) -> Option<R> {
+        let mut q = self.questions.remove(&id)?;
+        self.unindex_question(&q);
+        let r = f(&mut q);
+        self.index_question(&q);
+        self.dirty.questions.insert(id);
+        self.questions.insert(id, q);
+        Some(r)
+    }
+
+    pub(crate) fn put_outbox(&mut self, message: OutboxMessage) {
+        self.index_outbox(&message);
+        self.dirty.outbox.insert(message.id);
+        self.outbox.insert(message.id, message);
+    }
+
+    pub(crate) fn set_delivery_state(&mut self, id: OutboxId, state: DeliveryState) -> bool {
+        let Some(m) = self.outbox.get_mut(&id) else {
+            return false;
+        };
+        m.state = state;
+        if m.is_pending() {
+            self.pending_outbox.insert(id);
+        } else {
+            self.pending_outbox.remove(&id);
+        }
+        self.dirty.outbox.insert(id);
+        true
+    }
+
+    fn index_citizen(&mut self, c: &Citizen) {
+        self.by_pseudonym
+            .insert((c.channel, c.pseudonym.clone()), c.id);
+    }
+
+    fn index_question(&mut self, q: &Question) {
+        self.by_reference.insert(q.reference, q.id);
+        let mine = self.by_citizen.entry(q.citizen).or_default();
+        if let Err(pos) = mine.binary_search(&q.id) {
+            mine.insert(pos, q.id);
+        }
+        if let (Queue::Session(s), true) = (q.queue, q.is_open()) {
+            self.open_in_session.entry(s).or_default().insert(q.id);
+        }
+    }
+
+    fn unindex_question(&mut self, q: &Question) {
+        if let Queue::Session(s) = q.queue
+            && let Some(set) = self.open_in_session.get_mut(&s)
+        {
+            set.remove(&q.id);
+        }
+    }
+
+    fn index_outbox(&mut self, m: &OutboxMessage) {
+        let mine = self.outbox_by_citizen.entry(m.citizen).or_default();
+        if let Err(pos) = mine.binary_search(&m.id) {
+            mine.insert(pos, m.id);
+        }
+        if m.is_pending() {
+            self.pending_outbox.insert(m.id);
+        } else {
+            self.pending_outbox.remove(&m.id);
+        }
+    }
+}

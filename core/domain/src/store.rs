@@ -1,0 +1,130 @@
+//! The storage port. Backends (sled now, PostgreSQL later) implement [`Store`] and pass the
+//! conformance suite in [`crate::conformance`].
+
+use async_trait::async_trait;
+
+use crate::ids::StaffId;
+use crate::staff::{ApiToken, LoginSession, StaffMember};
+use crate::state::{Change, Snapshot};
+
+/// A position in the store's write order: [`Store::apply`] hands one out,
+/// [`Store::sync`] waits until everything up to it is on disk.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub struct CommitSeq(pub u64);
+
+/// A storage failure. Callers must not tell anybody that something was stored after one.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The data directory is in use by another process.
+    #[error("the data directory is in use by another process (is the server running?)")]
+    Locked,
+    /// Reading or writing failed.
+    #[error("storage I/O failed: {0}")]
+    Io(String),
+    /// Stored data could not be decoded.
+    #[error("stored data is corrupt: {0}")]
+    Corrupt(String),
+    /// A unique value (such as a login name) is taken.
+    #[error("{0} already exists")]
+    Conflict(String),
+}
+
+/// Durable storage of the office.
+///
+/// Writes are split in two so that many writers share one flush (group commit): `apply` makes
+/// a batch visible and ordered, `sync` makes it durable. [`Store::commit`] does both.
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// Loads everything the engine needs.
+    ///
+    /// # Errors
+    /// I/O failure or corrupt data.
+    async fn load(&self) -> Result<Snapshot, StoreError>;
+
+    /// Applies a batch atomically (all or nothing), in call order. Not yet durable.
+    ///
+    /// # Errors
+    /// I/O failure; nothing of the batch is applied then.
+    async fn apply(&self, changes: &[Change]) -> Result<CommitSeq, StoreError>;
+
+    /// Returns once every batch up to `upto` is durable. Concurrent callers share flushes.
+    ///
+    /// # Errors
+    /// The flush failed; the batches may or may not be durable.
+    async fn sync(&self, upto: CommitSeq) -> Result<(), StoreError>;
+
+    /// Applies and syncs a batch.
+    ///
+    /// # Errors
+    /// As [`Store::apply`] and [`Store::sync`].
+    async fn commit(&self, changes: &[Change]) -> Result<(), StoreError> {
+        let seq = self.apply(changes).await?;
+        self.sync(seq).await
+    }
+
+    /// Checks that the store is open and answering.
+    ///
+    /// # Errors
+    /// The store cannot be used.
+    async fn health(&self) -> Result<(), StoreError>;
+
+    /// Creates or replaces a staff member (durably). Login names are unique.
+    ///
+    /// # Errors
+    /// [`StoreError::Conflict`] if another member has the login; I/O failure.
+    async fn put_staff(&self, member: &StaffMember) -> Result<(), StoreError>;
+
+    /// All staff members, by id.
+    ///
+    /// # Errors
+    /// I/O failure or corrupt data.
+    async fn staff(&self) -> Result<Vec<StaffMember>, StoreError>;
+
+    /// One staff member by id.
+    ///
+    /// # Errors
+    /// I/O failure or corrupt data.
+    async fn staff_member(&self, id: StaffId) -> Result<Option<StaffMember>, StoreError>;
+
+    /// One staff member by login name.
+    ///
+    /// # Errors
+    /// I/O failure or corrupt data.
+    async fn staff_by_login(&self, login: &str) -> Result<Option<StaffMember>, StoreError>;
+
+    /// Creates or replaces an API token (durably).
+    ///
+    /// # Errors
+    /// I/O failure.
+    async fn put_token(&self, token: &ApiToken) -> Result<(), StoreError>;
+
+    /// All API tokens, revoked ones included.
+    ///
+    /// # Errors
+    /// I/O failure or corrupt data.
+    async fn tokens(&self) -> Result<Vec<ApiToken>, StoreError>;
+
+    /// One API token by id.
+    ///
+    /// # Errors
+    /// I/O failure or corrupt data.
+    async fn token(&self, id: &str) -> Result<Option<ApiToken>, StoreError>;
+
+    /// Stores a console login (durably).
+    ///
+    /// # Errors
+    /// I/O failure.
+    async fn put_login(&self, login: &LoginSession) -> Result<(), StoreError>;
+
+    /// A console login by the hash of its secret.
+    ///
+    /// # Errors
+    /// I/O failure or corrupt data.
+    async fn login(&self, secret_hash: &str) -> Result<Option<LoginSession>, StoreError>;
+
+    /// Ends a console login.
+    ///
+    /// # Errors
+    /// I/O failure.
+    async fn delete_login(&self, secret_hash: &str) -> Result<(), StoreError>;
+}

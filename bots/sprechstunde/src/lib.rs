@@ -1,1 +1,20 @@
-//! placeholder
+//! The sprechstunde server and its command-line interface, as a library so that end-to-end
+//! tests start exactly what `sprechstunde serve` starts.
+
+pub mod app;
+pub mod cli;
+pub mod settings;
+
+pub use app::Application;
+pub use settings::Settings;
+
+/// Sets up logging to stderr. `RUST_LOG` overrides the configured level.
+pub fn init_logging(level: &str) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .or_else(|_| tracing_subscriber::EnvFilter::try_new(level))
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+}

@@ -68,3 +68,6 @@ too-long = Ihre Nachricht ist zu lang. Bitte fassen Sie sich kürzer (höchstens
 greeting-live = Willkommen! Gerade läuft die Sprechstunde „{ $session }“ mit { $host } (bis { $end }). Schreiben Sie Ihre Frage einfach als Nachricht.
 greeting-next = Willkommen! Die nächste Sprechstunde „{ $session }“ mit { $host } beginnt am { $start }. Sie können uns Ihre Frage aber jederzeit schreiben – außerhalb der Sprechstunde beantwortet sie das Bürgerreferat.
 greeting-none = Willkommen! Derzeit ist keine Sprechstunde geplant. Sie können uns Ihre Frage trotzdem jederzeit schreiben – das Bürgerreferat beantwortet sie.
+
+error-empty = Bitte geben Sie eine Nachricht ein.
+error-unavailable = Ihre Nachricht konnte gerade nicht gespeichert werden. Bitte versuchen Sie es in einem Moment erneut.

@@ -66,3 +66,6 @@ too-long = Your message is too long. Please keep it shorter (at most { $max } ch
 greeting-live = Welcome! The office hours "{ $session }" with { $host } are running now (until { $end }). Just write your question as a message.
 greeting-next = Welcome! The next office hours "{ $session }" with { $host } begin on { $start }. You can write to us at any time, though – outside office hours the citizens' office answers.
 greeting-none = Welcome! No office hours are scheduled at the moment. You can still write to us at any time – the citizens' office will answer.
+
+error-empty = Please enter a message.
+error-unavailable = Your message could not be saved just now. Please try again in a moment.

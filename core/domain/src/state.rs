@@ -219,6 +219,11 @@ impl OfficeState {
         self.outbox.get(&id)
     }
 
+    /// All outbox messages, oldest first.
+    pub fn outbox(&self) -> impl DoubleEndedIterator<Item = &OutboxMessage> {
+        self.outbox.values()
+    }
+
     /// Outbox messages to a citizen, oldest first.
     pub fn outbox_of(&self, citizen: CitizenId) -> impl Iterator<Item = &OutboxMessage> {
         self.outbox_by_citizen

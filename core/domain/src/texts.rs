@@ -198,6 +198,8 @@ pub const REQUIRED_KEYS: &[&str] = &[
     "greeting-live",
     "greeting-next",
     "greeting-none",
+    "error-empty",
+    "error-unavailable",
 ];
 
 #[cfg(test)]

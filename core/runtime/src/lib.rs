@@ -1,1 +1,18 @@
-//! placeholder
+//! The runtime around the pure engine: one in-memory [`OfficeState`], durable commits through a
+//! [`Store`] (acknowledged only after the flush), the outbox dispatcher that hands messages to
+//! the channels, and the session clock.
+//!
+//! Adapters hold an [`Office`] (cheap to clone) and call [`Office::submit`].
+//!
+//! [`OfficeState`]: sprechstunde_core::OfficeState
+//! [`Store`]: sprechstunde_core::Store
+
+mod clock;
+mod dispatcher;
+mod events;
+mod office;
+mod scheduler;
+
+pub use clock::{Clock, ManualClock, SystemClock};
+pub use events::OfficeEvent;
+pub use office::{Office, OfficeError, Workers};

@@ -1,1 +1,2 @@
-fn main(){}
+//! Benchmark (placeholder).
+fn main() {}

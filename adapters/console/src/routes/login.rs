@@ -1,0 +1,99 @@
+//! Console login and logout.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum_extra::extract::CookieJar;
+use axum_extra::extract::cookie::{Cookie, SameSite};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use sprechstunde_core::LoginSession;
+
+use crate::Console;
+use crate::accounts::{random_secret, sha256_hex, verify_password};
+use crate::auth::{COOKIE, Staff, Via};
+use crate::error::ApiError;
+use crate::views::StaffView;
+
+/// Login form.
+#[derive(Debug, Deserialize)]
+pub(crate) struct Credentials {
+    login: String,
+    password: String,
+}
+
+pub(crate) async fn login(
+    State(console): State<Console>,
+    jar: CookieJar,
+    Json(credentials): Json<Credentials>,
+) -> Result<(CookieJar, Json<Value>), ApiError> {
+    let store = console.office.store();
+    let member = store.staff_by_login(credentials.login.trim()).await?;
+    let hash = member
+        .as_ref()
+        .map_or_else(|| console.decoy.to_string(), |m| m.password_hash.clone());
+    let password = credentials.password;
+    let verified = tokio::task::spawn_blocking(move || verify_password(&password, &hash))
+        .await
+        .unwrap_or(false);
+    let member = match member {
+        Some(m) if verified && !m.disabled => m,
+        _ => {
+            tracing::info!("console login refused");
+            return Err(ApiError::Unauthorized);
+        }
+    };
+    let secret = random_secret(32).map_err(|_| ApiError::Unavailable)?;
+    let csrf = random_secret(24).map_err(|_| ApiError::Unavailable)?;
+    let now = console.office.now();
+    let expires_at = now
+        .checked_add(console.login_lifetime)
+        .map_err(|_| ApiError::Unavailable)?;
+    store
+        .put_login(&LoginSession {
+            secret_hash: sha256_hex(&secret),
+            staff: member.id,
+            csrf: csrf.clone(),
+            created_at: now,
+            expires_at,
+        })
+        .await?;
+    tracing::info!(staff = member.id.0, "console login");
+    let cookie = Cookie::build((COOKIE, secret))
+        .path("/")
+        .http_only(true)
+        .same_site(SameSite::Strict)
+        .secure(console.secure_cookies)
+        .build();
+    Ok((
+        jar.add(cookie),
+        Json(json!({"staff": StaffView::from(&member), "csrf": csrf})),
+    ))
+}
+
+pub(crate) async fn logout(
+    State(console): State<Console>,
+    staff: Staff,
+    jar: CookieJar,
+) -> Result<(CookieJar, StatusCode), ApiError> {
+    if let Some(cookie) = jar.get(COOKIE) {
+        console
+            .office
+            .store()
+            .delete_login(&sha256_hex(cookie.value()))
+            .await?;
+    }
+    tracing::info!(staff = staff.member.id.0, "console logout");
+    Ok((
+        jar.remove(Cookie::build(COOKIE).path("/")),
+        StatusCode::NO_CONTENT,
+    ))
+}
+
+pub(crate) async fn me(staff: Staff) -> Json<Value> {
+    let csrf = match &staff.via {
+        Via::Cookie { csrf } => Some(csrf.clone()),
+        Via::Bearer { .. } => None,
+    };
+    Json(json!({"staff": StaffView::from(&staff.member), "csrf": csrf}))
+}

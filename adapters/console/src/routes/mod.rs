@@ -1,0 +1,7 @@
+//! The API routes, one file per resource.
+
+pub(crate) mod events;
+pub(crate) mod login;
+pub(crate) mod outbox;
+pub(crate) mod questions;
+pub(crate) mod sessions;

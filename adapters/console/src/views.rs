@@ -1,0 +1,256 @@
+//! The JSON shapes of the API (see `docs/api.md`).
+
+use serde::Serialize;
+use sprechstunde_core::{
+    DeliveryState, Engine, EntryKind, Lang, OfficeState, Question, Queue, Session, StaffMember,
+};
+
+/// Length of the preview in queue lists, in characters.
+const PREVIEW_CHARS: usize = 140;
+
+/// A staff member without secrets.
+#[derive(Debug, Serialize)]
+pub struct StaffView {
+    /// Id.
+    pub id: u64,
+    /// Login name.
+    pub login: String,
+    /// Display name.
+    pub name: String,
+    /// Roles.
+    pub roles: Vec<String>,
+}
+
+impl From<&StaffMember> for StaffView {
+    fn from(m: &StaffMember) -> Self {
+        StaffView {
+            id: m.id.0,
+            login: m.login.clone(),
+            name: m.name.clone(),
+            roles: m.roles.iter().map(|r| r.as_str().to_owned()).collect(),
+        }
+    }
+}
+
+/// A session in a list.
+#[derive(Debug, Serialize)]
+pub struct SessionRef {
+    /// Id.
+    pub id: u64,
+    /// Title.
+    pub title: String,
+}
+
+/// A question in the queue.
+#[derive(Debug, Serialize)]
+pub struct Summary {
+    /// `A-1042`.
+    pub reference: String,
+    /// Channel.
+    pub channel: String,
+    /// Status.
+    pub status: String,
+    /// `live` or `office`.
+    pub queue: String,
+    /// Session, if any.
+    pub session: Option<SessionRef>,
+    /// Position in the live queue.
+    pub position: Option<u64>,
+    /// Created.
+    pub created_at: String,
+    /// Last change.
+    pub updated_at: String,
+    /// Due date.
+    pub due: Option<String>,
+    /// Start of the first message.
+    pub preview: String,
+    /// Delivery state of the latest message to the citizen.
+    pub delivery: Option<String>,
+}
+
+/// Delivery of an entry to the citizen.
+#[derive(Debug, Serialize)]
+pub struct DeliveryView {
+    /// `pending`, `delivered`, `failed`.
+    pub state: String,
+    /// Failed attempts.
+    pub attempts: u32,
+    /// Last error or failure reason.
+    pub last_error: Option<String>,
+    /// When delivered or failed.
+    pub at: Option<String>,
+}
+
+impl From<&DeliveryState> for DeliveryView {
+    fn from(s: &DeliveryState) -> Self {
+        match s {
+            DeliveryState::Pending {
+                attempts,
+                last_error,
+                ..
+            } => DeliveryView {
+                state: s.name().into(),
+                attempts: *attempts,
+                last_error: last_error.clone(),
+                at: None,
+            },
+            DeliveryState::Delivered { at } => DeliveryView {
+                state: s.name().into(),
+                attempts: 0,
+                last_error: None,
+                at: Some(at.to_string()),
+            },
+            DeliveryState::Failed { at, reason } => DeliveryView {
+                state: s.name().into(),
+                attempts: 0,
+                last_error: Some(reason.clone()),
+                at: Some(at.to_string()),
+            },
+        }
+    }
+}
+
+/// One thread entry.
+#[derive(Debug, Serialize)]
+pub struct EntryView {
+    /// When.
+    pub at: String,
+    /// `citizen`, `answer`, `note`, `system`.
+    pub kind: String,
+    /// Staff name for answers and notes.
+    pub staff: Option<String>,
+    /// Text.
+    pub text: String,
+    /// Delivery, for entries sent to the citizen.
+    pub delivery: Option<DeliveryView>,
+}
+
+/// A question with its thread.
+#[derive(Debug, Serialize)]
+pub struct Detail {
+    /// Summary fields.
+    #[serde(flatten)]
+    pub summary: Summary,
+    /// Citizen's language.
+    pub lang: String,
+    /// Rejection reason.
+    pub rejection: Option<String>,
+    /// The thread.
+    pub entries: Vec<EntryView>,
+}
+
+/// Builds the summary of a question.
+pub fn summary(state: &OfficeState, q: &Question) -> Summary {
+    let preview: String = q.first_text().chars().take(PREVIEW_CHARS).collect();
+    let delivery = state
+        .outbox_of_question(q.id)
+        .last()
+        .map(|m| m.state.name().to_owned());
+    Summary {
+        reference: q.reference.to_string(),
+        channel: q.channel.as_str().into(),
+        status: q.status.as_str().into(),
+        queue: match q.queue {
+            Queue::Session(_) => "live".into(),
+            Queue::CitizensOffice => "office".into(),
+        },
+        session: q.session.and_then(|id| state.session(id)).map(|s| SessionRef {
+            id: s.id.0,
+            title: s.title.clone(),
+        }),
+        position: state.queue_position(q.id),
+        created_at: q.created_at.to_string(),
+        updated_at: q.updated_at.to_string(),
+        due: q.due.map(|d| d.to_string()),
+        preview,
+        delivery,
+    }
+}
+
+/// Builds the detail view of a question.
+pub fn detail(state: &OfficeState, q: &Question) -> Detail {
+    let lang = state
+        .citizen(q.citizen)
+        .map_or(Lang::De, |c| c.lang)
+        .code()
+        .to_owned();
+    let entries = q
+        .entries
+        .iter()
+        .map(|e| {
+            let (kind, staff) = match &e.kind {
+                EntryKind::Citizen => ("citizen", None),
+                EntryKind::Answer { staff } => ("answer", Some(staff.name.clone())),
+                EntryKind::Note { staff } => ("note", Some(staff.name.clone())),
+                EntryKind::System => ("system", None),
+            };
+            EntryView {
+                at: e.at.to_string(),
+                kind: kind.into(),
+                staff,
+                text: e.text.clone(),
+                delivery: e
+                    .outbox
+                    .and_then(|id| state.outbox_message(id))
+                    .map(|m| DeliveryView::from(&m.state)),
+            }
+        })
+        .collect();
+    Detail {
+        summary: summary(state, q),
+        lang,
+        rejection: q.rejection.clone(),
+        entries,
+    }
+}
+
+/// A session.
+#[derive(Debug, Serialize)]
+pub struct SessionView {
+    /// Id.
+    pub id: u64,
+    /// Title.
+    pub title: String,
+    /// Host.
+    pub host: String,
+    /// Description.
+    pub description: String,
+    /// Start, RFC 3339.
+    pub starts_at: String,
+    /// End, RFC 3339.
+    pub ends_at: String,
+    /// Start, local German.
+    pub starts_local: String,
+    /// End, local German.
+    pub ends_local: String,
+    /// Status.
+    pub status: String,
+    /// Cap.
+    pub question_cap: Option<u32>,
+    /// Pre-submission window in minutes.
+    pub presubmission_minutes: Option<i64>,
+    /// Questions admitted to its queue.
+    pub admitted: u32,
+}
+
+/// Builds the view of a session.
+pub fn session(engine: &Engine, s: &Session) -> SessionView {
+    let cal = &engine.policy().calendar;
+    SessionView {
+        id: s.id.0,
+        title: s.title.clone(),
+        host: s.host.clone(),
+        description: s.description.clone(),
+        starts_at: s.starts_at.to_string(),
+        ends_at: s.ends_at.to_string(),
+        starts_local: cal.format_datetime(s.starts_at, Lang::De),
+        ends_local: cal.format_datetime(s.ends_at, Lang::De),
+        status: serde_json::to_value(s.status)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_owned))
+            .unwrap_or_default(),
+        question_cap: s.question_cap,
+        presubmission_minutes: s.presubmission.map(|d| d.as_secs() / 60),
+        admitted: s.admitted,
+    }
+}

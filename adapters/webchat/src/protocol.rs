@@ -1,0 +1,118 @@
+//! The frames of the web chat protocol (see `docs/webchat-protocol.md`).
+
+use serde::{Deserialize, Serialize};
+
+/// A frame from the browser.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ClientFrame {
+    /// First frame: resume a conversation or start one.
+    Hello {
+        /// The browser's token, `None` for a new conversation.
+        #[serde(default)]
+        token: Option<String>,
+        /// UI language.
+        #[serde(default)]
+        lang: Option<String>,
+    },
+    /// A citizen message.
+    Message {
+        /// Unique per message; resending it never duplicates.
+        client_id: String,
+        /// The text.
+        text: String,
+    },
+}
+
+/// The running or next session, as the page shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionInfo {
+    /// Title.
+    pub title: String,
+    /// Host.
+    pub host: String,
+    /// Description.
+    pub description: String,
+    /// Start, RFC 3339.
+    pub starts_at: String,
+    /// End, RFC 3339.
+    pub ends_at: String,
+    /// Start in local time and the citizen's language.
+    pub starts_local: String,
+    /// End in local time and the citizen's language.
+    pub ends_local: String,
+    /// Running now.
+    pub live: bool,
+}
+
+/// Who wrote a history item.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum From {
+    /// The citizen.
+    Citizen,
+    /// The office (acknowledgements, answers, notices).
+    Office,
+}
+
+/// One message of the conversation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HistoryItem {
+    /// Stable id (`o<n>` for office messages, `c<question>-<entry>` for the citizen's).
+    pub id: String,
+    /// Who.
+    pub from: From,
+    /// Text.
+    pub text: String,
+    /// When, RFC 3339.
+    pub at: String,
+}
+
+/// A frame to the browser.
+#[allow(clippy::large_enum_variant)] // `Welcome` is sent once per connection.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ServerFrame {
+    /// Answer to `hello`.
+    Welcome {
+        /// Keep this token to resume.
+        token: String,
+        /// Language in use.
+        lang: String,
+        /// Greeting text.
+        greeting: String,
+        /// Running or next session.
+        session: Option<SessionInfo>,
+        /// The conversation so far.
+        history: Vec<HistoryItem>,
+        /// Longest accepted message, in characters.
+        max_chars: usize,
+    },
+    /// A message was stored durably.
+    Accepted {
+        /// The browser's id of the message.
+        client_id: String,
+        /// The question reference, if the message was a question.
+        reference: Option<String>,
+    },
+    /// A message to the citizen.
+    Message {
+        /// Stable id.
+        id: String,
+        /// Always the office.
+        from: From,
+        /// Text.
+        text: String,
+        /// When, RFC 3339.
+        at: String,
+    },
+    /// A refused frame.
+    Error {
+        /// The message concerned, if any.
+        client_id: Option<String>,
+        /// `too_long`, `empty`, `bad_request`, `unavailable`.
+        code: String,
+        /// Text for the citizen.
+        message: String,
+    },
+}

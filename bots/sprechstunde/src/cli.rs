@@ -1,0 +1,371 @@
+//! The command line: `serve`, and the administration commands that work on the data directory
+//! while the server is stopped.
+
+use std::collections::BTreeSet;
+use std::io::{BufRead, IsTerminal};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::{Context, bail};
+use clap::{Args, Parser, Subcommand};
+use sprechstunde_console::accounts::{format_token, hash_password, new_token, sha256_hex};
+use sprechstunde_core::{
+    ApiToken, Input, Receipt, Role, SessionDraft, SessionId, StaffAction, StaffId, StaffMember,
+    StaffRef, Store,
+};
+use sprechstunde_runtime::SystemClock;
+
+use crate::app::{open_office, open_store};
+use crate::settings::Settings;
+
+/// sprechstunde — digital citizen office hours over Telegram, Matrix and web chat.
+#[derive(Debug, Parser)]
+#[command(name = "sprechstunde", version, about, long_about = None)]
+pub struct Cli {
+    /// Configuration file with the keys that differ from the built-in default.
+    #[arg(long, global = true, env = "SPRECHSTUNDE_CONFIG", value_name = "PATH")]
+    pub config: Option<PathBuf>,
+    /// Data directory (overrides server.data_dir).
+    #[arg(long, global = true, value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the server: web chat at /, staff console at /staff, API at /api/v1.
+    Serve {
+        /// Listen address (overrides server.listen), e.g. 127.0.0.1:8080.
+        #[arg(long, value_name = "ADDR")]
+        listen: Option<std::net::SocketAddr>,
+    },
+    /// Staff accounts.
+    #[command(subcommand)]
+    Staff(StaffCommand),
+    /// API bearer tokens.
+    #[command(subcommand)]
+    Token(TokenCommand),
+    /// Office-hour sessions.
+    #[command(subcommand)]
+    Session(SessionCommand),
+}
+
+/// `staff …`.
+#[derive(Debug, Subcommand)]
+pub enum StaffCommand {
+    /// Create a staff account. The password is read from --password-file, or asked for.
+    Add {
+        /// Login name.
+        #[arg(long)]
+        login: String,
+        /// Display name.
+        #[arg(long)]
+        name: String,
+        /// Role (repeat for several): citizens_office, department, host, press_office, admin.
+        #[arg(long = "role", required = true)]
+        roles: Vec<Role>,
+        /// Read the password from this file (first line).
+        #[arg(long, value_name = "PATH")]
+        password_file: Option<PathBuf>,
+    },
+    /// List staff accounts.
+    List,
+    /// Set a new password.
+    Passwd {
+        /// Login name.
+        login: String,
+        /// Read the password from this file (first line).
+        #[arg(long, value_name = "PATH")]
+        password_file: Option<PathBuf>,
+    },
+}
+
+/// `token …`.
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Create a token acting as a staff member; it is printed once.
+    Create {
+        /// Login of the staff member the token acts as.
+        #[arg(long)]
+        staff: String,
+        /// What the token is for, e.g. "Ratsinformationssystem".
+        #[arg(long)]
+        name: String,
+    },
+    /// List tokens (without secrets).
+    List,
+    /// Revoke a token by id.
+    Revoke {
+        /// Token id (the part after `spst_`).
+        id: String,
+    },
+}
+
+/// `session …`.
+#[derive(Debug, Subcommand)]
+pub enum SessionCommand {
+    /// Schedule a session.
+    Create(SessionArgs),
+    /// List sessions.
+    List,
+    /// Cancel a session; questions waiting for it go to the citizens' office.
+    Cancel {
+        /// Session id.
+        id: u64,
+    },
+}
+
+/// Fields of a session.
+#[derive(Debug, Args)]
+pub struct SessionArgs {
+    /// Title.
+    #[arg(long)]
+    title: String,
+    /// Host, e.g. "Oberbürgermeisterin Muster".
+    #[arg(long)]
+    host: String,
+    /// Description for citizens.
+    #[arg(long, default_value = "")]
+    description: String,
+    /// Start: local time "2026-12-01T17:00" or RFC 3339.
+    #[arg(long)]
+    start: String,
+    /// End: local time or RFC 3339.
+    #[arg(long)]
+    end: String,
+    /// At most this many questions in the live queue.
+    #[arg(long)]
+    cap: Option<u32>,
+    /// Accept questions this many minutes before the start.
+    #[arg(long)]
+    presubmit_minutes: Option<i64>,
+}
+
+impl Cli {
+    /// Loads the settings the command runs with.
+    ///
+    /// # Errors
+    /// An invalid configuration.
+    pub fn settings(&self) -> anyhow::Result<Settings> {
+        let mut settings = Settings::load(self.config.as_deref())?;
+        if let Some(dir) = &self.data_dir {
+            settings.server.data_dir.clone_from(dir);
+        }
+        if let Command::Serve {
+            listen: Some(listen),
+        } = &self.command
+        {
+            settings.server.listen = *listen;
+        }
+        Ok(settings)
+    }
+}
+
+fn read_password(file: Option<&PathBuf>) -> anyhow::Result<String> {
+    if let Some(path) = file {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read {}", path.display()))?;
+        return Ok(text.lines().next().unwrap_or_default().to_owned());
+    }
+    if std::io::stdin().is_terminal() {
+        let first = rpassword::prompt_password("Passwort / password: ")?;
+        let second = rpassword::prompt_password("Wiederholen / repeat: ")?;
+        if first != second {
+            bail!("the passwords do not match");
+        }
+        return Ok(first);
+    }
+    let mut line = String::new();
+    std::io::stdin().lock().read_line(&mut line)?;
+    Ok(line.trim_end_matches(['\r', '\n']).to_owned())
+}
+
+/// Runs an administration command.
+///
+/// # Errors
+/// Whatever went wrong, in words for the operator.
+pub async fn admin(command: Command, settings: &Settings) -> anyhow::Result<()> {
+    let store = open_store(settings)?;
+    match command {
+        Command::Serve { .. } => unreachable_serve(),
+        Command::Staff(c) => staff(c, &store).await,
+        Command::Token(c) => token(c, &store).await,
+        Command::Session(c) => session(c, settings, store).await,
+    }
+}
+
+fn unreachable_serve() -> anyhow::Result<()> {
+    bail!("serve is not an administration command")
+}
+
+async fn staff(command: StaffCommand, store: &Arc<dyn Store>) -> anyhow::Result<()> {
+    match command {
+        StaffCommand::Add {
+            login,
+            name,
+            roles,
+            password_file,
+        } => {
+            let login = login.trim().to_owned();
+            if login.is_empty() || login.chars().any(char::is_whitespace) {
+                bail!("the login name must not be empty or contain spaces");
+            }
+            if store.staff_by_login(&login).await?.is_some() {
+                bail!("a staff member with login {login:?} already exists");
+            }
+            let password = read_password(password_file.as_ref())?;
+            let next = store.staff().await?.iter().map(|m| m.id.0).max().unwrap_or(0) + 1;
+            let member = StaffMember {
+                id: StaffId(next),
+                login: login.clone(),
+                name,
+                roles: roles.into_iter().collect::<BTreeSet<_>>(),
+                department: None,
+                password_hash: hash_password(&password)?,
+                disabled: false,
+                created_at: jiff::Timestamp::now(),
+            };
+            store.put_staff(&member).await?;
+            println!("Staff member {login} created (id {next}).");
+        }
+        StaffCommand::List => {
+            for m in store.staff().await? {
+                let roles: Vec<_> = m.roles.iter().map(|r| r.as_str()).collect();
+                let state = if m.disabled { " (disabled)" } else { "" };
+                println!("{:>4}  {:<20} {:<30} {}{state}", m.id, m.login, m.name, roles.join(","));
+            }
+        }
+        StaffCommand::Passwd {
+            login,
+            password_file,
+        } => {
+            let mut member = store
+                .staff_by_login(&login)
+                .await?
+                .with_context(|| format!("no staff member with login {login:?}"))?;
+            let password = read_password(password_file.as_ref())?;
+            member.password_hash = hash_password(&password)?;
+            store.put_staff(&member).await?;
+            println!("Password of {login} changed.");
+        }
+    }
+    Ok(())
+}
+
+async fn token(command: TokenCommand, store: &Arc<dyn Store>) -> anyhow::Result<()> {
+    match command {
+        TokenCommand::Create { staff, name } => {
+            let member = store
+                .staff_by_login(&staff)
+                .await?
+                .with_context(|| format!("no staff member with login {staff:?}"))?;
+            let (id, secret) = new_token()?;
+            store
+                .put_token(&ApiToken {
+                    id: id.clone(),
+                    name,
+                    staff: member.id,
+                    secret_hash: sha256_hex(&secret),
+                    created_at: jiff::Timestamp::now(),
+                    revoked_at: None,
+                })
+                .await?;
+            eprintln!("Token {id} created for {staff}. It is shown only now:");
+            println!("{}", format_token(&id, &secret));
+        }
+        TokenCommand::List => {
+            for t in store.tokens().await? {
+                let state = t
+                    .revoked_at
+                    .map_or_else(|| "active".to_owned(), |at| format!("revoked {at}"));
+                println!("{:<10} staff {:>4}  {:<30} {state}", t.id, t.staff, t.name);
+            }
+        }
+        TokenCommand::Revoke { id } => {
+            let id = id.strip_prefix("spst_").unwrap_or(&id);
+            let id = id.split('_').next().unwrap_or(id);
+            let mut token = store
+                .token(id)
+                .await?
+                .with_context(|| format!("no token with id {id:?}"))?;
+            token.revoked_at = Some(jiff::Timestamp::now());
+            store.put_token(&token).await?;
+            println!("Token {id} revoked.");
+        }
+    }
+    Ok(())
+}
+
+async fn session(
+    command: SessionCommand,
+    settings: &Settings,
+    store: Arc<dyn Store>,
+) -> anyhow::Result<()> {
+    let office = open_office(settings, store, Arc::new(SystemClock)).await?;
+    let cli = StaffRef {
+        id: StaffId(0),
+        name: "CLI".into(),
+    };
+    let zone = office.engine().policy().calendar.zone.clone();
+    match command {
+        SessionCommand::Create(a) => {
+            let parse = |t: &str| sprechstunde_console::parse_time(t, &zone).map_err(anyhow::Error::msg);
+            let draft = SessionDraft {
+                title: a.title,
+                host: a.host,
+                description: a.description,
+                starts_at: parse(&a.start)?,
+                ends_at: parse(&a.end)?,
+                question_cap: a.cap,
+                presubmission: a.presubmit_minutes.map(jiff::SignedDuration::from_mins),
+            };
+            let receipt = office
+                .submit(Input::Staff {
+                    actor: cli,
+                    action: StaffAction::CreateSession(draft),
+                })
+                .await?
+                .map_err(anyhow::Error::from)?;
+            if let Receipt::Session(id) = receipt {
+                println!("Session {id} created.");
+            }
+        }
+        SessionCommand::List => {
+            let lines = office
+                .read(|state, engine, _| {
+                    let cal = &engine.policy().calendar;
+                    state
+                        .sessions()
+                        .map(|s| {
+                            format!(
+                                "{:>4}  {:<10} {} – {}  {}",
+                                s.id,
+                                format!("{:?}", s.status).to_lowercase(),
+                                cal.format_datetime(s.starts_at, sprechstunde_core::Lang::De),
+                                cal.format_time(s.ends_at, sprechstunde_core::Lang::De),
+                                s.title
+                            )
+                        })
+                        .collect::<Vec<_>>()
+                })
+                .await;
+            for line in lines {
+                println!("{line}");
+            }
+        }
+        SessionCommand::Cancel { id } => {
+            office
+                .submit(Input::Staff {
+                    actor: cli,
+                    action: StaffAction::CancelSession(SessionId(id)),
+                })
+                .await?
+                .map_err(anyhow::Error::from)?;
+            println!("Session {id} cancelled.");
+        }
+    }
+    Ok(())
+}

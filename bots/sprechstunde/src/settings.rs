@@ -1,0 +1,226 @@
+//! Configuration: the embedded default `config/sprechstunde.toml`, then an optional file, then
+//! environment variables `SPRECHSTUNDE_<SECTION>__<KEY>`. Validated once at start.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use figment::Figment;
+use figment::providers::{Env, Format, Toml};
+use jiff::SignedDuration;
+use serde::Deserialize;
+use sprechstunde_core::{Calendar, Policy, RetryPolicy};
+
+/// The embedded default configuration.
+pub const DEFAULT_CONFIG: &str = include_str!("../../../config/sprechstunde.toml");
+
+/// All settings.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Settings {
+    /// HTTP server and data directory.
+    pub server: ServerSettings,
+    /// How the office works.
+    pub office: OfficeSettings,
+    /// Web chat.
+    pub webchat: WebchatSettings,
+    /// Outbox retries.
+    pub outbox: OutboxSettings,
+    /// Logging.
+    pub log: LogSettings,
+}
+
+/// `[server]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServerSettings {
+    /// Listen address.
+    pub listen: SocketAddr,
+    /// Data directory.
+    pub data_dir: PathBuf,
+    /// `Secure` cookies.
+    pub secure_cookies: bool,
+    /// Console login lifetime in hours.
+    pub login_hours: u32,
+}
+
+/// `[office]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OfficeSettings {
+    /// Municipality.
+    pub name: String,
+    /// IANA time zone.
+    pub timezone: String,
+    /// Working days to answer.
+    pub answer_working_days: u32,
+    /// Follow-up window in days.
+    pub follow_up_days: u32,
+    /// Holidays, `YYYY-MM-DD`.
+    pub holidays: Vec<String>,
+}
+
+/// `[webchat]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WebchatSettings {
+    /// Longest message.
+    pub max_message_chars: usize,
+}
+
+/// `[outbox]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OutboxSettings {
+    /// First retry delay.
+    pub retry_base_seconds: u64,
+    /// Longest retry delay.
+    pub retry_max_seconds: u64,
+    /// Attempts before giving up.
+    pub max_attempts: u32,
+}
+
+/// `[log]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LogSettings {
+    /// Level filter.
+    pub level: String,
+}
+
+/// A configuration that cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum SettingsError {
+    /// Could not be read or has the wrong shape.
+    #[error("configuration: {0}")]
+    Load(#[from] Box<figment::Error>),
+    /// A value is out of range.
+    #[error("configuration key {key}: {problem}")]
+    Invalid {
+        /// Dotted key, e.g. `office.timezone`.
+        key: &'static str,
+        /// What is wrong.
+        problem: String,
+    },
+}
+
+impl Settings {
+    /// Loads the default, then `file` (if any), then the environment, and validates.
+    ///
+    /// # Errors
+    /// A missing file, a syntax error, a wrong type or an invalid value, naming the key.
+    pub fn load(file: Option<&Path>) -> Result<Settings, SettingsError> {
+        let mut figment = Figment::from(Toml::string(DEFAULT_CONFIG));
+        if let Some(file) = file {
+            if !file.exists() {
+                return Err(SettingsError::Invalid {
+                    key: "--config",
+                    problem: format!("file {} does not exist", file.display()),
+                });
+            }
+            figment = figment.merge(Toml::file_exact(file));
+        }
+        let figment = figment.merge(
+            Env::prefixed("SPRECHSTUNDE_")
+                .filter(|key| key.as_str().contains("__"))
+                .split("__"),
+        );
+        let settings: Settings = figment.extract().map_err(Box::new)?;
+        settings.validate()?;
+        Ok(settings)
+    }
+
+    fn validate(&self) -> Result<(), SettingsError> {
+        let invalid = |key, problem: &str| {
+            Err(SettingsError::Invalid {
+                key,
+                problem: problem.to_owned(),
+            })
+        };
+        if jiff::tz::TimeZone::get(&self.office.timezone).is_err() {
+            return invalid("office.timezone", "not a known IANA time zone (e.g. Europe/Berlin)");
+        }
+        if !(1..=60).contains(&self.office.answer_working_days) {
+            return invalid("office.answer_working_days", "must be between 1 and 60");
+        }
+        if self.office.follow_up_days > 365 {
+            return invalid("office.follow_up_days", "must be at most 365");
+        }
+        if self.holidays().is_err() {
+            return invalid("office.holidays", "every entry must be a date like 2026-12-25");
+        }
+        if !(1..=20_000).contains(&self.webchat.max_message_chars) {
+            return invalid("webchat.max_message_chars", "must be between 1 and 20000");
+        }
+        if self.outbox.retry_base_seconds == 0
+            || self.outbox.retry_max_seconds < self.outbox.retry_base_seconds
+        {
+            return invalid(
+                "outbox.retry_base_seconds",
+                "must be at least 1 and at most retry_max_seconds",
+            );
+        }
+        if self.outbox.max_attempts == 0 {
+            return invalid("outbox.max_attempts", "must be at least 1");
+        }
+        if !(1..=24 * 30).contains(&self.server.login_hours) {
+            return invalid("server.login_hours", "must be between 1 and 720");
+        }
+        if tracing_subscriber::EnvFilter::try_new(&self.log.level).is_err() {
+            return invalid("log.level", "not a valid level (error, warn, info, debug, trace)");
+        }
+        Ok(())
+    }
+
+    fn holidays(&self) -> Result<Vec<jiff::civil::Date>, jiff::Error> {
+        self.office.holidays.iter().map(|d| d.parse()).collect()
+    }
+
+    /// The engine policy these settings describe.
+    pub fn policy(&self) -> Policy {
+        let mut calendar = Calendar::berlin();
+        if let Ok(zone) = jiff::tz::TimeZone::get(&self.office.timezone) {
+            calendar.zone = zone;
+        }
+        calendar.holidays = self.holidays().unwrap_or_default();
+        Policy {
+            calendar,
+            answer_working_days: self.office.answer_working_days,
+            follow_up_window: SignedDuration::from_hours(i64::from(self.office.follow_up_days) * 24),
+            max_message_chars: self.webchat.max_message_chars,
+            retry: RetryPolicy {
+                base: Duration::from_secs(self.outbox.retry_base_seconds),
+                max_delay: Duration::from_secs(self.outbox.retry_max_seconds),
+                max_attempts: self.outbox.max_attempts,
+            },
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_embedded_default_loads_and_validates() {
+        let settings = Settings::load(None).expect("default config");
+        assert_eq!(settings.server.listen.to_string(), "127.0.0.1:8080");
+        assert_eq!(settings.policy().answer_working_days, 5);
+    }
+
+    #[test]
+    fn a_file_overrides_the_default_and_bad_values_name_their_key() {
+        let dir = tempfile::tempdir().expect("dir");
+        let file = dir.path().join("c.toml");
+        std::fs::write(&file, "[office]\ntimezone = \"Mars/Olympus\"\n").expect("write");
+        let err = Settings::load(Some(&file)).expect_err("invalid zone");
+        assert!(err.to_string().contains("office.timezone"), "{err}");
+
+        std::fs::write(&file, "[server]\nlisten = \"nonsense\"\n").expect("write");
+        let err = Settings::load(Some(&file)).expect_err("invalid listen");
+        assert!(err.to_string().contains("listen"), "{err}");
+
+        std::fs::write(&file, "[webchat]\nmax_message_chars = 500\n").expect("write");
+        let settings = Settings::load(Some(&file)).expect("valid override");
+        assert_eq!(settings.webchat.max_message_chars, 500);
+    }
+}

@@ -1,0 +1,161 @@
+//! The outbox dispatcher: hands durable, due messages to their channels, one at a time per
+//! citizen (so each citizen reads them in order) and many citizens at once.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use jiff::Timestamp;
+use sprechstunde_core::{
+    Channel, CitizenId, Delivery, DeliveryError, DeliveryReport, DeliveryState, Input,
+    OfficeState,
+};
+use tokio::task::JoinSet;
+
+use crate::office::{Durability, Office};
+
+/// Most deliveries in flight at once.
+const MAX_IN_FLIGHT: usize = 1024;
+/// A channel that does not answer within this time counts as a transient failure.
+const DELIVERY_TIMEOUT: Duration = Duration::from_secs(30);
+/// Re-check for due messages at least this often.
+const IDLE_RECHECK: Duration = Duration::from_secs(60);
+
+struct Due {
+    citizen: CitizenId,
+    channel: Option<Arc<dyn Channel>>,
+    delivery: Delivery,
+}
+
+pub(crate) async fn run(office: Office) {
+    let mut in_flight: HashSet<CitizenId> = HashSet::new();
+    let mut tasks: JoinSet<(CitizenId, DeliveryReport)> = JoinSet::new();
+    loop {
+        let durable = office.inner.durable_outbox.load(Ordering::SeqCst);
+        let room = MAX_IN_FLIGHT.saturating_sub(in_flight.len());
+        let (due, next_at, now) = office
+            .read(|state, _, now| {
+                let (due, next) = select_due(&office, state, now, durable, &in_flight, room);
+                (due, next, now)
+            })
+            .await;
+        for item in due {
+            in_flight.insert(item.citizen);
+            let citizen = item.citizen;
+            tasks.spawn(async move {
+                let result = match item.channel {
+                    Some(channel) => {
+                        match tokio::time::timeout(DELIVERY_TIMEOUT, channel.deliver(&item.delivery))
+                            .await
+                        {
+                            Ok(result) => result,
+                            Err(_) => Err(DeliveryError::Transient("channel timed out".into())),
+                        }
+                    }
+                    None => Err(DeliveryError::Transient("channel is not running".into())),
+                };
+                (citizen, DeliveryReport {
+                    id: item.delivery.id,
+                    result,
+                })
+            });
+        }
+        let wait = next_at
+            .map(|t| {
+                let d = t.duration_since(now);
+                Duration::try_from(d).unwrap_or(Duration::ZERO)
+            })
+            .unwrap_or(IDLE_RECHECK)
+            .min(IDLE_RECHECK);
+        tokio::select! {
+            () = office.inner.dispatch_wake.notified() => {}
+            () = tokio::time::sleep(wait) => {}
+            Some(done) = tasks.join_next(), if !tasks.is_empty() => {
+                let mut reports = Vec::new();
+                let mut finished = vec![done];
+                while let Some(more) = tasks.try_join_next() {
+                    finished.push(more);
+                }
+                for result in finished {
+                    match result {
+                        Ok((citizen, report)) => {
+                            in_flight.remove(&citizen);
+                            log_report(&report);
+                            reports.push(report);
+                        }
+                        Err(join_error) => {
+                            // A channel adapter panicked. Its citizen stays marked in flight
+                            // until restart, so their messages keep their order.
+                            tracing::error!(%join_error, "delivery task failed");
+                        }
+                    }
+                }
+                if let Err(error) = office
+                    .submit_with(Input::Delivered(reports), Durability::Lazy)
+                    .await
+                {
+                    tracing::error!(%error, "could not record deliveries; they will be retried");
+                }
+            }
+        }
+    }
+}
+
+fn log_report(report: &DeliveryReport) {
+    match &report.result {
+        Ok(()) => tracing::debug!(outbox = report.id.0, "delivered"),
+        Err(DeliveryError::Deferred) => tracing::debug!(outbox = report.id.0, "recipient offline"),
+        Err(error) => tracing::warn!(outbox = report.id.0, %error, "delivery failed"),
+    }
+}
+
+/// Picks the messages to hand over now: durable, due, first pending of their citizen, citizen
+/// not busy. Returns them and the earliest time a not-yet-due message becomes due.
+fn select_due(
+    office: &Office,
+    state: &OfficeState,
+    now: Timestamp,
+    durable: u64,
+    in_flight: &HashSet<CitizenId>,
+    room: usize,
+) -> (Vec<Due>, Option<Timestamp>) {
+    let channels = office
+        .inner
+        .channels
+        .read()
+        .unwrap_or_else(|e| e.into_inner());
+    let mut blocked: HashSet<CitizenId> = HashSet::new();
+    let mut due = Vec::new();
+    let mut next_at: Option<Timestamp> = None;
+    for m in state.pending_outbox() {
+        if due.len() >= room || m.id.0 > durable {
+            break;
+        }
+        if in_flight.contains(&m.citizen) || !blocked.insert(m.citizen) {
+            continue;
+        }
+        let DeliveryState::Pending {
+            next_attempt_at: Some(at),
+            ..
+        } = m.state
+        else {
+            continue;
+        };
+        if at > now {
+            next_at = Some(next_at.map_or(at, |n| n.min(at)));
+            continue;
+        }
+        due.push(Due {
+            citizen: m.citizen,
+            channel: channels.get(&m.channel).cloned(),
+            delivery: Delivery {
+                id: m.id,
+                address: m.address.clone(),
+                text: m.text.clone(),
+                question: m.question,
+            },
+        });
+    }
+    (due, next_at)
+}

@@ -1,0 +1,239 @@
+//! The office: the single writer of the state.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, RwLock};
+
+use jiff::Timestamp;
+use sprechstunde_core::{
+    Channel, ChannelKind, Engine, Input, OfficeState, OutboxId, Receipt, Refusal, Store,
+    StoreError,
+};
+use tokio::sync::{Mutex, Notify, broadcast};
+use tokio::task::JoinHandle;
+
+use crate::clock::Clock;
+use crate::events::OfficeEvent;
+
+/// A failure of the office itself (not a refusal of an input).
+#[derive(Debug, thiserror::Error)]
+pub enum OfficeError {
+    /// The store failed; nothing the input would have changed may be assumed stored.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+pub(crate) struct Inner {
+    pub(crate) engine: Engine,
+    pub(crate) state: Mutex<OfficeState>,
+    pub(crate) store: Arc<dyn Store>,
+    pub(crate) clock: Arc<dyn Clock>,
+    /// Outbox ids up to this one are on disk and may be delivered.
+    pub(crate) durable_outbox: AtomicU64,
+    pub(crate) channels: RwLock<HashMap<ChannelKind, Arc<dyn Channel>>>,
+    pub(crate) dispatch_wake: Notify,
+    pub(crate) clock_wake: Notify,
+    events: broadcast::Sender<OfficeEvent>,
+}
+
+/// The running office. Clones share one state.
+#[derive(Clone)]
+pub struct Office {
+    pub(crate) inner: Arc<Inner>,
+}
+
+impl std::fmt::Debug for Office {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Office")
+    }
+}
+
+/// The background tasks of an office: outbox dispatcher and session clock.
+#[derive(Debug)]
+pub struct Workers {
+    handles: Vec<JoinHandle<()>>,
+}
+
+impl Workers {
+    /// Stops the tasks. Messages in flight may be delivered again after a restart
+    /// (delivery is at least once).
+    pub async fn shutdown(self) {
+        for h in &self.handles {
+            h.abort();
+        }
+        for h in self.handles {
+            let _ = h.await;
+        }
+    }
+}
+
+/// Whether a commit must be on disk before `submit` returns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Durability {
+    /// Flush before returning: somebody will be told.
+    Flush,
+    /// Sled's background flush is enough (delivery bookkeeping).
+    Lazy,
+}
+
+impl Office {
+    /// Loads the state from the store.
+    ///
+    /// # Errors
+    /// The store could not be read.
+    pub async fn open(
+        engine: Engine,
+        store: Arc<dyn Store>,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Office, OfficeError> {
+        let snapshot = store.load().await?;
+        let state = OfficeState::from_snapshot(snapshot);
+        let durable = state.counters().next_outbox.saturating_sub(1);
+        let (events, _) = broadcast::channel(1024);
+        Ok(Office {
+            inner: Arc::new(Inner {
+                engine,
+                state: Mutex::new(state),
+                store,
+                clock,
+                durable_outbox: AtomicU64::new(durable),
+                channels: RwLock::new(HashMap::new()),
+                dispatch_wake: Notify::new(),
+                clock_wake: Notify::new(),
+                events,
+            }),
+        })
+    }
+
+    /// Handles one input. Returns only after its changes are on disk, so whatever the caller
+    /// then tells a citizen or staff member is true.
+    ///
+    /// # Errors
+    /// The store failed; the state is reset to what the store holds.
+    pub async fn submit(&self, input: Input) -> Result<Result<Receipt, Refusal>, OfficeError> {
+        self.submit_with(input, Durability::Flush).await
+    }
+
+    pub(crate) async fn submit_with(
+        &self,
+        input: Input,
+        durability: Durability,
+    ) -> Result<Result<Receipt, Refusal>, OfficeError> {
+        let inner = &self.inner;
+        let (result, seq, outbox_mark, event) = {
+            let mut state = inner.state.lock().await;
+            let now = inner.clock.now();
+            let outcome = inner.engine.handle(&mut state, input, now);
+            if outcome.changes.is_empty() {
+                return Ok(outcome.result);
+            }
+            let event = OfficeEvent::from_changes(&state, &outcome.changes);
+            match inner.store.apply(&outcome.changes).await {
+                Ok(seq) => {
+                    let mark = state.counters().next_outbox.saturating_sub(1);
+                    (outcome.result, seq, mark, event)
+                }
+                Err(error) => {
+                    // The in-memory state ran ahead of the store: fall back to the store's.
+                    tracing::error!(%error, "store rejected a commit; reloading state");
+                    let snapshot = inner.store.load().await?;
+                    *state = OfficeState::from_snapshot(snapshot);
+                    return Err(error.into());
+                }
+            }
+        };
+        if durability == Durability::Flush {
+            inner.store.sync(seq).await?;
+            inner.durable_outbox.fetch_max(outbox_mark, Ordering::SeqCst);
+        }
+        if event.new_outbox {
+            inner.dispatch_wake.notify_one();
+        }
+        if !event.sessions.is_empty() {
+            inner.clock_wake.notify_one();
+        }
+        // Nobody listening is fine.
+        let _ = inner.events.send(event);
+        Ok(result)
+    }
+
+    /// Reads the state. Keep `f` short: it holds the state lock.
+    pub async fn read<R>(&self, f: impl FnOnce(&OfficeState, &Engine, Timestamp) -> R) -> R {
+        let state = self.inner.state.lock().await;
+        f(&state, &self.inner.engine, self.inner.clock.now())
+    }
+
+    /// The engine (policy and texts).
+    pub fn engine(&self) -> &Engine {
+        &self.inner.engine
+    }
+
+    /// The store.
+    pub fn store(&self) -> &Arc<dyn Store> {
+        &self.inner.store
+    }
+
+    /// The current time of the office's clock.
+    pub fn now(&self) -> Timestamp {
+        self.inner.clock.now()
+    }
+
+    /// Applies due session transitions now (the scheduler does this by itself; tests with a
+    /// manual clock call it after moving the clock).
+    ///
+    /// # Errors
+    /// The store failed.
+    pub async fn tick(&self) -> Result<(), OfficeError> {
+        self.submit(Input::Tick).await.map(|_| ())
+    }
+
+    /// Registers the outbound side of a channel adapter.
+    pub fn register_channel(&self, channel: Arc<dyn Channel>) {
+        let mut channels = self
+            .inner
+            .channels
+            .write()
+            .unwrap_or_else(|e| e.into_inner());
+        channels.insert(channel.kind(), channel);
+        drop(channels);
+        self.inner.dispatch_wake.notify_one();
+    }
+
+    /// Change notifications, for live views.
+    pub fn subscribe(&self) -> broadcast::Receiver<OfficeEvent> {
+        self.inner.events.subscribe()
+    }
+
+    /// Records that messages were handed to the citizen outside the dispatcher (the web chat
+    /// sends the whole conversation when a citizen comes back).
+    ///
+    /// # Errors
+    /// The store failed.
+    pub async fn mark_delivered(&self, ids: Vec<OutboxId>) -> Result<(), OfficeError> {
+        if ids.is_empty() {
+            return Ok(());
+        }
+        let reports = ids
+            .into_iter()
+            .map(|id| sprechstunde_core::DeliveryReport { id, result: Ok(()) })
+            .collect();
+        self.submit_with(Input::Delivered(reports), Durability::Lazy)
+            .await
+            .map(|_| ())
+    }
+
+    /// Starts the outbox dispatcher and the session clock.
+    pub fn spawn_workers(&self) -> Workers {
+        Workers {
+            handles: vec![
+                tokio::spawn(crate::dispatcher::run(self.clone())),
+                tokio::spawn(crate::scheduler::run(self.clone())),
+            ],
+        }
+    }
+
+    /// Wakes the dispatcher (after a channel became reachable again).
+    pub fn wake_dispatcher(&self) {
+        self.inner.dispatch_wake.notify_one();
+    }
+}

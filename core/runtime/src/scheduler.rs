@@ -1,0 +1,28 @@
+//! The session clock: wakes when the next session starts or ends and lets the engine apply it.
+
+use std::time::Duration;
+
+use crate::office::Office;
+
+/// Look at the clock at least this often (covers a system clock that jumps).
+const MAX_SLEEP: Duration = Duration::from_secs(30);
+
+pub(crate) async fn run(office: Office) {
+    loop {
+        let (deadline, now) = office
+            .read(|state, _, now| (state.next_clock_deadline(), now))
+            .await;
+        let wait = deadline
+            .map(|d| Duration::try_from(d.duration_since(now)).unwrap_or(Duration::ZERO))
+            .unwrap_or(MAX_SLEEP)
+            .min(MAX_SLEEP);
+        tokio::select! {
+            () = tokio::time::sleep(wait) => {
+                if let Err(error) = office.tick().await {
+                    tracing::error!(%error, "session clock could not apply a transition");
+                }
+            }
+            () = office.inner.clock_wake.notified() => {}
+        }
+    }
+}

@@ -50,7 +50,11 @@ impl ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let (status, code) = self.parts();
-        (status, Json(json!({"error": code, "message": self.to_string()}))).into_response()
+        (
+            status,
+            Json(json!({"error": code, "message": self.to_string()})),
+        )
+            .into_response()
     }
 }
 

@@ -154,10 +154,13 @@ pub fn summary(state: &OfficeState, q: &Question) -> Summary {
             Queue::Session(_) => "live".into(),
             Queue::CitizensOffice => "office".into(),
         },
-        session: q.session.and_then(|id| state.session(id)).map(|s| SessionRef {
-            id: s.id.0,
-            title: s.title.clone(),
-        }),
+        session: q
+            .session
+            .and_then(|id| state.session(id))
+            .map(|s| SessionRef {
+                id: s.id.0,
+                title: s.title.clone(),
+            }),
         position: state.queue_position(q.id),
         created_at: q.created_at.to_string(),
         updated_at: q.updated_at.to_string(),

@@ -1,1 +1,208 @@
-//! placeholder
+//! The embedded [sled] backend of the [`Store`] port, with group commit.
+//!
+//! One directory holds one sled database. Engine data (sessions, questions, citizens,
+//! outbox, counters) lives in one tree, so that [`Store::apply`] writes a whole batch of
+//! changes atomically; staff, tokens and logins have trees of their own. Values are JSON.
+//! [`Store::sync`] shares one flush between all concurrent callers (group commit): the
+//! callers that arrive while a flush runs are covered together by the next one.
+//!
+//! sled locks the directory: a second [`SledStore::open`] of it, from this or another
+//! process, fails with [`StoreError::Locked`] while the first store is alive. Dropping the
+//! store flushes and returns once the directory is free again, so it can be reopened at
+//! once.
+//!
+//! [sled]: https://docs.rs/sled/0.34.7
+
+mod engine;
+mod errors;
+mod group_commit;
+mod keys;
+mod release;
+mod staff;
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use async_trait::async_trait;
+use sprechstunde_core::{
+    ApiToken, Change, CommitSeq, LoginSession, Snapshot, StaffId, StaffMember, Store, StoreError,
+};
+
+use crate::group_commit::GroupCommit;
+use crate::keys::{ENGINE_TREE, FORMAT_KEY, FORMAT_VERSION};
+use crate::release::ReleaseOnDrop;
+use crate::staff::StaffTrees;
+
+/// A [`Store`] in a sled database directory.
+///
+/// Writes run on the caller's thread (sled writes to memory and its own I/O threads); flushes
+/// run on tokio's blocking pool, so [`Store::sync`] needs a tokio runtime.
+pub struct SledStore {
+    path: PathBuf,
+    engine: sled::Tree,
+    staff: StaffTrees,
+    commits: GroupCommit,
+    // Fields drop in declaration order: this one must come after every sled handle.
+    _release: ReleaseOnDrop,
+}
+
+impl SledStore {
+    /// Opens the store in `dir`, creating the directory and the database if needed.
+    ///
+    /// Recovery of a large database can take a while; this blocks meanwhile.
+    ///
+    /// # Errors
+    /// [`StoreError::Locked`] if another live store (in any process) has `dir` open;
+    /// [`StoreError::Corrupt`] if `dir` holds a database of an unknown layout or sled finds
+    /// it damaged; [`StoreError::Io`] otherwise.
+    pub fn open(dir: &Path) -> Result<Self, StoreError> {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| StoreError::Io(format!("creating {}: {e}", dir.display())))?;
+        let db = sled::Config::new()
+            .path(dir)
+            .open()
+            .map_err(|e| errors::open(dir, e))?;
+        // From here on the directory is ours; even a failed open must leave it free.
+        let release = ReleaseOnDrop::new(dir.to_owned());
+        let (engine, staff, commits) = handles(db)?;
+        tracing::debug!(path = %dir.display(), "sled store opened");
+        Ok(SledStore {
+            path: dir.to_owned(),
+            engine,
+            staff,
+            commits,
+            _release: release,
+        })
+    }
+
+    /// The directory the store lives in.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// How many flushes [`Store::sync`] has attempted since the store was opened.
+    ///
+    /// With group commit this grows much more slowly than the number of commits.
+    pub fn flush_count(&self) -> u64 {
+        self.commits.flush_count()
+    }
+
+    /// Runs a staff write in write order and waits until it is durable.
+    async fn write_durably(
+        &self,
+        write: impl FnOnce() -> Result<(), StoreError>,
+    ) -> Result<(), StoreError> {
+        let ((), seq) = self.commits.write(write)?;
+        self.commits.sync(seq).await
+    }
+}
+
+/// The trees and the group commit over `db`. Consumes `db`, so that on an error every sled
+/// handle is gone before the caller's [`ReleaseOnDrop`] waits.
+fn handles(db: sled::Db) -> Result<(sled::Tree, StaffTrees, GroupCommit), StoreError> {
+    let engine = db
+        .open_tree(ENGINE_TREE)
+        .map_err(|e| errors::storage("opening the engine tree", e))?;
+    check_format(&engine)?;
+    let staff = StaffTrees::open(&db)?;
+    let commits = GroupCommit::new(move || db.flush().map_err(|e| errors::storage("flushing", e)));
+    Ok((engine, staff, commits))
+}
+
+/// Marks a new database with the layout version and refuses one of another layout.
+fn check_format(engine: &sled::Tree) -> Result<(), StoreError> {
+    let previous = engine
+        .compare_and_swap(FORMAT_KEY, None as Option<&[u8]>, Some(FORMAT_VERSION))
+        .map_err(|e| errors::storage("writing the format version", e))?;
+    match previous {
+        Ok(()) => Ok(()),
+        Err(found) if found.current.as_deref() == Some(FORMAT_VERSION) => Ok(()),
+        Err(found) => Err(StoreError::Corrupt(format!(
+            "unknown store format {:?} (this version reads {:?})",
+            found.current.as_deref().map(String::from_utf8_lossy),
+            String::from_utf8_lossy(FORMAT_VERSION)
+        ))),
+    }
+}
+
+impl fmt::Debug for SledStore {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SledStore")
+            .field("path", &self.path)
+            .field("flushes", &self.flush_count())
+            .finish_non_exhaustive()
+    }
+}
+
+#[async_trait]
+impl Store for SledStore {
+    async fn load(&self) -> Result<Snapshot, StoreError> {
+        engine::load(&self.engine)
+    }
+
+    async fn apply(&self, changes: &[Change]) -> Result<CommitSeq, StoreError> {
+        let batch = engine::batch(changes)?;
+        let ((), seq) = self.commits.write(|| {
+            self.engine
+                .apply_batch(batch)
+                .map_err(|e| errors::storage("applying a batch", e))
+        })?;
+        Ok(seq)
+    }
+
+    async fn sync(&self, upto: CommitSeq) -> Result<(), StoreError> {
+        self.commits.sync(upto).await
+    }
+
+    async fn health(&self) -> Result<(), StoreError> {
+        match self.engine.get(FORMAT_KEY) {
+            Ok(Some(_)) if self.commits.is_failing() => {
+                Err(StoreError::Io("the last flush to disk failed".into()))
+            }
+            Ok(Some(_)) => Ok(()),
+            Ok(None) => Err(StoreError::Corrupt("the format version is missing".into())),
+            Err(e) => Err(errors::storage("reading the format version", e)),
+        }
+    }
+
+    async fn put_staff(&self, member: &StaffMember) -> Result<(), StoreError> {
+        self.write_durably(|| self.staff.put_member(member)).await
+    }
+
+    async fn staff(&self) -> Result<Vec<StaffMember>, StoreError> {
+        self.staff.members()
+    }
+
+    async fn staff_member(&self, id: StaffId) -> Result<Option<StaffMember>, StoreError> {
+        self.staff.member(id)
+    }
+
+    async fn staff_by_login(&self, login: &str) -> Result<Option<StaffMember>, StoreError> {
+        self.staff.member_by_login(login)
+    }
+
+    async fn put_token(&self, token: &ApiToken) -> Result<(), StoreError> {
+        self.write_durably(|| self.staff.put_token(token)).await
+    }
+
+    async fn tokens(&self) -> Result<Vec<ApiToken>, StoreError> {
+        self.staff.tokens()
+    }
+
+    async fn token(&self, id: &str) -> Result<Option<ApiToken>, StoreError> {
+        self.staff.token(id)
+    }
+
+    async fn put_login(&self, login: &LoginSession) -> Result<(), StoreError> {
+        self.write_durably(|| self.staff.put_login(login)).await
+    }
+
+    async fn login(&self, secret_hash: &str) -> Result<Option<LoginSession>, StoreError> {
+        self.staff.login(secret_hash)
+    }
+
+    async fn delete_login(&self, secret_hash: &str) -> Result<(), StoreError> {
+        self.write_durably(|| self.staff.delete_login(secret_hash))
+            .await
+    }
+}

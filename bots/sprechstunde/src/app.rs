@@ -15,6 +15,9 @@ use sprechstunde_store_sled::SledStore;
 use sprechstunde_webchat::WebChat;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
+
+/// Cancelling it stops a running [`Application`].
+pub use tokio_util::sync::CancellationToken as ShutdownToken;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::trace::TraceLayer;
 
@@ -52,6 +55,7 @@ pub struct Application {
     listener: TcpListener,
     router: Router,
     office: Office,
+    web: sprechstunde_webchat::WebChannel,
     workers: Workers,
     shutdown: CancellationToken,
 }
@@ -109,6 +113,7 @@ impl Application {
             listener,
             router,
             office,
+            web: webchat.channel().clone(),
             workers,
             shutdown,
         })
@@ -127,6 +132,11 @@ impl Application {
         &self.office
     }
 
+    /// The web chat's open connections, for tests.
+    pub fn web_channel(&self) -> &sprechstunde_webchat::WebChannel {
+        &self.web
+    }
+
     /// A token that stops the server when cancelled.
     pub fn shutdown_token(&self) -> CancellationToken {
         self.shutdown.clone()
@@ -142,9 +152,11 @@ impl Application {
             listener,
             router,
             office,
+            web,
             workers,
             shutdown,
         } = self;
+        drop(web);
         let signal = shutdown.clone();
         let served = axum::serve(listener, router)
             .with_graceful_shutdown(async move { signal.cancelled().await })

@@ -217,7 +217,14 @@ async fn staff(command: StaffCommand, store: &Arc<dyn Store>) -> anyhow::Result<
                 bail!("a staff member with login {login:?} already exists");
             }
             let password = read_password(password_file.as_ref())?;
-            let next = store.staff().await?.iter().map(|m| m.id.0).max().unwrap_or(0) + 1;
+            let next = store
+                .staff()
+                .await?
+                .iter()
+                .map(|m| m.id.0)
+                .max()
+                .unwrap_or(0)
+                + 1;
             let member = StaffMember {
                 id: StaffId(next),
                 login: login.clone(),
@@ -235,7 +242,13 @@ async fn staff(command: StaffCommand, store: &Arc<dyn Store>) -> anyhow::Result<
             for m in store.staff().await? {
                 let roles: Vec<_> = m.roles.iter().map(|r| r.as_str()).collect();
                 let state = if m.disabled { " (disabled)" } else { "" };
-                println!("{:>4}  {:<20} {:<30} {}{state}", m.id, m.login, m.name, roles.join(","));
+                println!(
+                    "{:>4}  {:<20} {:<30} {}{state}",
+                    m.id,
+                    m.login,
+                    m.name,
+                    roles.join(",")
+                );
             }
         }
         StaffCommand::Passwd {
@@ -312,7 +325,8 @@ async fn session(
     let zone = office.engine().policy().calendar.zone.clone();
     match command {
         SessionCommand::Create(a) => {
-            let parse = |t: &str| sprechstunde_console::parse_time(t, &zone).map_err(anyhow::Error::msg);
+            let parse =
+                |t: &str| sprechstunde_console::parse_time(t, &zone).map_err(anyhow::Error::msg);
             let draft = SessionDraft {
                 title: a.title,
                 host: a.host,

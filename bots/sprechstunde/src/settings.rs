@@ -137,7 +137,10 @@ impl Settings {
             })
         };
         if jiff::tz::TimeZone::get(&self.office.timezone).is_err() {
-            return invalid("office.timezone", "not a known IANA time zone (e.g. Europe/Berlin)");
+            return invalid(
+                "office.timezone",
+                "not a known IANA time zone (e.g. Europe/Berlin)",
+            );
         }
         if !(1..=60).contains(&self.office.answer_working_days) {
             return invalid("office.answer_working_days", "must be between 1 and 60");
@@ -146,7 +149,10 @@ impl Settings {
             return invalid("office.follow_up_days", "must be at most 365");
         }
         if self.holidays().is_err() {
-            return invalid("office.holidays", "every entry must be a date like 2026-12-25");
+            return invalid(
+                "office.holidays",
+                "every entry must be a date like 2026-12-25",
+            );
         }
         if !(1..=20_000).contains(&self.webchat.max_message_chars) {
             return invalid("webchat.max_message_chars", "must be between 1 and 20000");
@@ -166,7 +172,10 @@ impl Settings {
             return invalid("server.login_hours", "must be between 1 and 720");
         }
         if tracing_subscriber::EnvFilter::try_new(&self.log.level).is_err() {
-            return invalid("log.level", "not a valid level (error, warn, info, debug, trace)");
+            return invalid(
+                "log.level",
+                "not a valid level (error, warn, info, debug, trace)",
+            );
         }
         Ok(())
     }
@@ -185,7 +194,9 @@ impl Settings {
         Policy {
             calendar,
             answer_working_days: self.office.answer_working_days,
-            follow_up_window: SignedDuration::from_hours(i64::from(self.office.follow_up_days) * 24),
+            follow_up_window: SignedDuration::from_hours(
+                i64::from(self.office.follow_up_days) * 24,
+            ),
             max_message_chars: self.webchat.max_message_chars,
             retry: RetryPolicy {
                 base: Duration::from_secs(self.outbox.retry_base_seconds),

@@ -22,7 +22,8 @@ pub enum ChannelKind {
 
 impl ChannelKind {
     /// All channels, in display order.
-    pub const ALL: [ChannelKind; 3] = [ChannelKind::Web, ChannelKind::Telegram, ChannelKind::Matrix];
+    pub const ALL: [ChannelKind; 3] =
+        [ChannelKind::Web, ChannelKind::Telegram, ChannelKind::Matrix];
 
     /// The stable lower-case name used in config, APIs and storage.
     pub fn as_str(self) -> &'static str {

@@ -1,7 +1,7 @@
 //! The store conformance suite. Every [`Store`] backend runs it through
 //! [`store_conformance_tests!`](crate::store_conformance_tests):
 //!
-//! ```ignore
+//! ```text
 //! async fn open(dir: &std::path::Path) -> std::sync::Arc<dyn Store> { /* open in dir */ }
 //! sprechstunde_core::store_conformance_tests!(open);
 //! ```
@@ -29,7 +29,7 @@ use crate::texts::Lang;
 /// Generates one `#[tokio::test]` per conformance check for a store opened by `$open`.
 #[macro_export]
 macro_rules! store_conformance_tests {
-    ($open:path) => {
+    ($open:ident) => {
         mod store_conformance {
             use $crate::conformance as c;
             $crate::store_conformance_tests!(@tests $open;
@@ -45,7 +45,7 @@ macro_rules! store_conformance_tests {
             );
         }
     };
-    (@tests $open:path; $($name:ident),* $(,)?) => {
+    (@tests $open:ident; $($name:ident),* $(,)?) => {
         $(
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn $name() {
@@ -222,7 +222,10 @@ pub async fn a_later_change_replaces_the_earlier_one<F: AsyncFn(&Path) -> Arc<dy
         at: t("2026-11-20T10:00:02Z"),
     };
     store
-        .commit(&[Change::Question(answered.clone()), Change::Outbox(delivered.clone())])
+        .commit(&[
+            Change::Question(answered.clone()),
+            Change::Outbox(delivered.clone()),
+        ])
         .await
         .expect("commit");
     let s = store.load().await.expect("load");
@@ -265,11 +268,20 @@ pub async fn concurrent_commits_all_survive<F: AsyncFn(&Path) -> Arc<dyn Store>>
 /// `apply` hands out increasing sequence numbers and `sync` accepts any of them.
 pub async fn commit_sequence_numbers_increase<F: AsyncFn(&Path) -> Arc<dyn Store>>(open: &F) {
     let (_dir, store) = fresh(open).await;
-    let a = store.apply(&[Change::Session(session(1))]).await.expect("apply");
-    let b = store.apply(&[Change::Session(session(2))]).await.expect("apply");
+    let a = store
+        .apply(&[Change::Session(session(1))])
+        .await
+        .expect("apply");
+    let b = store
+        .apply(&[Change::Session(session(2))])
+        .await
+        .expect("apply");
     assert!(b > a, "{b:?} after {a:?}");
     store.sync(b).await.expect("sync");
-    store.sync(a).await.expect("sync of an older seq returns at once");
+    store
+        .sync(a)
+        .await
+        .expect("sync of an older seq returns at once");
 }
 
 /// Two members cannot share a login name; updating a member keeps its login.
@@ -315,10 +327,16 @@ pub async fn staff_tokens_and_logins_survive_a_reopen<F: AsyncFn(&Path) -> Arc<d
     store.put_login(&login).await.expect("login");
     drop(store);
     let store = open(dir.path()).await;
-    assert_eq!(store.staff_member(StaffId(7)).await.expect("get"), Some(member));
+    assert_eq!(
+        store.staff_member(StaffId(7)).await.expect("get"),
+        Some(member)
+    );
     assert_eq!(store.token("tok1").await.expect("get"), Some(token.clone()));
     assert_eq!(store.tokens().await.expect("list"), vec![token]);
-    assert_eq!(store.login(&"cd".repeat(32)).await.expect("get"), Some(login));
+    assert_eq!(
+        store.login(&"cd".repeat(32)).await.expect("get"),
+        Some(login)
+    );
 }
 
 /// A deleted login is gone.
@@ -332,6 +350,9 @@ pub async fn logins_can_be_ended<F: AsyncFn(&Path) -> Arc<dyn Store>>(open: &F) 
         expires_at: t("2026-11-01T20:00:00Z"),
     };
     store.put_login(&login).await.expect("put");
-    store.delete_login(&login.secret_hash).await.expect("delete");
+    store
+        .delete_login(&login.secret_hash)
+        .await
+        .expect("delete");
     assert_eq!(store.login(&login.secret_hash).await.expect("get"), None);
 }

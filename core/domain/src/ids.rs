@@ -88,7 +88,12 @@ mod tests {
 
     #[test]
     fn references_parse_in_the_forms_people_type() {
-        for (input, want) in [("A-1042", 1042), ("a-7", 7), ("A1042", 1042), (" 1042 ", 1042)] {
+        for (input, want) in [
+            ("A-1042", 1042),
+            ("a-7", 7),
+            ("A1042", 1042),
+            (" 1042 ", 1042),
+        ] {
             assert_eq!(input.parse::<Reference>(), Ok(Reference(want)), "{input}");
         }
         for bad in ["", "A-", "B-12", "A-12x", "-12"] {

@@ -8,15 +8,16 @@ use crate::staff::{ApiToken, LoginSession, StaffMember};
 use crate::state::{Change, Snapshot};
 
 /// A position in the store's write order: [`Store::apply`] hands one out,
-/// [`Store::sync`] waits until everything up to it is on disk.
+/// [`Store::sync`] waits until everything up to it is on disk. Numbers are only meaningful
+/// for the store instance that handed them out (they may restart after a reopen).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
 pub struct CommitSeq(pub u64);
 
 /// A storage failure. Callers must not tell anybody that something was stored after one.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
-    /// The data directory is in use by another process.
-    #[error("the data directory is in use by another process (is the server running?)")]
+    /// The data directory is in use (by another process, or another open store).
+    #[error("the data directory is in use (is the server running?)")]
     Locked,
     /// Reading or writing failed.
     #[error("storage I/O failed: {0}")]
@@ -50,7 +51,8 @@ pub trait Store: Send + Sync + 'static {
     /// Returns once every batch up to `upto` is durable. Concurrent callers share flushes.
     ///
     /// # Errors
-    /// The flush failed; the batches may or may not be durable.
+    /// The flush failed; the batches may or may not be durable. A number this store never
+    /// handed out is an error too (claiming durability for it would be a lie).
     async fn sync(&self, upto: CommitSeq) -> Result<(), StoreError>;
 
     /// Applies and syncs a batch.
@@ -122,7 +124,7 @@ pub trait Store: Send + Sync + 'static {
     /// I/O failure or corrupt data.
     async fn login(&self, secret_hash: &str) -> Result<Option<LoginSession>, StoreError>;
 
-    /// Ends a console login.
+    /// Ends a console login (durably: a logout survives a crash).
     ///
     /// # Errors
     /// I/O failure.

@@ -153,10 +153,15 @@ impl Texts {
 }
 
 fn bundle(lang: Lang, source: &str) -> Result<FluentBundle<FluentResource>, TextsError> {
-    let resource = FluentResource::try_new(source.to_owned()).map_err(|(_, errors)| TextsError {
-        lang,
-        problem: format!("{} syntax error(s), first: {:?}", errors.len(), errors.first()),
-    })?;
+    let resource =
+        FluentResource::try_new(source.to_owned()).map_err(|(_, errors)| TextsError {
+            lang,
+            problem: format!(
+                "{} syntax error(s), first: {:?}",
+                errors.len(),
+                errors.first()
+            ),
+        })?;
     let id = match lang {
         Lang::De => langid!("de"),
         Lang::En => langid!("en"),
@@ -214,7 +219,10 @@ mod tests {
             "ack-extended",
             &[("reference", Arg::Str("A-1001"))],
         );
-        assert_eq!(text, "Ihre Nachricht wurde zu Ihrem Anliegen A-1001 hinzugefügt.");
+        assert_eq!(
+            text,
+            "Ihre Nachricht wurde zu Ihrem Anliegen A-1001 hinzugefügt."
+        );
         let text = texts.render(Lang::En, "too-long", &[("max", Arg::Num(2000))]);
         assert!(text.contains("at most 2000 characters"), "{text}");
     }

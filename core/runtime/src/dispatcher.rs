@@ -8,8 +8,7 @@ use std::time::Duration;
 
 use jiff::Timestamp;
 use sprechstunde_core::{
-    Channel, CitizenId, Delivery, DeliveryError, DeliveryReport, DeliveryState, Input,
-    OfficeState,
+    Channel, CitizenId, Delivery, DeliveryError, DeliveryReport, DeliveryState, Input, OfficeState,
 };
 use tokio::task::JoinSet;
 
@@ -46,8 +45,11 @@ pub(crate) async fn run(office: Office) {
             tasks.spawn(async move {
                 let result = match item.channel {
                     Some(channel) => {
-                        match tokio::time::timeout(DELIVERY_TIMEOUT, channel.deliver(&item.delivery))
-                            .await
+                        match tokio::time::timeout(
+                            DELIVERY_TIMEOUT,
+                            channel.deliver(&item.delivery),
+                        )
+                        .await
                         {
                             Ok(result) => result,
                             Err(_) => Err(DeliveryError::Transient("channel timed out".into())),
@@ -55,10 +57,13 @@ pub(crate) async fn run(office: Office) {
                     }
                     None => Err(DeliveryError::Transient("channel is not running".into())),
                 };
-                (citizen, DeliveryReport {
-                    id: item.delivery.id,
-                    result,
-                })
+                (
+                    citizen,
+                    DeliveryReport {
+                        id: item.delivery.id,
+                        result,
+                    },
+                )
             });
         }
         let wait = next_at

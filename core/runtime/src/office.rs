@@ -6,8 +6,7 @@ use std::sync::{Arc, RwLock};
 
 use jiff::Timestamp;
 use sprechstunde_core::{
-    Channel, ChannelKind, Engine, Input, OfficeState, OutboxId, Receipt, Refusal, Store,
-    StoreError,
+    Channel, ChannelKind, Engine, Input, OfficeState, OutboxId, Receipt, Refusal, Store, StoreError,
 };
 use tokio::sync::{Mutex, Notify, broadcast};
 use tokio::task::JoinHandle;
@@ -144,7 +143,9 @@ impl Office {
         };
         if durability == Durability::Flush {
             inner.store.sync(seq).await?;
-            inner.durable_outbox.fetch_max(outbox_mark, Ordering::SeqCst);
+            inner
+                .durable_outbox
+                .fetch_max(outbox_mark, Ordering::SeqCst);
         }
         if event.new_outbox {
             inner.dispatch_wake.notify_one();

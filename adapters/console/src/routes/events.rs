@@ -22,16 +22,18 @@ pub(crate) async fn stream(
 ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
     staff.require(Permission::ReadQueue)?;
     let stop = console.shutdown.clone().cancelled_owned();
-    let events = BroadcastStream::new(console.office.subscribe()).take_until(stop).map(|item| {
-        let data = match item {
-            Ok(e) => json!({
-                "questions": e.questions.iter().map(ToString::to_string).collect::<Vec<_>>(),
-                "sessions": e.sessions.iter().map(|s| s.0).collect::<Vec<_>>(),
-            }),
-            // Missed some: tell the page to reload everything.
-            Err(BroadcastStreamRecvError::Lagged(_)) => json!({"all": true}),
-        };
-        Ok(Event::default().event("changed").data(data.to_string()))
-    });
+    let events = BroadcastStream::new(console.office.subscribe())
+        .take_until(stop)
+        .map(|item| {
+            let data = match item {
+                Ok(e) => json!({
+                    "questions": e.questions.iter().map(ToString::to_string).collect::<Vec<_>>(),
+                    "sessions": e.sessions.iter().map(|s| s.0).collect::<Vec<_>>(),
+                }),
+                // Missed some: tell the page to reload everything.
+                Err(BroadcastStreamRecvError::Lagged(_)) => json!({"all": true}),
+            };
+            Ok(Event::default().event("changed").data(data.to_string()))
+        });
     Ok(Sse::new(events).keep_alive(KeepAlive::new().interval(Duration::from_secs(15))))
 }

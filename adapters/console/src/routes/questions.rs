@@ -35,7 +35,9 @@ pub(crate) async fn list(
         _ => true,
     };
     if !matches!(queue, "live" | "office" | "all") {
-        return Err(ApiError::BadRequest("queue must be live, office or all".into()));
+        return Err(ApiError::BadRequest(
+            "queue must be live, office or all".into(),
+        ));
     }
     let status = match filter.status.as_deref().unwrap_or("open") {
         "all" => None,
@@ -128,9 +130,11 @@ pub(crate) async fn answer(
     Path(reference): Path<String>,
     Json(body): Json<TextBody>,
 ) -> Result<Json<Detail>, ApiError> {
-    act(&console, &staff, &reference, |question| StaffAction::Answer {
-        question,
-        text: body.text,
+    act(&console, &staff, &reference, |question| {
+        StaffAction::Answer {
+            question,
+            text: body.text,
+        }
     })
     .await
 }
@@ -154,9 +158,11 @@ pub(crate) async fn reject(
     Path(reference): Path<String>,
     Json(body): Json<ReasonBody>,
 ) -> Result<Json<Detail>, ApiError> {
-    act(&console, &staff, &reference, |question| StaffAction::Reject {
-        question,
-        reason: body.reason,
+    act(&console, &staff, &reference, |question| {
+        StaffAction::Reject {
+            question,
+            reason: body.reason,
+        }
     })
     .await
 }

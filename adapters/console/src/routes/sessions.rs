@@ -52,9 +52,7 @@ impl SessionInput {
             starts_at,
             ends_at,
             question_cap: self.question_cap,
-            presubmission: self
-                .presubmission_minutes
-                .map(SignedDuration::from_mins),
+            presubmission: self.presubmission_minutes.map(SignedDuration::from_mins),
         })
     }
 }
@@ -89,7 +87,11 @@ pub(crate) async fn list(
     Ok(Json(json!({ "sessions": sessions })))
 }
 
-async fn save(console: &Console, staff: &Staff, action: StaffAction) -> Result<SessionId, ApiError> {
+async fn save(
+    console: &Console,
+    staff: &Staff,
+    action: StaffAction,
+) -> Result<SessionId, ApiError> {
     staff.require(Permission::ManageSessions)?;
     match console
         .office

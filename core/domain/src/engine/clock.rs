@@ -4,7 +4,7 @@ use jiff::Timestamp;
 
 use super::Engine;
 use crate::ids::SessionId;
-use crate::question::{Queue, QuestionStatus};
+use crate::question::{QuestionStatus, Queue};
 use crate::session::SessionStatus;
 use crate::state::OfficeState;
 use crate::texts::Arg::Str;

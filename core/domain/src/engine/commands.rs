@@ -38,7 +38,9 @@ impl Command {
             "start" | "anfang" if prefixed => Some(Command::Start(arg)),
             "hilfe" | "help" | "?" => Some(Command::Help),
             "status" | "stand" => Some(Command::Status),
-            "zurueckziehen" | "zurückziehen" | "withdraw" if prefixed => Some(Command::Withdraw(arg)),
+            "zurueckziehen" | "zurückziehen" | "withdraw" if prefixed => {
+                Some(Command::Withdraw(arg))
+            }
             _ => None,
         }
     }
@@ -58,8 +60,14 @@ mod tests {
             ("status", Some(Command::Status)),
             ("/status@stadt_bot", Some(Command::Status)),
             ("/zurueckziehen", Some(Command::Withdraw(None))),
-            ("/zurückziehen A-1042", Some(Command::Withdraw(Some("A-1042".into())))),
-            ("/withdraw 1042", Some(Command::Withdraw(Some("1042".into())))),
+            (
+                "/zurückziehen A-1042",
+                Some(Command::Withdraw(Some("A-1042".into()))),
+            ),
+            (
+                "/withdraw 1042",
+                Some(Command::Withdraw(Some("1042".into()))),
+            ),
             ("/start", Some(Command::Start(None))),
             ("/start s12", Some(Command::Start(Some("s12".into())))),
             ("start", None),

@@ -8,7 +8,12 @@ use crate::outbox::DeliveryState;
 use crate::state::OfficeState;
 
 impl Engine {
-    pub(super) fn delivered(&self, state: &mut OfficeState, reports: Vec<DeliveryReport>, now: Timestamp) {
+    pub(super) fn delivered(
+        &self,
+        state: &mut OfficeState,
+        reports: Vec<DeliveryReport>,
+        now: Timestamp,
+    ) {
         for report in reports {
             let Some(message) = state.outbox_message(report.id) else {
                 continue;

@@ -30,12 +30,22 @@ impl Engine {
         if text.is_empty() {
             return Err(Refusal::Empty);
         }
+        let max = self.policy.max_message_chars;
+        let too_long = text.chars().count() > max;
+        if too_long && message.inline_errors {
+            // The adapter shows the refusal itself, so nothing is stored: no citizen, and no
+            // intake key, which would make a resend of this message look accepted.
+            return Err(Refusal::TooLong { max });
+        }
         let citizen = self.citizen_for(state, &message, now);
 
         if let Some(key) = &message.intake_key
             && citizen.has_seen(key)
         {
-            let latest = state.questions_of(citizen.id).last().map(|q| (q.id, q.reference));
+            let latest = state
+                .questions_of(citizen.id)
+                .last()
+                .map(|q| (q.id, q.reference));
             return Ok(match latest {
                 Some((question, reference)) => Receipt::Question {
                     citizen: citizen.id,
@@ -52,12 +62,9 @@ impl Engine {
             c.remember(key);
         }
 
-        let max = self.policy.max_message_chars;
-        if text.chars().count() > max {
-            if !message.inline_errors {
-                let reply = self.render(citizen.lang, "too-long", &[("max", Num(max as u64))]);
-                self.enqueue(state, &citizen, None, reply, now);
-            }
+        if too_long {
+            let reply = self.render(citizen.lang, "too-long", &[("max", Num(max as u64))]);
+            self.enqueue(state, &citizen, None, reply, now);
             return Err(Refusal::TooLong { max });
         }
 
@@ -255,7 +262,11 @@ impl Engine {
             })
             .map(|r| r.to_string())
             .unwrap_or_default();
-        let ack = self.render(citizen.lang, "ack-extended", &[("reference", Str(&reference))]);
+        let ack = self.render(
+            citizen.lang,
+            "ack-extended",
+            &[("reference", Str(&reference))],
+        );
         self.enqueue(state, citizen, Some(id), ack, now);
     }
 
@@ -313,7 +324,13 @@ impl Engine {
         });
     }
 
-    fn command(&self, state: &mut OfficeState, citizen: &Citizen, command: &Command, now: Timestamp) {
+    fn command(
+        &self,
+        state: &mut OfficeState,
+        citizen: &Citizen,
+        command: &Command,
+        now: Timestamp,
+    ) {
         let lang = citizen.lang;
         let reply = match command {
             Command::Start(_) => {
@@ -350,10 +367,7 @@ impl Engine {
                         )
                     }
                     (QuestionStatus::Open, Queue::CitizensOffice) => {
-                        let due = q
-                            .due
-                            .map(|d| self.format_due(d, lang))
-                            .unwrap_or_default();
+                        let due = q.due.map(|d| self.format_due(d, lang)).unwrap_or_default();
                         self.render(
                             lang,
                             "status-open-office",
@@ -394,7 +408,11 @@ impl Engine {
                 .and_then(|r| state.question_by_reference(r))
                 .filter(|q| q.citizen == citizen.id && q.is_open())
                 .map(|q| q.id),
-            None => state.questions_of(citizen.id).filter(|q| q.is_open()).last().map(|q| q.id),
+            None => state
+                .questions_of(citizen.id)
+                .filter(|q| q.is_open())
+                .last()
+                .map(|q| q.id),
         };
         let Some(id) = target else {
             let reply = match reference {

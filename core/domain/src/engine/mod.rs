@@ -21,7 +21,7 @@ use crate::channel::{ChannelIdentity, DeliveryError};
 use crate::citizen::Citizen;
 use crate::ids::{CitizenId, OutboxId, QuestionId, Reference, SessionId};
 use crate::outbox::{DeliveryState, OutboxMessage};
-use crate::question::{Queue, QuestionStatus, StaffRef};
+use crate::question::{QuestionStatus, Queue, StaffRef};
 use crate::session::{SessionDraft, SessionDraftError};
 use crate::state::{Change, OfficeState};
 use crate::texts::{Args, Lang, Texts};
@@ -80,7 +80,9 @@ impl Default for RetryPolicy {
 impl RetryPolicy {
     /// Delay before attempt number `attempts + 1`, given `attempts` failures so far (≥ 1).
     pub fn delay(&self, attempts: u32) -> Duration {
-        let factor = 1u32.checked_shl(attempts.saturating_sub(1)).unwrap_or(u32::MAX);
+        let factor = 1u32
+            .checked_shl(attempts.saturating_sub(1))
+            .unwrap_or(u32::MAX);
         self.base.saturating_mul(factor).min(self.max_delay)
     }
 }
@@ -304,7 +306,11 @@ impl Engine {
             return self.render(
                 lang,
                 "greeting-live",
-                &[("session", Str(&s.title)), ("host", Str(&s.host)), ("end", Str(&end))],
+                &[
+                    ("session", Str(&s.title)),
+                    ("host", Str(&s.host)),
+                    ("end", Str(&end)),
+                ],
             );
         }
         if let Some(s) = state.next_session(now) {
@@ -312,7 +318,11 @@ impl Engine {
             return self.render(
                 lang,
                 "greeting-next",
-                &[("session", Str(&s.title)), ("host", Str(&s.host)), ("start", Str(&start))],
+                &[
+                    ("session", Str(&s.title)),
+                    ("host", Str(&s.host)),
+                    ("start", Str(&start)),
+                ],
             );
         }
         self.render(lang, "greeting-none", &[])

@@ -37,9 +37,7 @@ impl Engine {
                     .ok_or(Refusal::NotFound)?;
                 Ok(Receipt::Done)
             }
-            StaffAction::Reject { question, reason } => {
-                self.reject(state, question, &reason, now)
-            }
+            StaffAction::Reject { question, reason } => self.reject(state, question, &reason, now),
             StaffAction::CreateSession(draft) => {
                 let draft = draft.validate()?;
                 let id = state.alloc_session();
@@ -52,7 +50,12 @@ impl Engine {
                 if !current.is_upcoming_or_live() {
                     return Err(Refusal::SessionOver);
                 }
-                let status = current.status;
+                // A running session moved into the future waits again for its new start.
+                let status = if current.status == SessionStatus::Live && draft.starts_at > now {
+                    SessionStatus::Scheduled
+                } else {
+                    current.status
+                };
                 let admitted = current.admitted;
                 state.put_session(session_from(id, draft, status, admitted));
                 Ok(Receipt::Session(id))

@@ -1,0 +1,986 @@
+// Staff console of sprechstunde. Uses only the JSON API in docs/api.md.
+// Plain ES2020, no dependencies. Untrusted text is only ever inserted with textContent.
+'use strict';
+
+(() => {
+  const API = '/api/v1';
+  const SSE_DEBOUNCE_MS = 200;
+  const SSE_RETRY_MS = 5000;
+
+  const CHANNEL = { web: 'Web-Chat', telegram: 'Telegram', matrix: 'Matrix' };
+  const STATUS = { open: 'offen', answered: 'beantwortet', rejected: 'abgelehnt', withdrawn: 'zurückgezogen' };
+  const QUEUE = { live: 'Live', office: 'Bürgerreferat', all: 'Alle' };
+  const DELIVERY = { pending: 'ausstehend', delivered: 'zugestellt', failed: 'fehlgeschlagen' };
+  const KIND = { citizen: 'Bürger/in', answer: 'Antwort', note: 'Interne Notiz', system: 'Systemnachricht' };
+  const SESSION_STATUS = { scheduled: 'geplant', live: 'läuft', closed: 'beendet', cancelled: 'abgesagt' };
+  const LANGS = { de: 'Deutsch', en: 'Englisch' };
+  const STATUS_FILTER = { open: 'offen', answered: 'beantwortet', rejected: 'abgelehnt', withdrawn: 'zurückgezogen', all: 'alle' };
+
+  const ERROR_TEXT = {
+    0: 'Der Server ist nicht erreichbar. Bitte prüfen Sie die Verbindung und versuchen Sie es erneut.',
+    400: 'Die Anfrage war fehlerhaft.',
+    401: 'Ihre Anmeldung ist abgelaufen. Bitte melden Sie sich erneut an.',
+    403: 'Dafür fehlt Ihnen die Berechtigung.',
+    404: 'Der Eintrag wurde nicht gefunden.',
+    409: 'Die Aktion ist im aktuellen Zustand nicht möglich.',
+    413: 'Der Text ist zu lang.',
+    422: 'Bitte prüfen Sie Ihre Eingaben.',
+    503: 'Der Dienst ist vorübergehend nicht verfügbar. Bitte versuchen Sie es später erneut.',
+  };
+
+  const VIEW_TITLES = {
+    login: 'Anmeldung',
+    queue: 'Warteschlange',
+    question: 'Anliegen',
+    sessions: 'Sprechstunden',
+  };
+
+  let dateTimeFmt;
+  let dateFmt;
+  let timeFmt;
+  try {
+    dateTimeFmt = new Intl.DateTimeFormat('de-DE', { dateStyle: 'medium', timeStyle: 'short', timeZone: 'Europe/Berlin' });
+    dateFmt = new Intl.DateTimeFormat('de-DE', { dateStyle: 'medium', timeZone: 'UTC' });
+    timeFmt = new Intl.DateTimeFormat('de-DE', { timeStyle: 'medium', timeZone: 'Europe/Berlin' });
+  } catch (_) {
+    dateTimeFmt = new Intl.DateTimeFormat('de-DE', { dateStyle: 'medium', timeStyle: 'short' });
+    dateFmt = new Intl.DateTimeFormat('de-DE', { dateStyle: 'medium', timeZone: 'UTC' });
+    timeFmt = new Intl.DateTimeFormat('de-DE', { timeStyle: 'medium' });
+  }
+
+  // ---- state ----
+  let auth = null; // { staff, csrf }
+  let currentView = null;
+  let currentRef = null;
+  let currentDetail = null;
+  let editingSessionId = null;
+  let sessionsById = new Map();
+  let events = null;
+  let eventsRetryTimer = null;
+  let changeTimer = null;
+  let pendingChange = null;
+  let queueSeq = 0;
+  let questionSeq = 0;
+  let sessionsSeq = 0;
+
+  const $ = (id) => document.getElementById(id);
+
+  function el(tag, className, text) {
+    const node = document.createElement(tag);
+    if (className) node.className = className;
+    if (text !== undefined && text !== null) node.textContent = String(text);
+    return node;
+  }
+
+  // ---- formatting ----
+  function fmtDateTime(iso) {
+    if (!iso) return '–';
+    const d = new Date(iso);
+    return Number.isNaN(d.getTime()) ? String(iso) : dateTimeFmt.format(d);
+  }
+
+  function timeEl(iso, className) {
+    const t = el('time', className || null, fmtDateTime(iso));
+    if (iso) t.dateTime = String(iso);
+    return t;
+  }
+
+  function dueDay(due) {
+    if (typeof due !== 'string') return null;
+    const m = /^(\d{4})-(\d{2})-(\d{2})/.exec(due);
+    return m ? `${m[1]}-${m[2]}-${m[3]}` : null;
+  }
+
+  function fmtDate(due) {
+    const day = dueDay(due);
+    if (!day) return due ? String(due) : '–';
+    const [y, m, d] = day.split('-').map(Number);
+    return dateFmt.format(new Date(Date.UTC(y, m - 1, d, 12)));
+  }
+
+  function berlinParts(date) {
+    const parts = {};
+    const fmt = new Intl.DateTimeFormat('en-GB', {
+      timeZone: 'Europe/Berlin', year: 'numeric', month: '2-digit', day: '2-digit',
+      hour: '2-digit', minute: '2-digit', hourCycle: 'h23',
+    });
+    for (const p of fmt.formatToParts(date)) parts[p.type] = p.value;
+    return parts;
+  }
+
+  function todayBerlin() {
+    const p = berlinParts(new Date());
+    return `${p.year}-${p.month}-${p.day}`;
+  }
+
+  // RFC 3339 → value for <input type="datetime-local"> in office time (Europe/Berlin).
+  function toLocalInput(iso) {
+    const d = new Date(iso);
+    if (Number.isNaN(d.getTime())) return '';
+    const p = berlinParts(d);
+    return `${p.year}-${p.month}-${p.day}T${p.hour}:${p.minute}`;
+  }
+
+  function isOverdue(q) {
+    const day = dueDay(q.due);
+    return q.status === 'open' && day !== null && day < todayBerlin();
+  }
+
+  function staffName(staff) {
+    if (!staff || typeof staff !== 'object') return '';
+    return staff.name || staff.display_name || staff.login || '';
+  }
+
+  function queueLabel(q) {
+    if (q.queue === 'live') {
+      return q.session && q.session.title ? `Live: ${q.session.title}` : 'Live';
+    }
+    if (q.queue === 'office') {
+      return q.session && q.session.title ? `Bürgerreferat (${q.session.title})` : 'Bürgerreferat';
+    }
+    return q.queue ? String(q.queue) : '–';
+  }
+
+  function sameRef(a, b) {
+    const norm = (r) => String(r).trim().toUpperCase().replace(/^A-/, '');
+    return norm(a) === norm(b);
+  }
+
+  // ---- API ----
+  class ApiError extends Error {
+    constructor(status, code, serverMessage, data) {
+      super(serverMessage || ERROR_TEXT[status] || `Fehler ${status}`);
+      this.status = status;
+      this.code = code || null;
+      this.serverMessage = serverMessage || '';
+      this.data = data || null;
+    }
+  }
+
+  async function api(method, path, body) {
+    const headers = { Accept: 'application/json' };
+    const init = { method, headers, credentials: 'same-origin', cache: 'no-store' };
+    if (method !== 'GET') {
+      headers['Content-Type'] = 'application/json';
+      if (auth && auth.csrf) headers['X-CSRF-Token'] = auth.csrf;
+      if (body !== undefined) init.body = JSON.stringify(body);
+    }
+    let res;
+    try {
+      res = await fetch(API + path, init);
+    } catch (_) {
+      throw new ApiError(0, 'network', '');
+    }
+    let data = null;
+    if (res.status !== 204) {
+      const text = await res.text().catch(() => '');
+      if (text) {
+        try {
+          data = JSON.parse(text);
+        } catch (_) {
+          data = null;
+        }
+      }
+    }
+    if (!res.ok) {
+      const code = data && typeof data.error === 'string' ? data.error : null;
+      const message = data && typeof data.message === 'string' ? data.message : '';
+      const err = new ApiError(res.status, code, message, data);
+      if (res.status === 401 && path !== '/login' && path !== '/me' && path !== '/logout') {
+        sessionExpired();
+      }
+      throw err;
+    }
+    return data;
+  }
+
+  // Shows an error in an alert area: a German explanation, then the server's text.
+  function showError(area, err, overrides) {
+    area.replaceChildren();
+    if (!err) return;
+    if (typeof err === 'string') {
+      area.append(el('p', null, err));
+      return;
+    }
+    const status = err.status || 0;
+    const main = (overrides && overrides[status]) || ERROR_TEXT[status] || `Es ist ein Fehler aufgetreten (Status ${status}).`;
+    area.append(el('p', null, main));
+    if (err.serverMessage && err.serverMessage !== main) {
+      area.append(el('p', 'error-detail', err.serverMessage));
+    }
+    const fields = err.data && (err.data.fields || err.data.errors || err.data.details);
+    if (fields && typeof fields === 'object') {
+      const list = el('ul', 'error-fields');
+      const entries = Array.isArray(fields) ? fields.map((f) => [null, f]) : Object.entries(fields);
+      for (const [k, v] of entries) {
+        const text = typeof v === 'string' ? v : (v && (v.message || v.text)) || JSON.stringify(v);
+        list.append(el('li', null, k ? `${k}: ${text}` : text));
+      }
+      if (list.children.length) area.append(list);
+    }
+  }
+
+  function clearArea(area) {
+    area.replaceChildren();
+  }
+
+  function flash(area, text) {
+    area.textContent = text;
+  }
+
+  // ---- views ----
+  const VIEWS = ['login', 'queue', 'question', 'sessions'];
+
+  function setTitle(text) {
+    $('view-title').textContent = text;
+    document.title = `${text} – Mitarbeiterkonsole`;
+  }
+
+  function showView(name) {
+    currentView = name;
+    $('loading').hidden = true;
+    for (const v of VIEWS) $(`${v}-view`).hidden = v !== name;
+    const loggedIn = name !== 'login';
+    $('nav').hidden = !loggedIn;
+    $('user').hidden = !loggedIn;
+    setTitle(VIEW_TITLES[name]);
+    const links = { queue: $('nav-queue'), sessions: $('nav-sessions') };
+    for (const [key, link] of Object.entries(links)) {
+      if (key === name || (key === 'queue' && name === 'question')) {
+        if (key === name) link.setAttribute('aria-current', 'page');
+        else link.removeAttribute('aria-current');
+        link.classList.add('active');
+      } else {
+        link.removeAttribute('aria-current');
+        link.classList.remove('active');
+      }
+    }
+  }
+
+  function parseHash() {
+    const h = window.location.hash || '';
+    const m = /^#\/questions\/([^/?#]+)$/.exec(h);
+    if (m) {
+      let ref = m[1];
+      try {
+        ref = decodeURIComponent(ref);
+      } catch (_) { /* keep raw */ }
+      return { view: 'question', ref };
+    }
+    if (h === '#/sessions') return { view: 'sessions' };
+    return { view: 'queue' };
+  }
+
+  function route(focus) {
+    if (!auth) {
+      showLogin();
+      return;
+    }
+    const r = parseHash();
+    if (r.view === 'queue' && window.location.hash !== '#/queue') {
+      window.history.replaceState(null, '', '#/queue');
+    }
+    if (r.view === 'question') {
+      const changed = !currentRef || !sameRef(currentRef, r.ref);
+      showView('question');
+      if (changed) resetQuestionView(r.ref);
+      currentRef = r.ref;
+      setTitle(`Anliegen ${r.ref}`);
+      loadQuestion(r.ref);
+    } else {
+      currentRef = null;
+      currentDetail = null;
+      showView(r.view);
+      if (r.view === 'queue') loadQueue();
+      else loadSessions();
+    }
+    if (focus) $('view-title').focus();
+  }
+
+  // ---- auth ----
+  function showLogin(message) {
+    showView('login');
+    const area = $('login-error');
+    if (message) showError(area, message);
+    else clearArea(area);
+  }
+
+  function setLoggedIn(data) {
+    auth = { staff: data && data.staff ? data.staff : {}, csrf: data && typeof data.csrf === 'string' ? data.csrf : null };
+    $('staff-name').textContent = staffName(auth.staff) || '–';
+    startEvents();
+  }
+
+  function logoutLocal() {
+    auth = null;
+    currentRef = null;
+    currentDetail = null;
+    stopEvents();
+    $('password').value = '';
+  }
+
+  function sessionExpired() {
+    if (!auth) return;
+    logoutLocal();
+    showLogin(ERROR_TEXT[401]);
+  }
+
+  async function checkMe() {
+    try {
+      const data = await api('GET', '/me');
+      setLoggedIn(data);
+      route(false);
+    } catch (err) {
+      if (err.status === 401 || err.status === 403 || err.status === 404) showLogin();
+      else {
+        showLogin();
+        showError($('login-error'), err);
+      }
+    }
+  }
+
+  async function onLogin(ev) {
+    ev.preventDefault();
+    const loginInput = $('login');
+    const passwordInput = $('password');
+    const area = $('login-error');
+    const login = loginInput.value.trim();
+    const password = passwordInput.value;
+    loginInput.removeAttribute('aria-invalid');
+    passwordInput.removeAttribute('aria-invalid');
+    if (!login || !password) {
+      if (!login) loginInput.setAttribute('aria-invalid', 'true');
+      if (!password) passwordInput.setAttribute('aria-invalid', 'true');
+      showError(area, 'Bitte geben Sie Benutzername und Passwort ein.');
+      (login ? passwordInput : loginInput).focus();
+      return;
+    }
+    const button = $('login-submit');
+    button.disabled = true;
+    try {
+      const data = await api('POST', '/login', { login, password });
+      clearArea(area);
+      passwordInput.value = '';
+      setLoggedIn(data);
+      route(true);
+    } catch (err) {
+      showError(area, err, { 401: 'Benutzername oder Passwort ist falsch.', 403: 'Diese Anmeldung ist nicht zulässig.' });
+      passwordInput.focus();
+    } finally {
+      button.disabled = false;
+    }
+  }
+
+  async function onLogout() {
+    try {
+      await api('POST', '/logout');
+    } catch (_) { /* the local state is dropped anyway */ }
+    logoutLocal();
+    showLogin();
+    $('view-title').focus();
+  }
+
+  // ---- live updates (SSE) ----
+  function setLiveStatus(state) {
+    const status = $('live-status');
+    const texts = {
+      on: 'Live-Aktualisierung aktiv',
+      connecting: 'Live-Aktualisierung wird verbunden …',
+      off: 'Live-Aktualisierung unterbrochen – wird erneut versucht …',
+      unsupported: 'Live-Aktualisierung nicht verfügbar',
+    };
+    status.dataset.state = state;
+    const text = texts[state] || '';
+    if (status.textContent !== text) status.textContent = text;
+  }
+
+  function startEvents() {
+    stopEvents();
+    if (typeof window.EventSource !== 'function') {
+      setLiveStatus('unsupported');
+      return;
+    }
+    setLiveStatus('connecting');
+    let source;
+    try {
+      source = new EventSource(`${API}/events`, { withCredentials: true });
+    } catch (_) {
+      setLiveStatus('off');
+      eventsRetryTimer = window.setTimeout(startEvents, SSE_RETRY_MS);
+      return;
+    }
+    events = source;
+    let wasOpen = false;
+    source.addEventListener('open', () => {
+      if (events !== source) return;
+      setLiveStatus('on');
+      // After a reconnect, catch up on what was missed.
+      if (wasOpen) queueChange(null);
+      wasOpen = true;
+    });
+    source.addEventListener('changed', (ev) => {
+      if (events !== source) return;
+      let data = null;
+      try {
+        data = JSON.parse(ev.data);
+      } catch (_) {
+        data = null;
+      }
+      queueChange(data);
+    });
+    source.addEventListener('error', () => {
+      if (events !== source) return;
+      setLiveStatus('off');
+      if (source.readyState === EventSource.CLOSED) {
+        source.close();
+        events = null;
+        // Maybe the login ended: check, and retry while logged in.
+        eventsRetryTimer = window.setTimeout(async () => {
+          eventsRetryTimer = null;
+          if (!auth) return;
+          try {
+            await api('GET', '/me');
+            if (auth) startEvents();
+          } catch (err) {
+            if (err.status === 401) sessionExpired();
+            else if (auth) startEvents();
+          }
+        }, SSE_RETRY_MS);
+      }
+    });
+  }
+
+  function stopEvents() {
+    if (eventsRetryTimer) {
+      window.clearTimeout(eventsRetryTimer);
+      eventsRetryTimer = null;
+    }
+    if (events) {
+      events.close();
+      events = null;
+    }
+    setLiveStatus('off');
+  }
+
+  // Collects change notifications and refreshes the visible view once, after a short pause.
+  function queueChange(data) {
+    if (!pendingChange) pendingChange = { all: false, questions: new Set(), sessions: false };
+    if (!data || typeof data !== 'object') {
+      pendingChange.all = true;
+    } else {
+      if (Array.isArray(data.questions)) for (const r of data.questions) pendingChange.questions.add(String(r));
+      else pendingChange.all = true;
+      if (Array.isArray(data.sessions) && data.sessions.length > 0) pendingChange.sessions = true;
+    }
+    if (changeTimer) window.clearTimeout(changeTimer);
+    changeTimer = window.setTimeout(applyChange, SSE_DEBOUNCE_MS);
+  }
+
+  function applyChange() {
+    changeTimer = null;
+    const change = pendingChange;
+    pendingChange = null;
+    if (!change || !auth) return;
+    if (currentView === 'queue') {
+      loadQueue();
+    } else if (currentView === 'question' && currentRef) {
+      const concerned = change.all || Array.from(change.questions).some((r) => sameRef(r, currentRef));
+      if (concerned) loadQuestion(currentRef);
+    } else if (currentView === 'sessions') {
+      if (change.all || change.sessions) loadSessions();
+    }
+  }
+
+  // ---- queue ----
+  async function loadQueue() {
+    const queue = $('filter-queue').value;
+    const status = $('filter-status').value;
+    const seq = ++queueSeq;
+    try {
+      const data = await api('GET', `/questions?queue=${encodeURIComponent(queue)}&status=${encodeURIComponent(status)}`);
+      if (seq !== queueSeq) return;
+      clearArea($('queue-error'));
+      renderQueue(data && Array.isArray(data.questions) ? data.questions : [], queue, status);
+    } catch (err) {
+      if (seq !== queueSeq || err.status === 401) return;
+      showError($('queue-error'), err);
+    }
+  }
+
+  function renderQueue(questions, queue, status) {
+    const tbody = $('queue-body');
+    const rows = [];
+    for (const q of questions) {
+      const tr = el('tr');
+      tr.dataset.reference = q.reference;
+      const overdue = isOverdue(q);
+      if (overdue) tr.classList.add('overdue');
+      tr.classList.add(`status-${q.status}`);
+
+      const refCell = el('td', 'ref');
+      const link = el('a', null, q.reference);
+      link.href = `#/questions/${encodeURIComponent(q.reference)}`;
+      refCell.append(link);
+
+      const statusCell = el('td', 'status');
+      statusCell.append(el('span', `badge status-${q.status}`, STATUS[q.status] || q.status));
+
+      const dueCell = el('td', 'due');
+      dueCell.append(el('span', null, q.due ? fmtDate(q.due) : '–'));
+      if (overdue) {
+        dueCell.append(' ', el('strong', 'overdue-marker', 'überfällig'));
+      }
+
+      const createdCell = el('td', 'created');
+      createdCell.append(timeEl(q.created_at));
+
+      const deliveryCell = el('td', 'delivery');
+      if (q.delivery) {
+        deliveryCell.append(el('span', `delivery-state delivery-${q.delivery}`, DELIVERY[q.delivery] || q.delivery));
+      } else {
+        deliveryCell.textContent = '–';
+      }
+
+      tr.append(
+        refCell,
+        el('td', 'channel', CHANNEL[q.channel] || q.channel || '–'),
+        statusCell,
+        el('td', 'queue', queueLabel(q)),
+        el('td', 'position', q.position === null || q.position === undefined ? '–' : q.position),
+        createdCell,
+        dueCell,
+        el('td', 'preview', q.preview || ''),
+        deliveryCell,
+      );
+      rows.push(tr);
+    }
+    if (rows.length === 0) {
+      const tr = el('tr', 'empty');
+      const td = el('td', null, 'Keine Anliegen gefunden.');
+      td.colSpan = 9;
+      tr.append(td);
+      rows.push(tr);
+    }
+    tbody.replaceChildren(...rows);
+    const overdueCount = questions.filter(isOverdue).length;
+    let caption = `Anliegen – Warteschlange: ${QUEUE[queue] || queue}, Status: ${STATUS_FILTER[status] || status} (${questions.length})`;
+    if (overdueCount > 0) caption += `, davon ${overdueCount} überfällig`;
+    $('queue-caption').textContent = caption;
+    $('queue-updated').textContent = `Stand: ${timeFmt.format(new Date())} Uhr`;
+  }
+
+  // ---- question ----
+  function resetQuestionView(ref) {
+    currentDetail = null;
+    $('question-content').hidden = true;
+    clearArea($('question-error'));
+    clearArea($('action-error'));
+    $('action-status').textContent = '';
+    for (const id of ['answer-text', 'note-text', 'reject-reason']) {
+      $(id).value = '';
+      $(id).removeAttribute('aria-invalid');
+    }
+    setTitle(`Anliegen ${ref}`);
+  }
+
+  async function loadQuestion(ref) {
+    const seq = ++questionSeq;
+    try {
+      const detail = await api('GET', `/questions/${encodeURIComponent(ref)}`);
+      if (seq !== questionSeq || currentView !== 'question') return;
+      clearArea($('question-error'));
+      renderDetail(detail);
+    } catch (err) {
+      if (seq !== questionSeq || err.status === 401) return;
+      if (err.status === 404) {
+        $('question-content').hidden = true;
+        showError($('question-error'), `Das Anliegen ${ref} wurde nicht gefunden.`);
+      } else {
+        showError($('question-error'), err);
+      }
+    }
+  }
+
+  function metaRow(dl, label, value) {
+    const dd = el('dd');
+    if (value instanceof Node) dd.append(value);
+    else dd.textContent = value === null || value === undefined || value === '' ? '–' : String(value);
+    dl.append(el('dt', null, label), dd);
+    return dd;
+  }
+
+  function deliveryText(delivery) {
+    if (!delivery || typeof delivery !== 'object') return null;
+    const state = delivery.state;
+    if (state === 'delivered') {
+      return delivery.at ? `zugestellt am ${fmtDateTime(delivery.at)}` : 'zugestellt';
+    }
+    if (state === 'failed') {
+      return `fehlgeschlagen: ${delivery.last_error || 'unbekannter Grund'}`;
+    }
+    if (state === 'pending') {
+      const attempts = Number(delivery.attempts) || 0;
+      const parts = [];
+      parts.push(attempts === 0 ? 'noch kein Versuch' : attempts === 1 ? '1 Versuch' : `${attempts} Versuche`);
+      if (delivery.last_error) parts.push(`letzter Fehler: ${delivery.last_error}`);
+      return `ausstehend (${parts.join(', ')})`;
+    }
+    return state ? String(state) : null;
+  }
+
+  function rejectionText(rejection) {
+    if (!rejection) return '';
+    if (typeof rejection === 'string') return rejection;
+    if (typeof rejection === 'object') return rejection.reason || rejection.text || '';
+    return String(rejection);
+  }
+
+  function renderDetail(d) {
+    currentDetail = d;
+    const statusLabel = STATUS[d.status] || d.status;
+    setTitle(`Anliegen ${d.reference} – ${statusLabel}`);
+    $('question-view').dataset.reference = d.reference;
+    $('question-view').dataset.status = d.status;
+
+    const meta = $('question-meta');
+    meta.replaceChildren();
+    const overdue = isOverdue(d);
+    const statusNode = el('span');
+    statusNode.append(el('span', `badge status-${d.status}`, statusLabel));
+    metaRow(meta, 'Status', statusNode);
+    metaRow(meta, 'Kanal', CHANNEL[d.channel] || d.channel);
+    metaRow(meta, 'Warteschlange/Sitzung', queueLabel(d));
+    if (d.position !== null && d.position !== undefined) metaRow(meta, 'Position', d.position);
+    metaRow(meta, 'Eingang', timeEl(d.created_at));
+    metaRow(meta, 'Zuletzt geändert', timeEl(d.updated_at));
+    const dueNode = el('span', null, d.due ? fmtDate(d.due) : '–');
+    if (overdue) {
+      const wrap = el('span');
+      wrap.append(dueNode, ' ', el('strong', 'overdue-marker', 'überfällig'));
+      metaRow(meta, 'Frist', wrap);
+    } else {
+      metaRow(meta, 'Frist', dueNode);
+    }
+    metaRow(meta, 'Sprache', LANGS[d.lang] || d.lang);
+    metaRow(meta, 'Zustellung', d.delivery ? (DELIVERY[d.delivery] || d.delivery) : '–');
+    meta.classList.toggle('overdue', overdue);
+
+    const rejection = rejectionText(d.rejection);
+    const rej = $('question-rejection');
+    rej.replaceChildren();
+    if (rejection) {
+      rej.append(el('strong', null, 'Ablehnungsgrund: '), el('span', 'pre', rejection));
+    }
+    rej.hidden = !rejection;
+
+    const thread = $('thread');
+    const items = [];
+    for (const e of Array.isArray(d.entries) ? d.entries : []) {
+      const kind = KIND[e.kind] ? e.kind : 'system';
+      const li = el('li', `entry ${kind}`);
+      const head = el('p', 'entry-head');
+      head.append(el('span', 'entry-kind', KIND[kind]));
+      if (e.staff) head.append(' ', el('span', 'entry-staff', e.staff));
+      head.append(' ', timeEl(e.at, 'entry-time'));
+      li.append(head);
+      if (kind === 'note') li.append(el('p', 'entry-internal', 'intern – für Bürger/innen nicht sichtbar'));
+      li.append(el('p', 'entry-text', e.text || ''));
+      const dt = deliveryText(e.delivery);
+      if (dt) {
+        const p = el('p', `entry-delivery delivery-${e.delivery.state}`);
+        p.append(el('span', 'label', 'Zustellung: '), el('span', null, dt));
+        li.append(p);
+      }
+      items.push(li);
+    }
+    if (items.length === 0) items.push(el('li', 'entry empty', 'Noch keine Einträge.'));
+    thread.replaceChildren(...items);
+
+    const open = d.status === 'open';
+    $('answer-form').hidden = !open;
+    $('reject-form').hidden = !open;
+    $('question-content').hidden = false;
+  }
+
+  async function questionAction(form, field, path, key, emptyText, successText) {
+    const input = $(field);
+    const text = input.value.trim();
+    const errArea = $('action-error');
+    const statusArea = $('action-status');
+    statusArea.textContent = '';
+    input.removeAttribute('aria-invalid');
+    if (!text) {
+      input.setAttribute('aria-invalid', 'true');
+      showError(errArea, emptyText);
+      input.focus();
+      return;
+    }
+    if (!currentDetail) return;
+    const ref = currentDetail.reference;
+    const button = form.querySelector('button[type="submit"]');
+    button.disabled = true;
+    form.setAttribute('aria-busy', 'true');
+    try {
+      const detail = await api('POST', `/questions/${encodeURIComponent(ref)}/${path}`, { [key]: text });
+      clearArea(errArea);
+      input.value = '';
+      if (detail && currentView === 'question' && currentRef && sameRef(currentRef, ref)) renderDetail(detail);
+      flash(statusArea, successText);
+    } catch (err) {
+      if (err.status === 401) return;
+      showError(errArea, err, {
+        409: 'Das Anliegen ist nicht mehr offen. Die Ansicht wurde aktualisiert.',
+        404: 'Das Anliegen wurde nicht gefunden.',
+      });
+      if (err.status === 409) loadQuestion(ref);
+    } finally {
+      button.disabled = false;
+      form.removeAttribute('aria-busy');
+    }
+  }
+
+  // ---- sessions ----
+  async function loadSessions() {
+    const seq = ++sessionsSeq;
+    try {
+      const data = await api('GET', '/sessions');
+      if (seq !== sessionsSeq) return;
+      clearArea($('sessions-error'));
+      renderSessions(data && Array.isArray(data.sessions) ? data.sessions : []);
+    } catch (err) {
+      if (seq !== sessionsSeq || err.status === 401) return;
+      showError($('sessions-error'), err);
+    }
+  }
+
+  function renderSessions(sessions) {
+    sessionsById = new Map(sessions.map((s) => [String(s.id), s]));
+    const rows = [];
+    for (const s of sessions) {
+      const tr = el('tr');
+      tr.dataset.sessionId = String(s.id);
+      tr.classList.add(`status-${s.status}`);
+      const startCell = el('td', 'start');
+      startCell.append(timeEl(s.starts_at));
+      const endCell = el('td', 'end');
+      endCell.append(timeEl(s.ends_at));
+      const statusCell = el('td', 'status');
+      statusCell.append(el('span', `badge session-${s.status}`, SESSION_STATUS[s.status] || s.status));
+      const cap = s.question_cap === null || s.question_cap === undefined ? 'unbegrenzt' : s.question_cap;
+      const admitted = s.admitted === null || s.admitted === undefined ? '–' : s.admitted;
+
+      const actions = el('td', 'actions');
+      const editable = s.status === 'scheduled' || s.status === 'live';
+      if (editable) {
+        const edit = el('button', 'button-secondary button-small session-edit');
+        edit.type = 'button';
+        edit.dataset.id = String(s.id);
+        edit.append('Bearbeiten', el('span', 'visually-hidden', `: ${s.title}`));
+        const cancel = el('button', 'button-danger button-small session-cancel');
+        cancel.type = 'button';
+        cancel.dataset.id = String(s.id);
+        cancel.append('Absagen', el('span', 'visually-hidden', `: ${s.title}`));
+        actions.append(edit, ' ', cancel);
+      } else {
+        actions.textContent = '–';
+      }
+
+      tr.append(
+        el('td', 'title', s.title),
+        el('td', 'host', s.host),
+        startCell,
+        endCell,
+        statusCell,
+        el('td', 'cap', cap),
+        el('td', 'admitted', admitted),
+        actions,
+      );
+      rows.push(tr);
+    }
+    if (rows.length === 0) {
+      const tr = el('tr', 'empty');
+      const td = el('td', null, 'Es sind noch keine Sprechstunden angelegt.');
+      td.colSpan = 8;
+      tr.append(td);
+      rows.push(tr);
+    }
+    $('sessions-body').replaceChildren(...rows);
+    $('sessions-caption').textContent = `Sprechstunden (${sessions.length})`;
+  }
+
+  function resetSessionForm() {
+    editingSessionId = null;
+    $('session-form').reset();
+    $('session-form').removeAttribute('data-editing');
+    $('session-form-heading').textContent = 'Neue Sprechstunde anlegen';
+    $('session-submit').textContent = 'Sprechstunde anlegen';
+    $('session-new').hidden = true;
+    clearArea($('session-error'));
+    for (const input of $('session-form').querySelectorAll('input, textarea')) input.removeAttribute('aria-invalid');
+  }
+
+  function editSession(id) {
+    const s = sessionsById.get(String(id));
+    if (!s) return;
+    resetSessionForm();
+    editingSessionId = String(s.id);
+    $('session-form').dataset.editing = editingSessionId;
+    $('s-title').value = s.title || '';
+    $('s-host').value = s.host || '';
+    $('s-description').value = s.description || '';
+    $('s-start').value = toLocalInput(s.starts_at);
+    $('s-end').value = toLocalInput(s.ends_at);
+    $('s-cap').value = s.question_cap === null || s.question_cap === undefined ? '' : String(s.question_cap);
+    $('s-presubmit').value = s.presubmission_minutes === null || s.presubmission_minutes === undefined ? '' : String(s.presubmission_minutes);
+    $('session-form-heading').textContent = `Sprechstunde bearbeiten: ${s.title}`;
+    $('session-submit').textContent = 'Änderungen speichern';
+    $('session-new').hidden = false;
+    $('sessions-status').textContent = '';
+    $('session-form').scrollIntoView({ block: 'start' });
+    $('s-title').focus();
+  }
+
+  async function cancelSession(id) {
+    const s = sessionsById.get(String(id));
+    const title = s ? s.title : id;
+    if (!window.confirm(`Möchten Sie die Sprechstunde „${title}“ wirklich absagen?`)) return;
+    const status = $('sessions-status');
+    status.textContent = '';
+    try {
+      await api('POST', `/sessions/${encodeURIComponent(id)}/cancel`);
+      clearArea($('sessions-error'));
+      if (editingSessionId === String(id)) resetSessionForm();
+      flash(status, `Die Sprechstunde „${title}“ wurde abgesagt.`);
+      loadSessions();
+    } catch (err) {
+      if (err.status === 401) return;
+      showError($('sessions-error'), err, { 409: 'Die Sprechstunde kann nicht mehr abgesagt werden.' });
+    }
+  }
+
+  function readNumber(id, label, errors) {
+    const input = $(id);
+    input.removeAttribute('aria-invalid');
+    if (input.validity && input.validity.badInput) {
+      input.setAttribute('aria-invalid', 'true');
+      errors.push(`${label}: Bitte geben Sie eine ganze Zahl ein.`);
+      return null;
+    }
+    const raw = input.value.trim();
+    if (raw === '') return null;
+    const n = Number(raw);
+    if (!Number.isInteger(n) || n < 0) {
+      input.setAttribute('aria-invalid', 'true');
+      errors.push(`${label}: Bitte geben Sie eine ganze Zahl ein.`);
+      return null;
+    }
+    return n;
+  }
+
+  async function onSessionSubmit(ev) {
+    ev.preventDefault();
+    const errArea = $('session-error');
+    const errors = [];
+    const required = [
+      ['s-title', 'Titel'],
+      ['s-host', 'Gastgeber/in'],
+      ['s-start', 'Beginn'],
+      ['s-end', 'Ende'],
+    ];
+    let firstInvalid = null;
+    for (const [id, label] of required) {
+      const input = $(id);
+      input.removeAttribute('aria-invalid');
+      const bad = input.value.trim() === '' || (input.validity && input.validity.badInput);
+      if (bad) {
+        input.setAttribute('aria-invalid', 'true');
+        errors.push(`${label}: Bitte füllen Sie dieses Feld aus.`);
+        if (!firstInvalid) firstInvalid = input;
+      }
+    }
+    const cap = readNumber('s-cap', 'Kontingent', errors);
+    const presub = readNumber('s-presubmit', 'Vorab-Einreichung', errors);
+    if (errors.length) {
+      errArea.replaceChildren(el('p', null, 'Bitte prüfen Sie Ihre Eingaben.'));
+      const ul = el('ul', 'error-fields');
+      for (const e of errors) ul.append(el('li', null, e));
+      errArea.append(ul);
+      const focusTarget = firstInvalid || $('session-form').querySelector('[aria-invalid="true"]');
+      if (focusTarget) focusTarget.focus();
+      return;
+    }
+    const body = {
+      title: $('s-title').value.trim(),
+      host: $('s-host').value.trim(),
+      description: $('s-description').value.trim(),
+      starts_at: $('s-start').value.slice(0, 16),
+      ends_at: $('s-end').value.slice(0, 16),
+      question_cap: cap,
+      presubmission_minutes: presub,
+    };
+    const editing = editingSessionId;
+    const button = $('session-submit');
+    button.disabled = true;
+    $('session-form').setAttribute('aria-busy', 'true');
+    try {
+      if (editing) await api('PUT', `/sessions/${encodeURIComponent(editing)}`, body);
+      else await api('POST', '/sessions', body);
+      resetSessionForm();
+      flash($('sessions-status'), editing ? `Die Änderungen an „${body.title}“ wurden gespeichert.` : `Die Sprechstunde „${body.title}“ wurde angelegt.`);
+      loadSessions();
+    } catch (err) {
+      if (err.status === 401) return;
+      showError(errArea, err, { 409: 'Die Sprechstunde kann in ihrem aktuellen Zustand nicht geändert werden.' });
+    } finally {
+      button.disabled = false;
+      $('session-form').removeAttribute('aria-busy');
+    }
+  }
+
+  // ---- wiring ----
+  function init() {
+    $('login-form').addEventListener('submit', onLogin);
+    $('logout').addEventListener('click', onLogout);
+
+    $('queue-filter').addEventListener('submit', (ev) => {
+      ev.preventDefault();
+      loadQueue();
+    });
+    $('filter-queue').addEventListener('change', loadQueue);
+    $('filter-status').addEventListener('change', loadQueue);
+
+    $('answer-form').addEventListener('submit', (ev) => {
+      ev.preventDefault();
+      questionAction($('answer-form'), 'answer-text', 'answer', 'text',
+        'Bitte geben Sie einen Antworttext ein.', 'Die Antwort wurde gespeichert und wird zugestellt.');
+    });
+    $('note-form').addEventListener('submit', (ev) => {
+      ev.preventDefault();
+      questionAction($('note-form'), 'note-text', 'notes', 'text',
+        'Bitte geben Sie einen Notiztext ein.', 'Die interne Notiz wurde gespeichert.');
+    });
+    $('reject-form').addEventListener('submit', (ev) => {
+      ev.preventDefault();
+      questionAction($('reject-form'), 'reject-reason', 'reject', 'reason',
+        'Bitte geben Sie eine Begründung für die Ablehnung ein.', 'Das Anliegen wurde abgelehnt; die Begründung wird zugestellt.');
+    });
+
+    $('session-form').addEventListener('submit', onSessionSubmit);
+    $('session-new').addEventListener('click', () => {
+      resetSessionForm();
+      $('s-title').focus();
+    });
+    $('sessions-body').addEventListener('click', (ev) => {
+      const button = ev.target instanceof Element ? ev.target.closest('button') : null;
+      if (!button || !button.dataset.id) return;
+      if (button.classList.contains('session-edit')) editSession(button.dataset.id);
+      else if (button.classList.contains('session-cancel')) cancelSession(button.dataset.id);
+    });
+
+    window.addEventListener('hashchange', () => route(true));
+    checkMe();
+  }
+
+  if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', init);
+  else init();
+})();

@@ -1,0 +1,108 @@
+//! The on-disk layout: tree names and key encodings.
+//!
+//! Engine data lives in one tree so that a whole batch of [`Change`](sprechstunde_core::Change)s
+//! is one atomic `sled::Batch`. Entity keys are a one-byte prefix followed by the id as a
+//! big-endian `u64`, so a prefix scan yields entities in id order. Meta keys start with `m/`.
+//! Staff, tokens and logins have trees of their own.
+
+use sprechstunde_core::StoreError;
+
+/// The tree holding sessions, questions, citizens, outbox messages and counters.
+pub(crate) const ENGINE_TREE: &str = "engine";
+/// Staff members by id.
+pub(crate) const STAFF_TREE: &str = "staff";
+/// Login name → staff id; keeps login names unique.
+pub(crate) const STAFF_BY_LOGIN_TREE: &str = "staff_by_login";
+/// API tokens by token id.
+pub(crate) const TOKENS_TREE: &str = "tokens";
+/// Console logins by the hash of their secret.
+pub(crate) const LOGINS_TREE: &str = "logins";
+
+/// Key prefix of sessions.
+pub(crate) const SESSION: u8 = b's';
+/// Key prefix of questions.
+pub(crate) const QUESTION: u8 = b'q';
+/// Key prefix of citizens.
+pub(crate) const CITIZEN: u8 = b'c';
+/// Key prefix of outbox messages.
+pub(crate) const OUTBOX: u8 = b'o';
+
+/// The id counters.
+pub(crate) const COUNTERS_KEY: &[u8] = b"m/counters";
+/// The layout version, written when a store is created.
+pub(crate) const FORMAT_KEY: &[u8] = b"m/format";
+/// The layout version this crate writes and reads.
+pub(crate) const FORMAT_VERSION: &[u8] = b"1";
+
+/// The key of an entity: prefix, then the id big-endian.
+pub(crate) fn entity(prefix: u8, id: u64) -> [u8; 9] {
+    let mut key = [0; 9];
+    key[0] = prefix;
+    key[1..].copy_from_slice(&id.to_be_bytes());
+    key
+}
+
+/// The id in an entity key read back from a prefix scan.
+///
+/// # Errors
+/// [`StoreError::Corrupt`] if the key is not a prefix plus eight bytes.
+pub(crate) fn entity_id(prefix: u8, key: &[u8]) -> Result<u64, StoreError> {
+    match key.split_first() {
+        Some((&p, rest)) if p == prefix => decode_id(rest, "entity key"),
+        _ => Err(StoreError::Corrupt(format!(
+            "unexpected key {key:?} under prefix {:?}",
+            char::from(prefix)
+        ))),
+    }
+}
+
+/// A staff id as a key or index value.
+pub(crate) fn id(id: u64) -> [u8; 8] {
+    id.to_be_bytes()
+}
+
+/// Decodes a big-endian `u64` id.
+///
+/// # Errors
+/// [`StoreError::Corrupt`] if `bytes` is not eight bytes long.
+pub(crate) fn decode_id(bytes: &[u8], what: &str) -> Result<u64, StoreError> {
+    let bytes: [u8; 8] = bytes.try_into().map_err(|_| {
+        StoreError::Corrupt(format!(
+            "{what}: expected an 8-byte id, found {} bytes",
+            bytes.len()
+        ))
+    })?;
+    Ok(u64::from_be_bytes(bytes))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn entity_keys_sort_by_id() {
+        assert!(entity(QUESTION, 2) < entity(QUESTION, 10));
+        assert!(entity(QUESTION, 255) < entity(QUESTION, 256));
+    }
+
+    #[test]
+    fn entity_keys_round_trip() {
+        assert_eq!(entity_id(OUTBOX, &entity(OUTBOX, 42)).ok(), Some(42));
+    }
+
+    #[test]
+    fn malformed_keys_are_corrupt_not_a_panic() {
+        assert!(matches!(
+            entity_id(OUTBOX, b"o12"),
+            Err(StoreError::Corrupt(_))
+        ));
+        assert!(matches!(
+            entity_id(OUTBOX, b""),
+            Err(StoreError::Corrupt(_))
+        ));
+        assert!(matches!(
+            entity_id(OUTBOX, &entity(SESSION, 1)),
+            Err(StoreError::Corrupt(_))
+        ));
+    }
+}

@@ -1,0 +1,19 @@
+//! Integration tests of the sled store: the shared store conformance suite, then what is
+//! particular to sled (locking, group commit, the on-disk data).
+
+mod data;
+mod group_commit;
+mod locking;
+
+use std::path::Path;
+use std::sync::Arc;
+
+use sprechstunde_core::Store;
+use sprechstunde_store_sled::SledStore;
+
+/// Opens the store under test; used by the conformance suite and the tests here.
+async fn open(dir: &Path) -> Arc<dyn Store> {
+    Arc::new(SledStore::open(dir).expect("open sled store"))
+}
+
+sprechstunde_core::store_conformance_tests!(open);

@@ -91,8 +91,8 @@ pub struct LogSettings {
 #[derive(Debug, thiserror::Error)]
 pub enum SettingsError {
     /// Could not be read or has the wrong shape.
-    #[error("configuration: {0}")]
-    Load(#[from] Box<figment::Error>),
+    #[error("configuration {}", describe(.0))]
+    Load(Box<figment::Error>),
     /// A value is out of range.
     #[error("configuration key {key}: {problem}")]
     Invalid {
@@ -101,6 +101,35 @@ pub enum SettingsError {
         /// What is wrong.
         problem: String,
     },
+}
+
+/// Names the key and where its value came from, e.g.
+/// `key server.listen (environment variable SPRECHSTUNDE_SERVER__LISTEN): invalid socket address`.
+fn describe(error: &figment::Error) -> String {
+    error
+        .clone()
+        .into_iter()
+        .map(|e| {
+            let key = e.path.join(".").to_lowercase();
+            let source = match &e.metadata {
+                Some(m) if m.name.contains("environment") => format!(
+                    " (environment variable SPRECHSTUNDE_{})",
+                    e.path.join("__").to_uppercase()
+                ),
+                Some(m) => match &m.source {
+                    Some(source) => format!(" ({source})"),
+                    None => format!(" ({})", m.name),
+                },
+                None => String::new(),
+            };
+            if key.is_empty() {
+                format!("{source}: {}", e.kind)
+            } else {
+                format!("key {key}{source}: {}", e.kind)
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 impl Settings {
@@ -124,7 +153,9 @@ impl Settings {
                 .filter(|key| key.as_str().contains("__"))
                 .split("__"),
         );
-        let settings: Settings = figment.extract().map_err(Box::new)?;
+        let settings: Settings = figment
+            .extract()
+            .map_err(|e| SettingsError::Load(Box::new(e)))?;
         settings.validate()?;
         Ok(settings)
     }

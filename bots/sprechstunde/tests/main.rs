@@ -43,7 +43,10 @@ async fn run_with_stdin(dir: &Path, args: &[&str], stdin: &str) -> Output {
         .spawn()
         .expect("spawn");
     let mut input = child.stdin.take().expect("stdin");
-    input.write_all(stdin.as_bytes()).await.expect("write stdin");
+    input
+        .write_all(stdin.as_bytes())
+        .await
+        .expect("write stdin");
     drop(input);
     tokio::time::timeout(DEADLINE, child.wait_with_output())
         .await
@@ -133,9 +136,16 @@ async fn an_invalid_environment_value_stops_start_up_naming_the_key() {
 
     assert!(!out.status.success());
     let err = text(&out.stderr);
-    assert!(err.contains("listen") && err.contains("SPRECHSTUNDE_SERVER__LISTEN"), "{err}");
+    assert!(
+        err.contains("listen") && err.contains("SPRECHSTUNDE_SERVER__LISTEN"),
+        "{err}"
+    );
     assert!(!bad_zone.status.success());
-    assert!(text(&bad_zone.stderr).contains("office.timezone"), "{}", text(&bad_zone.stderr));
+    assert!(
+        text(&bad_zone.stderr).contains("office.timezone"),
+        "{}",
+        text(&bad_zone.stderr)
+    );
 }
 
 #[tokio::test]
@@ -143,15 +153,26 @@ async fn serve_runs_on_the_embedded_default_with_a_local_data_directory() {
     let dir = tempfile::tempdir().unwrap();
 
     let (mut child, url) = serve(dir.path()).await;
-    let health = reqwest::get(format!("{url}/healthz")).await.unwrap().status();
-    let page = reqwest::get(format!("{url}/")).await.unwrap().text().await.unwrap();
+    let health = reqwest::get(format!("{url}/healthz"))
+        .await
+        .unwrap()
+        .status();
+    let page = reqwest::get(format!("{url}/"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     let console = reqwest::get(format!("{url}/staff")).await.unwrap().status();
     child.kill().await.unwrap();
 
     assert_eq!(health, 200);
     assert!(page.contains("<html lang=\"de\""), "{page}");
     assert_eq!(console, 200);
-    assert!(dir.path().join("data").is_dir(), "sled lives in ./data by default");
+    assert!(
+        dir.path().join("data").is_dir(),
+        "sled lives in ./data by default"
+    );
 }
 
 #[tokio::test]
@@ -160,19 +181,32 @@ async fn staff_add_creates_an_account_that_logs_in_to_the_console() {
 
     let added = run_with_stdin(
         dir.path(),
-        &["staff", "add", "--login", "admin", "--name", "Ada Admin", "--role", "admin"],
+        &[
+            "staff",
+            "add",
+            "--login",
+            "admin",
+            "--name",
+            "Ada Admin",
+            "--role",
+            "admin",
+        ],
         "ein-sicheres-passwort\n",
     )
     .await;
     let duplicate = run_with_stdin(
         dir.path(),
-        &["staff", "add", "--login", "admin", "--name", "Nochmal", "--role", "admin"],
+        &[
+            "staff", "add", "--login", "admin", "--name", "Nochmal", "--role", "admin",
+        ],
         "ein-sicheres-passwort\n",
     )
     .await;
     let weak = run_with_stdin(
         dir.path(),
-        &["staff", "add", "--login", "kurz", "--name", "K", "--role", "host"],
+        &[
+            "staff", "add", "--login", "kurz", "--name", "K", "--role", "host",
+        ],
         "kurz\n",
     )
     .await;
@@ -192,12 +226,19 @@ async fn staff_add_creates_an_account_that_logs_in_to_the_console() {
     assert!(!duplicate.status.success());
     assert!(text(&duplicate.stderr).contains("already exists"));
     assert!(!weak.status.success());
-    assert!(text(&weak.stderr).contains("at least 12"), "{}", text(&weak.stderr));
+    assert!(
+        text(&weak.stderr).contains("at least 12"),
+        "{}",
+        text(&weak.stderr)
+    );
     assert!(text(&listed.stdout).contains("admin"));
     assert!(text(&listed.stdout).contains("Ada Admin"));
     assert_eq!(status, 200);
     let cookie = cookie.unwrap().to_str().unwrap().to_owned();
-    assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"), "{cookie}");
+    assert!(
+        cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"),
+        "{cookie}"
+    );
 }
 
 #[tokio::test]
@@ -205,12 +246,25 @@ async fn tokens_from_the_cli_open_the_api_until_revoked() {
     let dir = tempfile::tempdir().unwrap();
     run_with_stdin(
         dir.path(),
-        &["staff", "add", "--login", "system", "--name", "RIS", "--role", "citizens_office"],
+        &[
+            "staff",
+            "add",
+            "--login",
+            "system",
+            "--name",
+            "RIS",
+            "--role",
+            "citizens_office",
+        ],
         "ein-sicheres-passwort\n",
     )
     .await;
 
-    let created = run(dir.path(), &["token", "create", "--staff", "system", "--name", "RIS"]).await;
+    let created = run(
+        dir.path(),
+        &["token", "create", "--staff", "system", "--name", "RIS"],
+    )
+    .await;
     let token = text(&created.stdout).trim().to_owned();
     let (mut child, url) = serve(dir.path()).await;
     let client = reqwest::Client::new();
@@ -251,14 +305,27 @@ async fn sessions_are_scheduled_listed_and_cancelled_from_the_cli() {
     let created = run(
         dir.path(),
         &[
-            "session", "create", "--title", "Bürgersprechstunde", "--host", "OB Muster",
-            "--start", "2030-03-05T17:00", "--end", "2030-03-05T18:00", "--cap", "15",
+            "session",
+            "create",
+            "--title",
+            "Bürgersprechstunde",
+            "--host",
+            "OB Muster",
+            "--start",
+            "2030-03-05T17:00",
+            "--end",
+            "2030-03-05T18:00",
+            "--cap",
+            "15",
         ],
     )
     .await;
     let invalid = run(
         dir.path(),
-        &["session", "create", "--title", "x", "--host", "y", "--start", "morgen", "--end", "später"],
+        &[
+            "session", "create", "--title", "x", "--host", "y", "--start", "morgen", "--end",
+            "später",
+        ],
     )
     .await;
     let cancelled = run(dir.path(), &["session", "cancel", "1"]).await;
@@ -266,7 +333,11 @@ async fn sessions_are_scheduled_listed_and_cancelled_from_the_cli() {
 
     assert!(created.status.success(), "{}", text(&created.stderr));
     assert!(!invalid.status.success());
-    assert!(text(&invalid.stderr).contains("not a date"), "{}", text(&invalid.stderr));
+    assert!(
+        text(&invalid.stderr).contains("not a date"),
+        "{}",
+        text(&invalid.stderr)
+    );
     assert!(cancelled.status.success(), "{}", text(&cancelled.stderr));
     let listed = text(&listed.stdout);
     assert!(listed.contains("Bürgersprechstunde"), "{listed}");
@@ -283,5 +354,9 @@ async fn the_cli_refuses_a_data_directory_in_use() {
     child.kill().await.unwrap();
 
     assert!(!out.status.success());
-    assert!(text(&out.stderr).contains("in use"), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("in use"),
+        "{}",
+        text(&out.stderr)
+    );
 }

@@ -1,2 +1,231 @@
-//! Benchmark (placeholder).
-fn main() {}
+//! `sprechstunde-bench`: durable questions per second through the full web chat path, the
+//! acknowledgement latency, and the raw sled floor for comparison — all in one run on the same
+//! machine. Run it in release mode:
+//!
+//! ```text
+//! cargo run --release -p sprechstunde --bin sprechstunde-bench -- --citizens 256 --questions 20000
+//! ```
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+use clap::Parser;
+use futures_util::{SinkExt, StreamExt};
+use serde_json::{Value, json};
+use sprechstunde::{Application, Settings};
+use tokio_tungstenite::tungstenite::Message;
+
+/// Benchmark of the durable intake path.
+#[derive(Debug, Parser)]
+struct Args {
+    /// Concurrent citizens (WebSocket connections).
+    #[arg(long, default_value_t = 256)]
+    citizens: usize,
+    /// New questions in total (each from a fresh citizen connection).
+    #[arg(long, default_value_t = 20_000)]
+    questions: u64,
+    /// Follow-up messages in total on kept-open connections.
+    #[arg(long, default_value_t = 20_000)]
+    messages: u64,
+    /// Values for the raw sled floor.
+    #[arg(long, default_value_t = 200_000)]
+    floor_values: u64,
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let args = Args::parse();
+    println!(
+        "sprechstunde-bench: {} cores, {} citizens",
+        cores(),
+        args.citizens
+    );
+
+    let floor = sled_floor(args.floor_values)?;
+    println!("raw sled floor (1,000-item batch + flush, 300-byte values): {floor:>9.0} values/s");
+
+    let dir = tempfile::tempdir()?;
+    let mut settings = Settings::load(None)?;
+    settings.server.listen = "127.0.0.1:0".parse()?;
+    settings.server.data_dir = dir.path().join("data");
+    let app = Application::build(&settings).await?;
+    let addr = app.local_addr()?;
+    let stop = app.shutdown_token();
+    let server = tokio::spawn(app.run());
+    let url = format!("ws://{addr}/ws");
+
+    let fresh = run(&url, args.citizens, args.questions, Mode::FreshCitizen).await?;
+    fresh.print("new questions, fresh connection each (connect+hello+ask)");
+    let kept = run(&url, args.citizens, args.messages, Mode::KeptOpen).await?;
+    kept.print("citizen messages on open connections (durable + acknowledged)");
+    println!(
+        "full path vs floor: new questions {:.0} %, messages {:.0} %",
+        100.0 * fresh.rate / floor,
+        100.0 * kept.rate / floor
+    );
+    println!(
+        "peak memory (VmHWM, server and clients in one process): {}",
+        peak_rss()
+    );
+
+    stop.cancel();
+    server.await??;
+    Ok(())
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    FreshCitizen,
+    KeptOpen,
+}
+
+struct Report {
+    count: u64,
+    rate: f64,
+    p50: Duration,
+    p99: Duration,
+}
+
+impl Report {
+    fn print(&self, what: &str) {
+        println!(
+            "{what}: {:>6} in total, {:>8.0}/s, acknowledgement latency p50 {:>7.2} ms, p99 {:>7.2} ms",
+            self.count,
+            self.rate,
+            self.p50.as_secs_f64() * 1e3,
+            self.p99.as_secs_f64() * 1e3
+        );
+    }
+}
+
+async fn run(url: &str, citizens: usize, total: u64, mode: Mode) -> anyhow::Result<Report> {
+    let next = Arc::new(AtomicU64::new(0));
+    let started = Instant::now();
+    let mut tasks = tokio::task::JoinSet::new();
+    for _ in 0..citizens {
+        let url = url.to_owned();
+        let next = Arc::clone(&next);
+        tasks.spawn(async move { citizen(&url, &next, total, mode).await });
+    }
+    let mut latencies = Vec::with_capacity(usize::try_from(total).unwrap_or(0));
+    while let Some(done) = tasks.join_next().await {
+        latencies.extend(done??);
+    }
+    let elapsed = started.elapsed();
+    latencies.sort();
+    let pick = |q: f64| {
+        latencies
+            .get(((latencies.len() as f64 - 1.0) * q) as usize)
+            .copied()
+            .unwrap_or_default()
+    };
+    Ok(Report {
+        count: latencies.len() as u64,
+        rate: latencies.len() as f64 / elapsed.as_secs_f64(),
+        p50: pick(0.50),
+        p99: pick(0.99),
+    })
+}
+
+type Ws =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+async fn connect(url: &str) -> anyhow::Result<Ws> {
+    let (mut ws, _) = tokio_tungstenite::connect_async(url).await?;
+    let hello = json!({"type": "hello", "token": null, "lang": "de"});
+    ws.send(Message::Text(hello.to_string().into())).await?;
+    wait(&mut ws, "welcome").await?;
+    Ok(ws)
+}
+
+async fn wait(ws: &mut Ws, kind: &str) -> anyhow::Result<Value> {
+    loop {
+        let msg = tokio::time::timeout(Duration::from_secs(30), ws.next())
+            .await
+            .context("server did not answer in 30 s")?
+            .context("closed")??;
+        if let Message::Text(text) = msg {
+            let v: Value = serde_json::from_str(&text)?;
+            if v["type"] == "error" {
+                bail!("server refused: {v}");
+            }
+            if v["type"] == kind {
+                return Ok(v);
+            }
+        }
+    }
+}
+
+/// One virtual citizen: takes numbers from `next` until `total` is reached; returns the
+/// latency from sending each message to receiving its acknowledgement.
+async fn citizen(
+    url: &str,
+    next: &AtomicU64,
+    total: u64,
+    mode: Mode,
+) -> anyhow::Result<Vec<Duration>> {
+    let mut latencies = Vec::new();
+    let mut ws = None;
+    loop {
+        let n = next.fetch_add(1, Ordering::Relaxed);
+        if n >= total {
+            break;
+        }
+        let mut socket = match (mode, ws.take()) {
+            (Mode::KeptOpen, Some(s)) => s,
+            _ => connect(url).await?,
+        };
+        let frame = json!({"type": "message", "client_id": format!("b-{n}"), "text": format!("Benchmark-Frage Nummer {n}: Wann wird die Straße saniert?")});
+        let sent = Instant::now();
+        socket.send(Message::Text(frame.to_string().into())).await?;
+        wait(&mut socket, "accepted").await?;
+        wait(&mut socket, "message").await?;
+        latencies.push(sent.elapsed());
+        match mode {
+            Mode::KeptOpen => ws = Some(socket),
+            Mode::FreshCitizen => {
+                let _ = socket.close(None).await;
+            }
+        }
+    }
+    if let Some(mut s) = ws {
+        let _ = s.close(None).await;
+    }
+    Ok(latencies)
+}
+
+/// The storage floor: sled, 1,000 values per batch, flushed after each batch.
+fn sled_floor(values: u64) -> anyhow::Result<f64> {
+    let dir = tempfile::tempdir()?;
+    let db = sled::open(dir.path())?;
+    let value = vec![7u8; 300];
+    let started = Instant::now();
+    let mut i = 0u64;
+    while i < values {
+        let mut batch = sled::Batch::default();
+        for _ in 0..1000 {
+            batch.insert(&i.to_be_bytes(), value.as_slice());
+            i += 1;
+        }
+        db.apply_batch(batch)?;
+        db.flush()?;
+    }
+    Ok(values as f64 / started.elapsed().as_secs_f64())
+}
+
+fn cores() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
+fn peak_rss() -> String {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .map(|l| l.trim_start_matches("VmHWM:").trim().to_owned())
+        })
+        .unwrap_or_else(|| "unknown".into())
+}

@@ -1,6 +1,9 @@
 //! Integration tests of the sled store: the shared store conformance suite, then what is
 //! particular to sled (locking, group commit, the on-disk data).
 
+// Test code: a failed unwrap is a failed test, with the location in the message.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod data;
 mod group_commit;
 mod locking;

@@ -1,6 +1,9 @@
 //! The `sprechstunde` binary as an operator uses it: help, configuration errors, serve on the
 //! embedded default, staff accounts, tokens and sessions from the command line.
 
+// Test code: a failed unwrap is a failed test, with the location in the message.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::path::Path;
 use std::process::{Output, Stdio};
 use std::time::Duration;

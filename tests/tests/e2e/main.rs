@@ -1,6 +1,9 @@
 //! End-to-end tests: the real server on 127.0.0.1:0 with sled in a temp dir, citizens over real
 //! WebSockets, staff over HTTP, and headless Chromium for the pages.
 
+// Test code: a failed unwrap is a failed test, with the location in the message.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod browser;
 mod console;
 mod restart;

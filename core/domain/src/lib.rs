@@ -31,7 +31,7 @@ pub use ids::{CitizenId, DepartmentId, OutboxId, QuestionId, Reference, SessionI
 pub use outbox::{DeliveryState, OutboxMessage};
 pub use question::{Entry, EntryKind, Question, QuestionStatus, Queue, StaffRef};
 pub use session::{Session, SessionDraft, SessionDraftError, SessionStatus};
-pub use staff::{ApiToken, LoginSession, Permission, Role, StaffMember};
+pub use staff::{ApiToken, Department, LoginSession, Permission, Role, StaffMember};
 pub use state::{Change, Counters, OfficeState, Snapshot};
 pub use store::{CommitSeq, Store, StoreError};
 pub use texts::{Lang, Texts};

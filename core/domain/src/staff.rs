@@ -152,3 +152,12 @@ pub struct LoginSession {
     /// Expires.
     pub expires_at: Timestamp,
 }
+
+/// A department (Fachamt) that questions can be routed to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Department {
+    /// Id.
+    pub id: DepartmentId,
+    /// Name, e.g. "Tiefbauamt".
+    pub name: String,
+}

@@ -29,6 +29,9 @@ struct Args {
     /// Follow-up messages in total on kept-open connections.
     #[arg(long, default_value_t = 20_000)]
     messages: u64,
+    /// Staff answers whose way to the citizen's open chat is timed.
+    #[arg(long, default_value_t = 200)]
+    answers: u64,
     /// Values for the raw sled floor.
     #[arg(long, default_value_t = 200_000)]
     floor_values: u64,
@@ -52,6 +55,7 @@ async fn main() -> anyhow::Result<()> {
     settings.server.data_dir = dir.path().join("data");
     let app = Application::build(&settings).await?;
     let addr = app.local_addr()?;
+    let office = app.office().clone();
     let stop = app.shutdown_token();
     let server = tokio::spawn(app.run());
     let url = format!("ws://{addr}/ws");
@@ -60,6 +64,8 @@ async fn main() -> anyhow::Result<()> {
     fresh.print("new questions, fresh connection each (connect+hello+ask)");
     let kept = run(&url, args.citizens, args.messages, Mode::KeptOpen).await?;
     kept.print("citizen messages on open connections (durable + acknowledged)");
+    let answers = answer_latency(&app_base(addr), &url, &office, args.answers).await?;
+    answers.print("staff answer (HTTP API) until it shows in the open web chat");
     println!(
         "full path vs floor: new questions {:.0} %, messages {:.0} %",
         100.0 * fresh.rate / floor,
@@ -70,6 +76,7 @@ async fn main() -> anyhow::Result<()> {
         peak_rss()
     );
 
+    drop(office);
     stop.cancel();
     server.await??;
     Ok(())
@@ -228,4 +235,85 @@ fn peak_rss() -> String {
                 .map(|l| l.trim_start_matches("VmHWM:").trim().to_owned())
         })
         .unwrap_or_else(|| "unknown".into())
+}
+
+fn app_base(addr: std::net::SocketAddr) -> String {
+    format!("http://{addr}")
+}
+
+/// Times staff answers over the HTTP API until they arrive in the citizen's open web chat.
+async fn answer_latency(
+    base: &str,
+    ws_url: &str,
+    office: &sprechstunde_runtime::Office,
+    answers: u64,
+) -> anyhow::Result<Report> {
+    use sprechstunde_console::accounts::{format_token, hash_password, new_token, sha256_hex};
+    let store = office.store();
+    let staff = sprechstunde_core::StaffMember {
+        id: sprechstunde_core::StaffId(1),
+        login: "bench".into(),
+        name: "Benchmark".into(),
+        roles: [sprechstunde_core::Role::CitizensOffice]
+            .into_iter()
+            .collect(),
+        department: None,
+        password_hash: hash_password("benchmark-password")?,
+        disabled: false,
+        created_at: jiff::Timestamp::now(),
+    };
+    store.put_staff(&staff).await?;
+    let (id, secret) = new_token()?;
+    store
+        .put_token(&sprechstunde_core::ApiToken {
+            id: id.clone(),
+            name: "bench".into(),
+            staff: staff.id,
+            secret_hash: sha256_hex(&secret),
+            created_at: jiff::Timestamp::now(),
+            revoked_at: None,
+        })
+        .await?;
+    let bearer = format_token(&id, &secret);
+    let http = reqwest::Client::new();
+    let mut latencies = Vec::new();
+    let started = Instant::now();
+    for n in 0..answers {
+        let mut ws = connect(ws_url).await?;
+        let frame = json!({"type": "message", "client_id": format!("a-{n}"), "text": "Frage, die beantwortet wird"});
+        ws.send(Message::Text(frame.to_string().into())).await?;
+        let accepted = wait(&mut ws, "accepted").await?;
+        wait(&mut ws, "message").await?;
+        let reference = accepted["reference"]
+            .as_str()
+            .context("reference")?
+            .to_owned();
+        let sent = Instant::now();
+        let response = http
+            .post(format!("{base}/api/v1/questions/{reference}/answer"))
+            .bearer_auth(&bearer)
+            .json(&json!({"text": "Die Antwort."}))
+            .send()
+            .await?;
+        if !response.status().is_success() {
+            bail!("answer refused: {}", response.status());
+        }
+        wait(&mut ws, "message").await?;
+        latencies.push(sent.elapsed());
+        let _ = ws.close(None).await;
+    }
+    let elapsed = started.elapsed();
+    latencies.sort();
+    let pick = |q: f64| {
+        latencies
+            .get(((latencies.len() as f64 - 1.0) * q) as usize)
+            .copied()
+            .unwrap_or_default()
+    };
+    Ok(Report {
+        count: latencies.len() as u64,
+        rate: latencies.len() as f64 / elapsed.as_secs_f64(),
+        p50: pick(0.5),
+        p99: pick(0.99),
+    })
 }

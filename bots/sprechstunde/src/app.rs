@@ -56,6 +56,8 @@ pub struct Application {
     router: Router,
     office: Office,
     web: sprechstunde_webchat::WebChannel,
+    telegram: Option<sprechstunde_telegram::Telegram>,
+    matrix: Option<sprechstunde_matrix::Matrix>,
     workers: Workers,
     shutdown: CancellationToken,
 }
@@ -86,8 +88,26 @@ impl Application {
         clock: Arc<dyn Clock>,
     ) -> anyhow::Result<Application> {
         let store = open_store(settings)?;
+        let pseudonyms = settings.privacy.pseudonymizer(&settings.server.data_dir)?;
         let office = open_office(settings, store, clock).await?;
         let shutdown = CancellationToken::new();
+        let telegram = sprechstunde_telegram::Telegram::start(
+            office.clone(),
+            &settings.telegram,
+            pseudonyms.clone(),
+            shutdown.clone(),
+        )
+        .await
+        .context("cannot start the Telegram channel")?;
+        let matrix = sprechstunde_matrix::Matrix::start(
+            office.clone(),
+            &settings.matrix,
+            pseudonyms,
+            &settings.server.data_dir,
+            shutdown.clone(),
+        )
+        .await
+        .context("cannot start the Matrix channel")?;
         let webchat = WebChat::new(office.clone(), shutdown.clone());
         let console = Console::new(
             office.clone(),
@@ -99,10 +119,14 @@ impl Application {
             },
             shutdown.clone(),
         )?;
-        let router = Router::new()
+        let mut router = Router::new()
             .route("/healthz", get(healthz).with_state(office.clone()))
             .merge(webchat.router())
-            .merge(console.router())
+            .merge(console.router());
+        if let Some(telegram) = &telegram {
+            router = router.merge(telegram.router());
+        }
+        let router = router
             .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
             .layer(TraceLayer::new_for_http());
         let listener = TcpListener::bind(settings.server.listen)
@@ -114,6 +138,8 @@ impl Application {
             router,
             office,
             web: webchat.channel().clone(),
+            telegram,
+            matrix,
             workers,
             shutdown,
         })
@@ -153,6 +179,8 @@ impl Application {
             router,
             office,
             web,
+            telegram,
+            matrix,
             workers,
             shutdown,
         } = self;
@@ -161,6 +189,14 @@ impl Application {
         let served = axum::serve(listener, router)
             .with_graceful_shutdown(async move { signal.cancelled().await })
             .await;
+        // However the server ended, the channels stop too.
+        shutdown.cancel();
+        if let Some(telegram) = telegram {
+            telegram.join().await;
+        }
+        if let Some(matrix) = matrix {
+            matrix.join().await;
+        }
         workers.shutdown().await;
         drop(office);
         served.context("HTTP server failed")

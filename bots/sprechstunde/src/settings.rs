@@ -25,8 +25,90 @@ pub struct Settings {
     pub webchat: WebchatSettings,
     /// Outbox retries.
     pub outbox: OutboxSettings,
+    /// Pseudonyms.
+    pub privacy: PrivacySettings,
+    /// The Telegram channel.
+    #[serde(default)]
+    pub telegram: sprechstunde_telegram::TelegramConfig,
+    /// The Matrix channel.
+    #[serde(default)]
+    pub matrix: sprechstunde_matrix::MatrixConfig,
     /// Logging.
     pub log: LogSettings,
+}
+
+/// `[privacy]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PrivacySettings {
+    /// Hex key from the environment (`SPRECHSTUNDE_PRIVACY__PSEUDONYM_KEY`).
+    #[serde(default)]
+    pub pseudonym_key: Option<String>,
+    /// File holding the key; empty for `<data_dir>/pseudonym.key`.
+    #[serde(default)]
+    pub pseudonym_key_file: PathBuf,
+}
+
+impl PrivacySettings {
+    /// Loads the pseudonym key: from the environment, the configured file, or
+    /// `<data_dir>/pseudonym.key` (created with a random key on first use).
+    ///
+    /// # Errors
+    /// Unreadable or too short key, or no randomness for a new one.
+    pub fn pseudonymizer(
+        &self,
+        data_dir: &Path,
+    ) -> anyhow::Result<sprechstunde_runtime::Pseudonymizer> {
+        use anyhow::Context;
+        let key = if let Some(hex) = &self.pseudonym_key {
+            decode_hex(hex.trim()).context(
+                "privacy.pseudonym_key (SPRECHSTUNDE_PRIVACY__PSEUDONYM_KEY) must be hex",
+            )?
+        } else {
+            let file = if self.pseudonym_key_file.as_os_str().is_empty() {
+                data_dir.join("pseudonym.key")
+            } else {
+                self.pseudonym_key_file.clone()
+            };
+            if !file.exists() && self.pseudonym_key_file.as_os_str().is_empty() {
+                create_key_file(&file)?;
+            }
+            let text = std::fs::read_to_string(&file)
+                .with_context(|| format!("cannot read the pseudonym key {}", file.display()))?;
+            decode_hex(text.trim())
+                .with_context(|| format!("the pseudonym key in {} must be hex", file.display()))?
+        };
+        Ok(sprechstunde_runtime::Pseudonymizer::new(key)?)
+    }
+}
+
+fn decode_hex(text: &str) -> Option<Vec<u8>> {
+    if !text.len().is_multiple_of(2) {
+        return None;
+    }
+    (0..text.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(text.get(i..i + 2)?, 16).ok())
+        .collect()
+}
+
+fn create_key_file(path: &Path) -> anyhow::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut key = [0u8; 32];
+    getrandom::fill(&mut key).map_err(|e| anyhow::anyhow!("no randomness: {e}"))?;
+    let hex: String = key.iter().map(|b| format!("{b:02x}")).collect();
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)?;
+    file.write_all(hex.as_bytes())?;
+    file.sync_all()?;
+    Ok(())
 }
 
 /// `[server]`.

@@ -71,3 +71,7 @@ greeting-none = Willkommen! Derzeit ist keine Sprechstunde geplant. Sie können 
 
 error-empty = Bitte geben Sie eine Nachricht ein.
 error-unavailable = Ihre Nachricht konnte gerade nicht gespeichert werden. Bitte versuchen Sie es in einem Moment erneut.
+
+button-status = Stand abfragen
+button-withdraw = Zurückziehen
+button-help = Hilfe

@@ -69,3 +69,7 @@ greeting-none = Welcome! No office hours are scheduled at the moment. You can st
 
 error-empty = Please enter a message.
 error-unavailable = Your message could not be saved just now. Please try again in a moment.
+
+button-status = Check status
+button-withdraw = Withdraw
+button-help = Help

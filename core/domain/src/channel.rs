@@ -67,6 +67,8 @@ pub struct Delivery {
     pub text: String,
     /// The question this message belongs to, if any.
     pub question: Option<QuestionId>,
+    /// Choices to offer with it (channels without buttons may ignore them).
+    pub choices: Vec<crate::outbox::Choice>,
 }
 
 /// Why a delivery did not happen.

@@ -145,6 +145,10 @@ pub fn outbox(id: u64) -> OutboxMessage {
             next_attempt_at: Some(t("2026-11-20T10:00:09Z")),
             last_error: Some("timeout".into()),
         },
+        choices: vec![crate::outbox::Choice {
+            label: "Stand abfragen".into(),
+            command: "/status".into(),
+        }],
     }
 }
 

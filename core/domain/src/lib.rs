@@ -28,7 +28,7 @@ pub use engine::{
     Refusal, RetryPolicy, StaffAction,
 };
 pub use ids::{CitizenId, DepartmentId, OutboxId, QuestionId, Reference, SessionId, StaffId};
-pub use outbox::{DeliveryState, OutboxMessage};
+pub use outbox::{Choice, DeliveryState, OutboxMessage};
 pub use question::{Entry, EntryKind, Question, QuestionStatus, Queue, StaffRef};
 pub use session::{Session, SessionDraft, SessionDraftError, SessionStatus};
 pub use staff::{ApiToken, Department, LoginSession, Permission, Role, StaffMember};

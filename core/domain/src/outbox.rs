@@ -53,6 +53,16 @@ impl DeliveryState {
     }
 }
 
+/// A choice offered with a message (an inline button on Telegram). Choosing it is the same as
+/// the citizen sending `command`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Choice {
+    /// Button text, in the citizen's language.
+    pub label: String,
+    /// The command it stands for, e.g. `/status` or `/zurueckziehen A-1042`.
+    pub command: String,
+}
+
 /// One message to a citizen.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OutboxMessage {
@@ -73,6 +83,9 @@ pub struct OutboxMessage {
     pub created_at: Timestamp,
     /// Delivery state.
     pub state: DeliveryState,
+    /// Choices offered with the message.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub choices: Vec<Choice>,
 }
 
 impl OutboxMessage {

@@ -205,6 +205,9 @@ pub const REQUIRED_KEYS: &[&str] = &[
     "greeting-none",
     "error-empty",
     "error-unavailable",
+    "button-status",
+    "button-withdraw",
+    "button-help",
 ];
 
 #[cfg(test)]

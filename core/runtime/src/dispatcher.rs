@@ -159,6 +159,7 @@ fn select_due(
                 address: m.address.clone(),
                 text: m.text.clone(),
                 question: m.question,
+                choices: m.choices.clone(),
             },
         });
     }

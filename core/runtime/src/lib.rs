@@ -11,8 +11,10 @@ mod clock;
 mod dispatcher;
 mod events;
 mod office;
+mod pseudonym;
 mod scheduler;
 
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use events::OfficeEvent;
 pub use office::{Office, OfficeError, Workers};
+pub use pseudonym::{MIN_KEY_BYTES, Pseudonymizer, ShortKey};

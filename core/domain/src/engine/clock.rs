@@ -82,7 +82,7 @@ impl Engine {
                     ("due", Str(&due_text)),
                 ],
             );
-            self.notify(state, &citizen, qid, text, now);
+            let _ = self.notify(state, &citizen, qid, text, now);
         }
     }
 }

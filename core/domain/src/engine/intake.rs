@@ -4,7 +4,7 @@ use jiff::Timestamp;
 
 use super::{CitizenMessage, Command, Engine, Intake, Receipt, Refusal};
 use crate::citizen::Citizen;
-use crate::ids::{CitizenId, QuestionId};
+use crate::ids::{CitizenId, OutboxId, QuestionId};
 use crate::question::{Entry, EntryKind, Question, QuestionStatus, Queue};
 use crate::session::Session;
 use crate::state::OfficeState;
@@ -237,7 +237,9 @@ impl Engine {
                 )
             }
         };
-        self.notify(state, citizen, id, ack, now);
+        let outbox = self.notify(state, citizen, id, ack, now);
+        let withdraw = state.question(id).map(|q| q.reference);
+        self.offer(state, outbox, lang, withdraw);
         (id, Intake::New(queue))
     }
 
@@ -301,7 +303,7 @@ impl Engine {
             "ack-follow-up",
             &[("reference", Str(&reference)), ("due", Str(&due))],
         );
-        self.notify(state, citizen, id, ack, now);
+        let _ = self.notify(state, citizen, id, ack, now);
     }
 
     /// Sends a system notice about a question and records it in the thread.
@@ -312,7 +314,7 @@ impl Engine {
         question: QuestionId,
         text: String,
         now: Timestamp,
-    ) {
+    ) -> OutboxId {
         let outbox = self.enqueue(state, citizen, Some(question), text.clone(), now);
         state.update_question(question, |q| {
             q.entries.push(Entry {
@@ -322,6 +324,7 @@ impl Engine {
                 outbox: Some(outbox),
             });
         });
+        outbox
     }
 
     fn command(
@@ -336,7 +339,10 @@ impl Engine {
             Command::Start(_) => {
                 let greeting = self.greeting(state, lang, now);
                 let help = self.render(lang, "help", &[]);
-                format!("{greeting}\n\n{help}")
+                let outbox =
+                    self.enqueue(state, citizen, None, format!("{greeting}\n\n{help}"), now);
+                self.offer(state, outbox, lang, None);
+                return;
             }
             Command::Help => self.render(lang, "help", &[]),
             Command::Status => self.status_text(state, citizen.id, lang),
@@ -431,6 +437,6 @@ impl Engine {
             .map(|r| r.to_string())
             .unwrap_or_default();
         let reply = self.render(lang, "withdrawn", &[("reference", Str(&reference))]);
-        self.notify(state, citizen, id, reply, now);
+        let _ = self.notify(state, citizen, id, reply, now);
     }
 }

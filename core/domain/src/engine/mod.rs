@@ -20,7 +20,7 @@ use crate::calendar::Calendar;
 use crate::channel::{ChannelIdentity, DeliveryError};
 use crate::citizen::Citizen;
 use crate::ids::{CitizenId, OutboxId, QuestionId, Reference, SessionId};
-use crate::outbox::{DeliveryState, OutboxMessage};
+use crate::outbox::{Choice, DeliveryState, OutboxMessage};
 use crate::question::{QuestionStatus, Queue, StaffRef};
 use crate::session::{SessionDraft, SessionDraftError};
 use crate::state::{Change, OfficeState};
@@ -358,7 +358,45 @@ impl Engine {
             question,
             created_at: now,
             state: DeliveryState::new_pending(now),
+            choices: Vec::new(),
         });
         id
+    }
+
+    /// Offers the standard choices with a queued message: status, and withdrawing `question`
+    /// (if given), or help.
+    fn offer(
+        &self,
+        state: &mut OfficeState,
+        outbox: OutboxId,
+        lang: Lang,
+        withdraw: Option<Reference>,
+    ) {
+        let Some(mut message) = state.outbox_message(outbox).cloned() else {
+            return;
+        };
+        let (status, help) = match lang {
+            Lang::De => ("/status", "/hilfe"),
+            Lang::En => ("/status", "/help"),
+        };
+        let mut choices = vec![Choice {
+            label: self.render(lang, "button-status", &[]),
+            command: status.into(),
+        }];
+        match withdraw {
+            Some(reference) => choices.push(Choice {
+                label: self.render(lang, "button-withdraw", &[]),
+                command: match lang {
+                    Lang::De => format!("/zurueckziehen {reference}"),
+                    Lang::En => format!("/withdraw {reference}"),
+                },
+            }),
+            None => choices.push(Choice {
+                label: self.render(lang, "button-help", &[]),
+                command: help.into(),
+            }),
+        }
+        message.choices = choices;
+        state.put_outbox(message);
     }
 }

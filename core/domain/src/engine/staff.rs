@@ -133,7 +133,7 @@ impl Engine {
             q.due = None;
             q.updated_at = now;
         });
-        self.notify(state, &citizen, id, message, now);
+        let _ = self.notify(state, &citizen, id, message, now);
         Ok(Receipt::Done)
     }
 }

@@ -471,3 +471,61 @@ fn a_language_change_of_the_channel_is_followed_and_persisted() {
         ]
     );
 }
+
+/// Name, language, message, expected (label, command) pairs.
+type ChoiceCase = (
+    &'static str,
+    Lang,
+    &'static str,
+    &'static [(&'static str, &'static str)],
+);
+
+#[test]
+fn acknowledgements_and_greetings_offer_choices_that_are_commands() {
+    let cases: &[ChoiceCase] = &[
+        (
+            "question, German",
+            Lang::De,
+            "Wann wird die Brücke saniert?",
+            &[
+                ("Stand abfragen", "/status"),
+                ("Zurückziehen", "/zurueckziehen A-1001"),
+            ],
+        ),
+        (
+            "question, English",
+            Lang::En,
+            "When is the bridge repaired?",
+            &[
+                ("Check status", "/status"),
+                ("Withdraw", "/withdraw A-1001"),
+            ],
+        ),
+        (
+            "greeting, German",
+            Lang::De,
+            "/start",
+            &[("Stand abfragen", "/status"), ("Hilfe", "/hilfe")],
+        ),
+        ("help has none", Lang::De, "/hilfe", &[]),
+    ];
+    for (name, lang, text, want) in cases {
+        let engine = engine();
+        let mut state = OfficeState::default();
+        run(&engine, &mut state, says_in(1, *lang, text), FRIDAY);
+        let sent = last_sent(&state, 1);
+        let got: Vec<(&str, &str)> = sent
+            .choices
+            .iter()
+            .map(|c| (c.label.as_str(), c.command.as_str()))
+            .collect();
+        assert_eq!(&got, want, "{name}");
+        for choice in &sent.choices {
+            assert!(
+                crate::engine::Command::parse(&choice.command).is_some(),
+                "{name}: {} is a command",
+                choice.command
+            );
+        }
+    }
+}

@@ -95,6 +95,13 @@ pub trait Channel: Send + Sync {
     /// Which channel this adapter serves.
     fn kind(&self) -> ChannelKind;
 
+    /// How many deliveries the dispatcher hands this channel at once. A channel that paces
+    /// its sends (rate limits) keeps this small, so messages wait in the durable outbox rather
+    /// than in memory.
+    fn max_in_flight(&self) -> usize {
+        256
+    }
+
     /// Delivers one message.
     ///
     /// # Errors

@@ -1,14 +1,15 @@
 //! The outbox dispatcher: hands durable, due messages to their channels, one at a time per
 //! citizen (so each citizen reads them in order) and many citizens at once.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use jiff::Timestamp;
 use sprechstunde_core::{
-    Channel, CitizenId, Delivery, DeliveryError, DeliveryReport, DeliveryState, Input, OfficeState,
+    Channel, ChannelKind, CitizenId, Delivery, DeliveryError, DeliveryReport, DeliveryState, Input,
+    OfficeState,
 };
 use tokio::task::JoinSet;
 
@@ -23,25 +24,30 @@ const IDLE_RECHECK: Duration = Duration::from_secs(60);
 
 struct Due {
     citizen: CitizenId,
+    kind: ChannelKind,
     channel: Option<Arc<dyn Channel>>,
     delivery: Delivery,
 }
 
 pub(crate) async fn run(office: Office) {
     let mut in_flight: HashSet<CitizenId> = HashSet::new();
-    let mut tasks: JoinSet<(CitizenId, DeliveryReport)> = JoinSet::new();
+    let mut per_channel: HashMap<ChannelKind, usize> = HashMap::new();
+    let mut tasks: JoinSet<(CitizenId, ChannelKind, DeliveryReport)> = JoinSet::new();
     loop {
         let durable = office.inner.durable_outbox.load(Ordering::SeqCst);
         let room = MAX_IN_FLIGHT.saturating_sub(in_flight.len());
         let (due, next_at, now) = office
             .read(|state, _, now| {
-                let (due, next) = select_due(&office, state, now, durable, &in_flight, room);
+                let (due, next) =
+                    select_due(&office, state, now, durable, &in_flight, &per_channel, room);
                 (due, next, now)
             })
             .await;
         for item in due {
             in_flight.insert(item.citizen);
+            *per_channel.entry(item.kind).or_default() += 1;
             let citizen = item.citizen;
+            let kind = item.kind;
             tasks.spawn(async move {
                 let result = match item.channel {
                     Some(channel) => {
@@ -59,6 +65,7 @@ pub(crate) async fn run(office: Office) {
                 };
                 (
                     citizen,
+                    kind,
                     DeliveryReport {
                         id: item.delivery.id,
                         result,
@@ -84,8 +91,11 @@ pub(crate) async fn run(office: Office) {
                 }
                 for result in finished {
                     match result {
-                        Ok((citizen, report)) => {
+                        Ok((citizen, kind, report)) => {
                             in_flight.remove(&citizen);
+                            if let Some(n) = per_channel.get_mut(&kind) {
+                                *n = n.saturating_sub(1);
+                            }
                             log_report(&report);
                             reports.push(report);
                         }
@@ -123,6 +133,7 @@ fn select_due(
     now: Timestamp,
     durable: u64,
     in_flight: &HashSet<CitizenId>,
+    per_channel: &HashMap<ChannelKind, usize>,
     room: usize,
 ) -> (Vec<Due>, Option<Timestamp>) {
     let channels = office
@@ -133,6 +144,7 @@ fn select_due(
     let mut blocked: HashSet<CitizenId> = HashSet::new();
     let mut due = Vec::new();
     let mut next_at: Option<Timestamp> = None;
+    let mut taken: HashMap<ChannelKind, usize> = HashMap::new();
     for m in state.pending_outbox() {
         if due.len() >= room || m.id.0 > durable {
             break;
@@ -151,9 +163,20 @@ fn select_due(
             next_at = Some(next_at.map_or(at, |n| n.min(at)));
             continue;
         }
+        let channel = channels.get(&m.channel).cloned();
+        let limit = channel.as_ref().map_or(usize::MAX, |c| c.max_in_flight());
+        let busy = per_channel.get(&m.channel).copied().unwrap_or(0);
+        let slot = taken.entry(m.channel).or_default();
+        if busy + *slot >= limit {
+            // The channel is saturated; the message waits in the outbox. A completed
+            // delivery wakes the dispatcher again.
+            continue;
+        }
+        *slot += 1;
         due.push(Due {
             citizen: m.citizen,
-            channel: channels.get(&m.channel).cloned(),
+            kind: m.channel,
+            channel,
             delivery: Delivery {
                 id: m.id,
                 address: m.address.clone(),

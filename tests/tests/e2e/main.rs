@@ -6,5 +6,7 @@
 
 mod browser;
 mod console;
+mod matrix;
 mod restart;
+mod telegram;
 mod webchat;

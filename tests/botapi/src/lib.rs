@@ -1,0 +1,1 @@
+//! A Telegram Bot API emulator (to be written).

@@ -1,0 +1,1 @@
+//! The Matrix channel against a real Synapse (to be written).

@@ -1,0 +1,1 @@
+//! The Telegram channel against the Bot API emulator (to be written).

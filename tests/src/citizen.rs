@@ -131,17 +131,26 @@ impl Citizen {
     ///
     /// # Errors
     /// As [`Citizen::next_frame`], or an error frame.
+    ///
+    /// `accepted` and the acknowledgement may arrive in either order (the protocol does not
+    /// order them), so this waits for both.
     pub async fn ask(&mut self, text: &str) -> anyhow::Result<(Value, String)> {
         let id = self.send(text).await?;
-        let accepted = self
-            .wait_for(|f| f["client_id"] == id.as_str() || f["type"] == "error")
-            .await?;
-        if accepted["type"] != "accepted" {
-            bail!("message refused: {accepted}");
+        let mut accepted = None;
+        let mut ack = None;
+        while accepted.is_none() || ack.is_none() {
+            let frame = self
+                .wait_for(|f| {
+                    f["client_id"] == id.as_str() || f["type"] == "error" || f["type"] == "message"
+                })
+                .await?;
+            match frame["type"].as_str() {
+                Some("accepted") => accepted = Some(frame),
+                Some("message") => ack = Some(frame["text"].as_str().unwrap_or_default().to_owned()),
+                _ => bail!("message refused: {frame}"),
+            }
         }
-        let ack = self.wait_for(|f| f["type"] == "message").await?;
-        let text = ack["text"].as_str().unwrap_or_default().to_owned();
-        Ok((accepted, text))
+        Ok((accepted.unwrap_or_default(), ack.unwrap_or_default()))
     }
 
     /// Whether the server closed the connection (reads until close or deadline).

@@ -58,8 +58,12 @@ impl SledStore {
     pub fn open(dir: &Path) -> Result<Self, StoreError> {
         std::fs::create_dir_all(dir)
             .map_err(|e| StoreError::Io(format!("creating {}: {e}", dir.display())))?;
+        // No background flusher: every flush goes through the group commit, one at a time
+        // (concurrent flushes can deadlock sled 0.34.7, upstream #1308). Writes nobody is told
+        // about (delivery bookkeeping) become durable with the next flush or on close.
         let db = sled::Config::new()
             .path(dir)
+            .flush_every_ms(None)
             .open()
             .map_err(|e| errors::open(dir, e))?;
         // From here on the directory is ours; even a failed open must leave it free.

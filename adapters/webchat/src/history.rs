@@ -67,7 +67,12 @@ pub(crate) fn session_info(
         starts_at: session.starts_at.to_string(),
         ends_at: session.ends_at.to_string(),
         starts_local: cal.format_datetime(session.starts_at, lang),
-        ends_local: cal.format_datetime(session.ends_at, lang),
+        // "… 17:00 Uhr – 18:00 Uhr" when the session ends on the day it starts.
+        ends_local: if cal.local(session.starts_at).date() == cal.local(session.ends_at).date() {
+            cal.format_time(session.ends_at, lang)
+        } else {
+            cal.format_datetime(session.ends_at, lang)
+        },
         live,
     })
 }

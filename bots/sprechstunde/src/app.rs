@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use axum::Router;
+use axum::serve::ListenerExt;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::get;
@@ -186,6 +187,12 @@ impl Application {
         } = self;
         drop(web);
         let signal = shutdown.clone();
+        // Chat frames are small: send them at once instead of waiting for Nagle's algorithm.
+        let listener = listener.tap_io(|tcp| {
+            if let Err(error) = tcp.set_nodelay(true) {
+                tracing::debug!(%error, "could not set TCP_NODELAY");
+            }
+        });
         let served = axum::serve(listener, router)
             .with_graceful_shutdown(async move { signal.cancelled().await })
             .await;

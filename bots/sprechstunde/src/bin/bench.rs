@@ -140,7 +140,7 @@ type Ws =
     tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
 async fn connect(url: &str) -> anyhow::Result<Ws> {
-    let (mut ws, _) = tokio_tungstenite::connect_async(url).await?;
+    let (mut ws, _) = tokio_tungstenite::connect_async_with_config(url, None, true).await?;
     let hello = json!({"type": "hello", "token": null, "lang": "de"});
     ws.send(Message::Text(hello.to_string().into())).await?;
     wait(&mut ws, "welcome").await?;
@@ -161,6 +161,37 @@ async fn wait(ws: &mut Ws, kind: &str) -> anyhow::Result<Value> {
             if v["type"] == kind {
                 return Ok(v);
             }
+        }
+    }
+}
+
+/// Waits for `accepted` and an office message, in either order; returns `accepted`.
+async fn wait_both(ws: &mut Ws) -> anyhow::Result<Value> {
+    let mut accepted = None;
+    let mut acknowledged = false;
+    while accepted.is_none() || !acknowledged {
+        let frame = wait_any(ws).await?;
+        match frame["type"].as_str() {
+            Some("accepted") => accepted = Some(frame),
+            Some("message") => acknowledged = true,
+            _ => {}
+        }
+    }
+    accepted.context("accepted")
+}
+
+async fn wait_any(ws: &mut Ws) -> anyhow::Result<Value> {
+    loop {
+        let msg = tokio::time::timeout(Duration::from_secs(30), ws.next())
+            .await
+            .context("server did not answer in 30 s")?
+            .context("closed")??;
+        if let Message::Text(text) = msg {
+            let v: Value = serde_json::from_str(&text)?;
+            if v["type"] == "error" {
+                bail!("server refused: {v}");
+            }
+            return Ok(v);
         }
     }
 }
@@ -187,8 +218,8 @@ async fn citizen(
         let frame = json!({"type": "message", "client_id": format!("b-{n}"), "text": format!("Benchmark-Frage Nummer {n}: Wann wird die Straße saniert?")});
         let sent = Instant::now();
         socket.send(Message::Text(frame.to_string().into())).await?;
-        wait(&mut socket, "accepted").await?;
-        wait(&mut socket, "message").await?;
+        // `accepted` and the acknowledgement come in either order; the latency is until both.
+        wait_both(&mut socket).await?;
         latencies.push(sent.elapsed());
         match mode {
             Mode::KeptOpen => ws = Some(socket),
@@ -282,8 +313,7 @@ async fn answer_latency(
         let mut ws = connect(ws_url).await?;
         let frame = json!({"type": "message", "client_id": format!("a-{n}"), "text": "Frage, die beantwortet wird"});
         ws.send(Message::Text(frame.to_string().into())).await?;
-        let accepted = wait(&mut ws, "accepted").await?;
-        wait(&mut ws, "message").await?;
+        let accepted = wait_both(&mut ws).await?;
         let reference = accepted["reference"]
             .as_str()
             .context("reference")?

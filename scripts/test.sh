@@ -54,8 +54,8 @@ ensure_axe() {
     export SPRECHSTUNDE_AXE_JS="$dir/node_modules/axe-core/axe.min.js"
 }
 
-# Synapse, the Matrix homeserver the Matrix end-to-end tests will run against, in a cached
-# venv. Not called yet: the change that adds those tests calls it below and exports the path.
+# Synapse, the Matrix homeserver the Matrix end-to-end tests run against (tests/src/synapse.rs
+# starts one per test on 127.0.0.1), in a cached venv. Exports its path.
 ensure_synapse() {
     local venv="$CACHE/synapse-venv"
     if [[ ! -x "$venv/bin/synapse_homeserver" ]]; then
@@ -70,7 +70,9 @@ ensure_synapse() {
 section "test dependencies"
 ensure_chromium
 ensure_axe
-# ensure_synapse   # <- enable with the Matrix end-to-end tests
+synapse_started=$SECONDS
+ensure_synapse
+echo "synapse:      $("$SPRECHSTUNDE_SYNAPSE_VENV/bin/python" -c 'import synapse; print(synapse.__version__)' 2>/dev/null || echo '?') ($((SECONDS - synapse_started)) s to ensure)"
 export SPRECHSTUNDE_CHROMIUM=/usr/bin/chromium
 export SPRECHSTUNDE_CHROMEDRIVER=/usr/bin/chromedriver
 echo "chromium:     $("$SPRECHSTUNDE_CHROMIUM" --version 2>/dev/null || echo '?')"

@@ -146,7 +146,9 @@ impl Citizen {
                 .await?;
             match frame["type"].as_str() {
                 Some("accepted") => accepted = Some(frame),
-                Some("message") => ack = Some(frame["text"].as_str().unwrap_or_default().to_owned()),
+                Some("message") => {
+                    ack = Some(frame["text"].as_str().unwrap_or_default().to_owned())
+                }
                 _ => bail!("message refused: {frame}"),
             }
         }

@@ -9,6 +9,7 @@ pub mod browser;
 pub mod citizen;
 pub mod staff;
 pub mod synapse;
+pub mod telegram;
 
 /// How long a test waits for something that should happen at once.
 pub const DEADLINE: std::time::Duration = std::time::Duration::from_secs(10);

@@ -1,53 +1,159 @@
-//! The Telegram channel (skeleton: configuration and lifecycle; the adapter comes next).
+//! The Telegram channel: citizens write to a Telegram bot, built on teloxide.
+//!
+//! - **Inbound**: long polling (`getUpdates`) or a webhook; each update from a private chat
+//!   becomes an [`Input::Citizen`](sprechstunde_core::Input) with the chat id as a keyed
+//!   pseudonym and `tg:<update_id>` as intake key, stored durably before the update is
+//!   confirmed (modules `polling` and `webhook`). Groups and channels get one polite refusal
+//!   and nothing is stored about them.
+//! - **Outbound**: a [`Channel`](sprechstunde_core::Channel) that sends outbox messages with
+//!   `sendMessage` under Telegram's limits (1 message/s per chat, under 30/s overall, 429s
+//!   honoured), long texts split, choices as inline keyboards.
+//! - **Start**: checks the token with `getMe`, registers the command list in German (also
+//!   the default) and English with `setMyCommands`, and sets or deletes the webhook.
+//!
+//! The bot token never appears in logs or errors: teloxide's errors are scrubbed
+//! (`translate::Scrubber`) and the configuration's `Debug` redacts it. Chat ids and texts
+//! are not logged at info level or above.
+
+mod channel;
+mod config;
+mod pace;
+mod polling;
+mod translate;
+mod updates;
+mod webhook;
+
+use std::sync::Arc;
 
 use axum::Router;
-use serde::Deserialize;
+use sprechstunde_core::Lang;
 use sprechstunde_runtime::{Office, Pseudonymizer};
+use teloxide::prelude::*;
+use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
-/// `[telegram]` configuration.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct TelegramConfig {
-    /// Run the Telegram bot.
-    #[serde(default)]
-    pub enabled: bool,
-}
+pub use config::{DEFAULT_API_URL, DEFAULT_WEBHOOK_PATH, TelegramConfig, TelegramMode};
 
-/// A Telegram start-up failure.
+use crate::channel::TelegramChannel;
+use crate::pace::Pacer;
+use crate::translate::Scrubber;
+use crate::updates::Updates;
+
+/// A Telegram start-up failure. Never contains the token.
 #[derive(Debug, thiserror::Error)]
 pub enum TelegramError {
-    /// Not built yet.
-    #[error("the Telegram channel is not available in this build")]
-    Unavailable,
+    /// A configuration value is missing or wrong.
+    #[error("configuration key telegram.{key}: {problem}")]
+    Config {
+        /// The key below `[telegram]`.
+        key: &'static str,
+        /// What is wrong.
+        problem: String,
+    },
+    /// The Bot API refused a start-up call or could not be reached.
+    #[error("the Bot API at {api_url} failed on {method}: {problem}")]
+    Api {
+        /// The configured `telegram.api_url`.
+        api_url: String,
+        /// The Bot API method.
+        method: &'static str,
+        /// What went wrong (token scrubbed).
+        problem: String,
+    },
 }
 
 /// The running Telegram channel.
-#[derive(Debug)]
-pub struct Telegram;
+pub struct Telegram {
+    router: Router,
+    tasks: Vec<JoinHandle<()>>,
+}
+
+impl std::fmt::Debug for Telegram {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Telegram")
+            .field("tasks", &self.tasks.len())
+            .finish_non_exhaustive()
+    }
+}
 
 impl Telegram {
-    /// Starts the channel if enabled; `None` when disabled.
+    /// Starts the channel if enabled; `None` when disabled. Registers the outbound channel
+    /// with the office and, in polling mode, starts the polling task.
     ///
     /// # Errors
-    /// Invalid configuration or an unreachable Bot API.
+    /// Invalid configuration (naming the key), or a Bot API that refuses the token or cannot
+    /// be reached.
     pub async fn start(
-        _office: Office,
+        office: Office,
         config: &TelegramConfig,
-        _pseudonyms: Pseudonymizer,
-        _shutdown: CancellationToken,
+        pseudonyms: Pseudonymizer,
+        shutdown: CancellationToken,
     ) -> Result<Option<Telegram>, TelegramError> {
-        if config.enabled {
-            return Err(TelegramError::Unavailable);
+        if !config.enabled {
+            return Ok(None);
         }
-        Ok(None)
+        let valid = config.validate()?;
+        let scrubber = Scrubber::new(&valid.token.0);
+        let bot = Bot::new(valid.token.0.clone()).set_api_url(valid.api_url.clone());
+        let api_url = valid.api_url.to_string();
+        let failed = |method: &'static str, error: teloxide::RequestError| TelegramError::Api {
+            api_url: scrubber.scrub(&api_url),
+            method,
+            problem: scrubber.error(&error),
+        };
+
+        bot.get_me().await.map_err(|e| failed("getMe", e))?;
+        for (lang, code) in [
+            (Lang::De, None),
+            (Lang::De, Some("de")),
+            (Lang::En, Some("en")),
+        ] {
+            let mut request = bot.set_my_commands(translate::commands(lang));
+            if let Some(code) = code {
+                request = request.language_code(code);
+            }
+            request.await.map_err(|e| failed("setMyCommands", e))?;
+        }
+
+        let pacer = Arc::new(Pacer::default());
+        office.register_channel(Arc::new(TelegramChannel::new(
+            bot.clone(),
+            pacer.clone(),
+            scrubber.clone(),
+        )));
+        let updates = Updates::new(office, pseudonyms, bot.clone(), pacer, scrubber.clone());
+
+        let mut tasks = Vec::new();
+        let router = match valid.intake {
+            config::Intake::Polling => {
+                bot.delete_webhook()
+                    .await
+                    .map_err(|e| failed("deleteWebhook", e))?;
+                tasks.push(tokio::spawn(polling::run(bot, updates, scrubber, shutdown)));
+                Router::new()
+            }
+            config::Intake::Webhook { url, path, secret } => {
+                bot.set_webhook(url)
+                    .secret_token(secret.0.clone())
+                    .allowed_updates(polling::allowed_updates())
+                    .await
+                    .map_err(|e| failed("setWebhook", e))?;
+                webhook::router(&path, updates, secret)
+            }
+        };
+        tracing::info!(mode = ?config.mode, "Telegram channel started");
+        Ok(Some(Telegram { router, tasks }))
     }
 
     /// Routes the channel serves (the webhook, in webhook mode).
     pub fn router(&self) -> Router {
-        Router::new()
+        self.router.clone()
     }
 
     /// Waits until the channel's tasks have stopped (after the shutdown token was cancelled).
-    pub async fn join(self) {}
+    pub async fn join(self) {
+        for task in self.tasks {
+            let _ = task.await;
+        }
+    }
 }

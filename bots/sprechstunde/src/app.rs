@@ -5,10 +5,10 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use axum::Router;
-use axum::serve::ListenerExt;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::get;
+use axum::serve::ListenerExt;
 use sprechstunde_console::{Console, ConsoleSettings};
 use sprechstunde_core::{Engine, Store, Texts};
 use sprechstunde_runtime::{Clock, Office, SystemClock, Workers};

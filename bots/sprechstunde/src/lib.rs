@@ -8,10 +8,16 @@ pub mod settings;
 pub use app::Application;
 pub use settings::Settings;
 
-/// Sets up logging to stderr. `RUST_LOG` overrides the configured level.
+/// Sets up logging to stderr. `RUST_LOG` overrides the configured level (and is the only way
+/// to see matrix-sdk's own logs, which name users and rooms).
 pub fn init_logging(level: &str) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .or_else(|_| tracing_subscriber::EnvFilter::try_new(level))
+        .or_else(|_| {
+            tracing_subscriber::EnvFilter::try_new(format!(
+                "{level},{}",
+                sprechstunde_matrix::QUIET_SDK_LOGS
+            ))
+        })
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)

@@ -96,6 +96,22 @@ struct Report {
 }
 
 impl Report {
+    fn new(mut latencies: Vec<Duration>, elapsed: Duration) -> Report {
+        latencies.sort();
+        let pick = |q: f64| {
+            latencies
+                .get(((latencies.len() as f64 - 1.0) * q) as usize)
+                .copied()
+                .unwrap_or_default()
+        };
+        Report {
+            count: latencies.len() as u64,
+            rate: latencies.len() as f64 / elapsed.as_secs_f64(),
+            p50: pick(0.50),
+            p99: pick(0.99),
+        }
+    }
+
     fn print(&self, what: &str) {
         println!(
             "{what}: {:>6} in total, {:>8.0}/s, acknowledgement latency p50 {:>7.2} ms, p99 {:>7.2} ms",
@@ -120,20 +136,7 @@ async fn run(url: &str, citizens: usize, total: u64, mode: Mode) -> anyhow::Resu
     while let Some(done) = tasks.join_next().await {
         latencies.extend(done??);
     }
-    let elapsed = started.elapsed();
-    latencies.sort();
-    let pick = |q: f64| {
-        latencies
-            .get(((latencies.len() as f64 - 1.0) * q) as usize)
-            .copied()
-            .unwrap_or_default()
-    };
-    Ok(Report {
-        count: latencies.len() as u64,
-        rate: latencies.len() as f64 / elapsed.as_secs_f64(),
-        p50: pick(0.50),
-        p99: pick(0.99),
-    })
+    Ok(Report::new(latencies, started.elapsed()))
 }
 
 type Ws =
@@ -332,18 +335,5 @@ async fn answer_latency(
         latencies.push(sent.elapsed());
         let _ = ws.close(None).await;
     }
-    let elapsed = started.elapsed();
-    latencies.sort();
-    let pick = |q: f64| {
-        latencies
-            .get(((latencies.len() as f64 - 1.0) * q) as usize)
-            .copied()
-            .unwrap_or_default()
-    };
-    Ok(Report {
-        count: latencies.len() as u64,
-        rate: latencies.len() as f64 / elapsed.as_secs_f64(),
-        p50: pick(0.5),
-        p99: pick(0.99),
-    })
+    Ok(Report::new(latencies, started.elapsed()))
 }

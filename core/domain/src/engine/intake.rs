@@ -336,8 +336,8 @@ impl Engine {
     ) {
         let lang = citizen.lang;
         let reply = match command {
-            Command::Start(_) => {
-                let greeting = self.greeting(state, lang, now);
+            Command::Start(payload) => {
+                let greeting = self.greeting_for(state, lang, now, payload.as_deref());
                 let help = self.render(lang, "help", &[]);
                 let outbox =
                     self.enqueue(state, citizen, None, format!("{greeting}\n\n{help}"), now);

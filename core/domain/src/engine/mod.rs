@@ -296,12 +296,39 @@ impl Engine {
 
     /// The greeting for a citizen who opens a channel: the current or next session.
     pub fn greeting(&self, state: &OfficeState, lang: Lang, now: Timestamp) -> String {
+        self.greeting_for(state, lang, now, None)
+    }
+
+    /// The greeting for a deep link such as Telegram's `t.me/<bot>?start=s12`: a payload
+    /// naming a live or upcoming session (`s12` or `12`) greets with that session; any other
+    /// payload greets as [`Engine::greeting`] does.
+    pub fn greeting_for(
+        &self,
+        state: &OfficeState,
+        lang: Lang,
+        now: Timestamp,
+        payload: Option<&str>,
+    ) -> String {
         use crate::texts::Arg::Str;
         let cal = &self.policy.calendar;
-        if let Some(s) = state
-            .live_session()
-            .filter(|s| s.starts_at <= now && now < s.ends_at)
-        {
+        let chosen = payload.and_then(|p| preselected_session(state, p, now));
+        if let Some(s) = chosen.filter(|s| s.status == crate::session::SessionStatus::Scheduled) {
+            let start = cal.format_datetime(s.starts_at, lang);
+            return self.render(
+                lang,
+                "greeting-next",
+                &[
+                    ("session", Str(&s.title)),
+                    ("host", Str(&s.host)),
+                    ("start", Str(&start)),
+                ],
+            );
+        }
+        if let Some(s) = chosen.or_else(|| {
+            state
+                .live_session()
+                .filter(|s| s.starts_at <= now && now < s.ends_at)
+        }) {
             let end = cal.format_time(s.ends_at, lang);
             return self.render(
                 lang,
@@ -399,4 +426,22 @@ impl Engine {
         message.choices = choices;
         state.put_outbox(message);
     }
+}
+
+/// The session a `/start` payload (`s12` or `12`) names, if it is live or still to come.
+fn preselected_session<'a>(
+    state: &'a OfficeState,
+    payload: &str,
+    now: Timestamp,
+) -> Option<&'a crate::session::Session> {
+    let p = payload.trim();
+    let digits = p.strip_prefix(['s', 'S']).unwrap_or(p);
+    let id = digits.parse::<u64>().ok()?;
+    state
+        .session(crate::ids::SessionId(id))
+        .filter(|s| match s.status {
+            crate::session::SessionStatus::Live => now < s.ends_at,
+            crate::session::SessionStatus::Scheduled => now < s.starts_at,
+            _ => false,
+        })
 }

@@ -80,12 +80,7 @@ impl Engine {
         now: Timestamp,
     ) -> Result<Receipt, Refusal> {
         let text = non_empty(text)?;
-        let q = state.question(id).ok_or(Refusal::NotFound)?;
-        if !q.is_open() {
-            return Err(Refusal::NotOpen(q.status));
-        }
-        let citizen = state.citizen(q.citizen).cloned().ok_or(Refusal::NotFound)?;
-        let reference = q.reference.to_string();
+        let (citizen, reference) = open_question(state, id)?;
         let message = self.render(
             citizen.lang,
             "answer",
@@ -116,12 +111,7 @@ impl Engine {
         now: Timestamp,
     ) -> Result<Receipt, Refusal> {
         let reason = non_empty(reason)?;
-        let q = state.question(id).ok_or(Refusal::NotFound)?;
-        if !q.is_open() {
-            return Err(Refusal::NotOpen(q.status));
-        }
-        let citizen = state.citizen(q.citizen).cloned().ok_or(Refusal::NotFound)?;
-        let reference = q.reference.to_string();
+        let (citizen, reference) = open_question(state, id)?;
         let message = self.render(
             citizen.lang,
             "rejected",
@@ -136,6 +126,19 @@ impl Engine {
         let _ = self.notify(state, &citizen, id, message, now);
         Ok(Receipt::Done)
     }
+}
+
+/// The asker and reference of a question staff may still act on.
+fn open_question(
+    state: &OfficeState,
+    id: QuestionId,
+) -> Result<(crate::citizen::Citizen, String), Refusal> {
+    let q = state.question(id).ok_or(Refusal::NotFound)?;
+    if !q.is_open() {
+        return Err(Refusal::NotOpen(q.status));
+    }
+    let citizen = state.citizen(q.citizen).cloned().ok_or(Refusal::NotFound)?;
+    Ok((citizen, q.reference.to_string()))
 }
 
 fn non_empty(text: &str) -> Result<String, Refusal> {

@@ -478,3 +478,87 @@ fn start_with_a_payload_keeps_the_payload_and_greets_in_english() {
     );
     assert!(reply.contains(&format!("\n\n{HELP_EN}")), "{reply}");
 }
+
+#[test]
+fn start_with_a_session_payload_greets_with_that_session_unless_it_is_unknown_or_over() {
+    struct Case {
+        name: &'static str,
+        payload: &'static str,
+        greeting_starts: &'static str,
+    }
+    let cases = [
+        Case {
+            name: "deep link to the later session",
+            payload: "s2",
+            greeting_starts: "Willkommen! Die nächste Sprechstunde „Bauausschuss vor Ort“ mit \
+                              Oberbürgermeisterin beginnt am Dienstag, 8. Dezember 2026, 17:00 Uhr.",
+        },
+        Case {
+            name: "bare session number",
+            payload: "2",
+            greeting_starts: "Willkommen! Die nächste Sprechstunde „Bauausschuss vor Ort“",
+        },
+        Case {
+            name: "unknown session",
+            payload: "s99",
+            greeting_starts: "Willkommen! Die nächste Sprechstunde „Bürgersprechstunde“",
+        },
+        Case {
+            name: "not a session payload",
+            payload: "flyer",
+            greeting_starts: "Willkommen! Die nächste Sprechstunde „Bürgersprechstunde“",
+        },
+    ];
+    for case in cases {
+        // Arrange
+        let engine = engine();
+        let mut state = OfficeState::default();
+        add_session(&engine, &mut state, draft(), FRIDAY);
+        let week = jiff::SignedDuration::from_hours(24 * 7);
+        let later = SessionDraft {
+            title: "Bauausschuss vor Ort".to_owned(),
+            starts_at: at(SESSION_START) + week,
+            ends_at: at(SESSION_END) + week,
+            ..draft()
+        };
+        let id = add_session(&engine, &mut state, later, FRIDAY);
+        assert_eq!(id, SessionId(2));
+
+        // Act
+        engine.handle(
+            &mut state,
+            says(1, &format!("/start {}", case.payload)),
+            at(FRIDAY),
+        );
+
+        // Assert
+        let reply = &last_sent(&state, 1).text;
+        assert!(
+            reply.starts_with(case.greeting_starts),
+            "{}: {reply}",
+            case.name
+        );
+    }
+}
+
+#[test]
+fn start_with_the_payload_of_a_session_that_is_over_greets_without_it() {
+    // Arrange
+    let engine = engine();
+    let mut state = OfficeState::default();
+    let id = add_session(&engine, &mut state, draft(), FRIDAY);
+
+    // Act
+    engine.handle(
+        &mut state,
+        says(1, &format!("/start s{}", id.0)),
+        at(SESSION_END),
+    );
+
+    // Assert
+    let reply = &last_sent(&state, 1).text;
+    assert!(
+        reply.starts_with("Willkommen! Derzeit ist keine Sprechstunde geplant."),
+        "{reply}"
+    );
+}

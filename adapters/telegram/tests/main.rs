@@ -1,0 +1,169 @@
+//! The adapter's start-up against the Bot API emulator and against broken servers: the token
+//! never shows in an error.
+
+// Test code: a failed unwrap is a failed test, with the location in the message.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::sync::Arc;
+
+use sprechstunde_botapi_emulator::Emulator;
+use sprechstunde_core::{Engine, Policy, Texts};
+use sprechstunde_runtime::{Office, Pseudonymizer, SystemClock};
+use sprechstunde_store_sled::SledStore;
+use sprechstunde_telegram::{Telegram, TelegramConfig, TelegramMode};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio_util::sync::CancellationToken;
+
+const TOKEN: &str = "4242424242:AAFsecretSECRETsecret_token-part";
+
+async fn office(dir: &std::path::Path) -> Office {
+    let store = Arc::new(SledStore::open(dir).unwrap());
+    let engine = Engine::new(Policy::default(), Texts::builtin().unwrap());
+    Office::open(engine, store, Arc::new(SystemClock))
+        .await
+        .unwrap()
+}
+
+fn pseudonyms() -> Pseudonymizer {
+    Pseudonymizer::new(vec![3; 32]).unwrap()
+}
+
+fn config(api_url: &str, token: &str) -> TelegramConfig {
+    TelegramConfig {
+        enabled: true,
+        api_url: api_url.to_owned(),
+        token: Some(token.to_owned()),
+        ..TelegramConfig::default()
+    }
+}
+
+/// A server that answers every request with its own request line, as some proxies do in
+/// error pages: the body then contains `/bot<TOKEN>/getMe`.
+async fn echo_server() -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        while let Ok((mut socket, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                let mut buf = vec![0u8; 8192];
+                let n = socket.read(&mut buf).await.unwrap_or(0);
+                let head = String::from_utf8_lossy(&buf[..n]);
+                let line = head.lines().next().unwrap_or_default().to_owned();
+                let body = format!("Bad gateway for {line}");
+                let response = format!(
+                    "HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+                let _ = socket.write_all(response.as_bytes()).await;
+            });
+        }
+    });
+    format!("http://{addr}")
+}
+
+#[tokio::test]
+async fn a_failing_request_never_shows_the_token_in_the_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let office = office(dir.path()).await;
+    let echo = echo_server().await;
+    let closed = {
+        let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        format!("http://{}", l.local_addr().unwrap())
+    };
+
+    let garbage = Telegram::start(
+        office.clone(),
+        &config(&echo, TOKEN),
+        pseudonyms(),
+        CancellationToken::new(),
+    )
+    .await
+    .expect_err("not a Bot API")
+    .to_string();
+    let unreachable = Telegram::start(
+        office,
+        &config(&closed, TOKEN),
+        pseudonyms(),
+        CancellationToken::new(),
+    )
+    .await
+    .expect_err("nothing listens")
+    .to_string();
+
+    for error in [&garbage, &unreachable] {
+        assert!(error.contains("getMe"), "{error}");
+        assert!(
+            !error.contains("AAFsecretSECRETsecret_token-part"),
+            "{error}"
+        );
+    }
+    assert!(
+        garbage.contains("/bot<token>/"),
+        "the echo came back scrubbed: {garbage}"
+    );
+}
+
+#[tokio::test]
+async fn a_wrong_token_is_refused_at_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let office = office(dir.path()).await;
+    let emulator = Emulator::start().await;
+
+    let error = Telegram::start(
+        office,
+        &config(&emulator.api_url(), TOKEN),
+        pseudonyms(),
+        CancellationToken::new(),
+    )
+    .await
+    .expect_err("wrong token")
+    .to_string();
+
+    assert!(error.contains("getMe"), "{error}");
+    assert!(!error.contains("AAFsecret"), "{error}");
+}
+
+#[tokio::test]
+async fn start_registers_the_commands_in_german_and_english() {
+    let dir = tempfile::tempdir().unwrap();
+    let office = office(dir.path()).await;
+    let emulator = Emulator::start().await;
+    let shutdown = CancellationToken::new();
+
+    let telegram = Telegram::start(
+        office,
+        &config(&emulator.api_url(), &emulator.token()),
+        pseudonyms(),
+        shutdown.clone(),
+    )
+    .await
+    .unwrap()
+    .expect("enabled");
+
+    let names = |code: &str| -> Vec<String> {
+        emulator
+            .commands(code)
+            .into_iter()
+            .map(|(c, _)| c)
+            .collect()
+    };
+    assert_eq!(names(""), ["start", "hilfe", "status", "zurueckziehen"]);
+    assert_eq!(names("de"), ["start", "hilfe", "status", "zurueckziehen"]);
+    assert_eq!(names("en"), ["start", "help", "status", "withdraw"]);
+    shutdown.cancel();
+    telegram.join().await;
+}
+
+#[tokio::test]
+async fn a_disabled_channel_does_not_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let office = office(dir.path()).await;
+    let config = TelegramConfig {
+        mode: TelegramMode::Webhook,
+        ..TelegramConfig::default()
+    };
+
+    let started = Telegram::start(office, &config, pseudonyms(), CancellationToken::new()).await;
+
+    assert!(matches!(started, Ok(None)));
+}

@@ -1,1 +1,0 @@
-//! The Telegram channel against the Bot API emulator (to be written).

@@ -102,18 +102,20 @@ impl Telegram {
             problem: scrubber.error(&error),
         };
 
-        bot.get_me().await.map_err(|e| failed("getMe", e))?;
-        for (lang, code) in [
-            (Lang::De, None),
-            (Lang::De, Some("de")),
-            (Lang::En, Some("en")),
-        ] {
-            let mut request = bot.set_my_commands(translate::commands(lang));
-            if let Some(code) = code {
-                request = request.language_code(code);
+        // A refused token or request stops start-up; an unreachable Bot API does not stop the
+        // other channels: the set-up is retried in the background.
+        let ready = match prepare(&bot, &valid.intake).await {
+            Ok(()) => true,
+            Err((method, error)) if is_unreachable(&error) => {
+                tracing::warn!(
+                    method,
+                    problem = %scrubber.error(&error),
+                    "Telegram Bot API not reachable; retrying in the background"
+                );
+                false
             }
-            request.await.map_err(|e| failed("setMyCommands", e))?;
-        }
+            Err((method, error)) => return Err(failed(method, error)),
+        };
 
         let pacer = Arc::new(Pacer::default());
         office.register_channel(Arc::new(TelegramChannel::new(
@@ -124,23 +126,22 @@ impl Telegram {
         let updates = Updates::new(office, pseudonyms, bot.clone(), pacer, scrubber.clone());
 
         let mut tasks = Vec::new();
-        let router = match valid.intake {
-            config::Intake::Polling => {
-                bot.delete_webhook()
-                    .await
-                    .map_err(|e| failed("deleteWebhook", e))?;
-                tasks.push(tokio::spawn(polling::run(bot, updates, scrubber, shutdown)));
-                Router::new()
-            }
-            config::Intake::Webhook { url, path, secret } => {
-                bot.set_webhook(url)
-                    .secret_token(secret.0.clone())
-                    .allowed_updates(polling::allowed_updates())
-                    .await
-                    .map_err(|e| failed("setWebhook", e))?;
-                webhook::router(&path, updates, secret)
+        let intake = valid.intake.clone();
+        let router = match &valid.intake {
+            config::Intake::Polling => Router::new(),
+            config::Intake::Webhook { path, secret, .. } => {
+                webhook::router(path, updates.clone(), secret.clone())
             }
         };
+        let polling = matches!(valid.intake, config::Intake::Polling);
+        tasks.push(tokio::spawn(async move {
+            if !ready && !retry_prepare(&bot, &intake, &scrubber, &shutdown).await {
+                return;
+            }
+            if polling {
+                polling::run(bot, updates, scrubber, shutdown).await;
+            }
+        }));
         tracing::info!(mode = ?config.mode, "Telegram channel started");
         Ok(Some(Telegram { router, tasks }))
     }
@@ -154,6 +155,78 @@ impl Telegram {
     pub async fn join(self) {
         for task in self.tasks {
             let _ = task.await;
+        }
+    }
+}
+
+/// Verifies the token, registers the commands and sets up the intake (deletes the webhook for
+/// polling, sets it for webhook mode). Returns the failing method with its error.
+async fn prepare(
+    bot: &Bot,
+    intake: &config::Intake,
+) -> Result<(), (&'static str, teloxide::RequestError)> {
+    bot.get_me().await.map_err(|e| ("getMe", e))?;
+    for (lang, code) in [
+        (Lang::De, None),
+        (Lang::De, Some("de")),
+        (Lang::En, Some("en")),
+    ] {
+        let mut request = bot.set_my_commands(translate::commands(lang));
+        if let Some(code) = code {
+            request = request.language_code(code);
+        }
+        request.await.map_err(|e| ("setMyCommands", e))?;
+    }
+    match intake {
+        config::Intake::Polling => {
+            bot.delete_webhook()
+                .await
+                .map_err(|e| ("deleteWebhook", e))?;
+        }
+        config::Intake::Webhook { url, secret, .. } => {
+            bot.set_webhook(url.clone())
+                .secret_token(secret.0.clone())
+                .allowed_updates(polling::allowed_updates())
+                .await
+                .map_err(|e| ("setWebhook", e))?;
+        }
+    }
+    Ok(())
+}
+
+/// Whether an error means "not reachable right now" rather than "refused".
+fn is_unreachable(error: &teloxide::RequestError) -> bool {
+    matches!(
+        error,
+        teloxide::RequestError::Network(_)
+            | teloxide::RequestError::Io(_)
+            | teloxide::RequestError::RetryAfter(_)
+    )
+}
+
+/// Retries [`prepare`] with backoff (1 s doubling to 60 s) until it succeeds (true) or the
+/// shutdown token is cancelled (false).
+async fn retry_prepare(
+    bot: &Bot,
+    intake: &config::Intake,
+    scrubber: &Scrubber,
+    shutdown: &CancellationToken,
+) -> bool {
+    let mut wait = std::time::Duration::from_secs(1);
+    loop {
+        tokio::select! {
+            () = shutdown.cancelled() => return false,
+            () = tokio::time::sleep(wait) => {}
+        }
+        match prepare(bot, intake).await {
+            Ok(()) => {
+                tracing::info!("Telegram Bot API reachable again; channel set up");
+                return true;
+            }
+            Err((method, error)) => {
+                tracing::warn!(method, problem = %scrubber.error(&error), "Telegram set-up failed; retrying");
+                wait = (wait * 2).min(std::time::Duration::from_secs(60));
+            }
         }
     }
 }

@@ -29,13 +29,22 @@ struct Due {
     delivery: Delivery,
 }
 
-pub(crate) async fn run(office: Office) {
+pub(crate) async fn run(office: Office, mut stop: tokio::sync::watch::Receiver<bool>) {
+    let mut stopping = false;
     let mut in_flight: HashSet<CitizenId> = HashSet::new();
     let mut per_channel: HashMap<ChannelKind, usize> = HashMap::new();
     let mut tasks: JoinSet<(CitizenId, ChannelKind, DeliveryReport)> = JoinSet::new();
     loop {
+        if stopping && tasks.is_empty() {
+            return;
+        }
         let durable = office.inner.durable_outbox.load(Ordering::SeqCst);
-        let room = MAX_IN_FLIGHT.saturating_sub(in_flight.len());
+        // While stopping, nothing new starts; deliveries in flight finish and are recorded.
+        let room = if stopping {
+            0
+        } else {
+            MAX_IN_FLIGHT.saturating_sub(in_flight.len())
+        };
         let (due, next_at, now) = office
             .read(|state, _, now| {
                 let (due, next) =
@@ -81,8 +90,9 @@ pub(crate) async fn run(office: Office) {
             .unwrap_or(IDLE_RECHECK)
             .min(IDLE_RECHECK);
         tokio::select! {
-            () = office.inner.dispatch_wake.notified() => {}
-            () = tokio::time::sleep(wait) => {}
+            _ = stop.changed(), if !stopping => stopping = true,
+            () = office.inner.dispatch_wake.notified(), if !stopping => {}
+            () = tokio::time::sleep(wait), if !stopping => {}
             Some(done) = tasks.join_next(), if !tasks.is_empty() => {
                 let mut reports = Vec::new();
                 let mut finished = vec![done];

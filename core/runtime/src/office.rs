@@ -50,19 +50,36 @@ impl std::fmt::Debug for Office {
 /// The background tasks of an office: outbox dispatcher and session clock.
 #[derive(Debug)]
 pub struct Workers {
-    handles: Vec<JoinHandle<()>>,
+    dispatcher: JoinHandle<()>,
+    scheduler: JoinHandle<()>,
+    stop: tokio::sync::watch::Sender<bool>,
 }
 
+/// How long shutdown waits for deliveries in flight.
+const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(10);
+
 impl Workers {
-    /// Stops the tasks. Messages in flight may be delivered again after a restart
+    /// Stops the tasks. The dispatcher starts nothing new, lets the deliveries in flight
+    /// finish (up to a grace period) and records them, so a restart does not send them again.
+    /// A delivery still running after the grace period may be sent again after a restart
     /// (delivery is at least once).
     pub async fn shutdown(self) {
-        for h in &self.handles {
-            h.abort();
+        let Workers {
+            mut dispatcher,
+            scheduler,
+            stop,
+        } = self;
+        scheduler.abort();
+        let _ = stop.send(true);
+        if tokio::time::timeout(SHUTDOWN_GRACE, &mut dispatcher)
+            .await
+            .is_err()
+        {
+            tracing::warn!("deliveries still running at shutdown; they may be repeated");
+            dispatcher.abort();
+            let _ = dispatcher.await;
         }
-        for h in self.handles {
-            let _ = h.await;
-        }
+        let _ = scheduler.await;
     }
 }
 
@@ -225,11 +242,11 @@ impl Office {
 
     /// Starts the outbox dispatcher and the session clock.
     pub fn spawn_workers(&self) -> Workers {
+        let (stop, stopped) = tokio::sync::watch::channel(false);
         Workers {
-            handles: vec![
-                tokio::spawn(crate::dispatcher::run(self.clone())),
-                tokio::spawn(crate::scheduler::run(self.clone())),
-            ],
+            dispatcher: tokio::spawn(crate::dispatcher::run(self.clone(), stopped)),
+            scheduler: tokio::spawn(crate::scheduler::run(self.clone())),
+            stop,
         }
     }
 

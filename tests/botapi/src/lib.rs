@@ -113,6 +113,21 @@ impl Emulator {
             .unwrap_or(0);
         let bot_id = 7_000_000_000 + i64::from(addr.port());
         let token = format!("{bot_id}:AAE{n:04}emu{nanos:09}x{:05}", addr.port());
+        Self::start_on(listener, token)
+    }
+
+    /// Starts an emulator on a listener the test bound itself, accepting `token` (to bring the
+    /// Bot API "back" on an address a bot already uses). The bot id is the token's number.
+    ///
+    /// # Panics
+    /// If the listener has no local address.
+    pub fn start_on(listener: tokio::net::TcpListener, token: String) -> Emulator {
+        let addr = listener.local_addr().expect("local addr");
+        let bot_id = token
+            .split(':')
+            .next()
+            .and_then(|id| id.parse().ok())
+            .unwrap_or(7_000_000_000);
         let (changed, _) = watch::channel(0);
         let shared = Arc::new(Shared {
             world: Mutex::new(World::new(token, bot_id)),

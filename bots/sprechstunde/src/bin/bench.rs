@@ -40,6 +40,9 @@ struct Args {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
+    // Quiet unless RUST_LOG asks for more (e.g. RUST_LOG=sprechstunde_store_sled=debug shows
+    // every group-commit flush).
+    sprechstunde::init_logging("warn");
     println!(
         "sprechstunde-bench: {} cores, {} citizens",
         cores(),

@@ -77,13 +77,11 @@ async fn a_failing_request_never_shows_the_token_in_the_error() {
     .expect_err("not a Bot API")
     .to_string();
 
-    for error in [&garbage] {
-        assert!(error.contains("getMe"), "{error}");
-        assert!(
-            !error.contains("AAFsecretSECRETsecret_token-part"),
-            "{error}"
-        );
-    }
+    assert!(garbage.contains("getMe"), "{garbage}");
+    assert!(
+        !garbage.contains("AAFsecretSECRETsecret_token-part"),
+        "{garbage}"
+    );
     assert!(
         garbage.contains("/bot<token>/"),
         "the echo came back scrubbed: {garbage}"

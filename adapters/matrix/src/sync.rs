@@ -230,14 +230,14 @@ impl Syncer {
                 } => self.intake(&room, event_id, &sender, body).await,
                 Seen::NotText { event_id, .. } => {
                     let txn = translate::event_transaction_id("not-text", &event_id);
-                    self.notice(&room, translate::text_only(), Some(event_id), txn)
-                        .await;
+                    let text = self.office.engine().texts().bilingual("text-only", &[]);
+                    self.notice(&room, text, Some(event_id), txn).await;
                 }
                 Seen::Undecryptable(event_id) => {
                     tracing::warn!("a Matrix message could not be decrypted");
                     let txn = translate::event_transaction_id("undecryptable", &event_id);
-                    self.notice(&room, translate::undecryptable(), Some(event_id), txn)
-                        .await;
+                    let text = self.office.engine().texts().bilingual("undecryptable", &[]);
+                    self.notice(&room, text, Some(event_id), txn).await;
                 }
                 Seen::OwnJoin(_) | Seen::Other => {}
             }
@@ -262,8 +262,12 @@ impl Syncer {
             Some(join) => translate::event_transaction_id("refusal", join),
             None => matrix_sdk::ruma::TransactionId::new(),
         };
-        self.notice(room, translate::group_refusal(), None, txn)
-            .await;
+        let text = self
+            .office
+            .engine()
+            .texts()
+            .bilingual("group-refusal-matrix", &[]);
+        self.notice(room, text, None, txn).await;
         if let Err(error) = room.leave().await {
             let error = describe(&error);
             tracing::warn!(%error, "could not leave a Matrix group room");
@@ -284,7 +288,7 @@ impl Syncer {
                 )
             })
             .await;
-        let text = translate::greeting(encrypted, &de, &en);
+        let text = translate::greeting(self.office.engine().texts(), encrypted, &de, &en);
         let txn = translate::event_transaction_id("greeting", join);
         self.notice(room, text, None, txn).await;
         tracing::info!(encrypted, "joined a Matrix direct chat and greeted");

@@ -11,6 +11,7 @@ use matrix_sdk::ruma::events::{
 use matrix_sdk::ruma::serde::Raw;
 use matrix_sdk::ruma::{EventId, OwnedEventId, OwnedTransactionId, OwnedUserId, UserId};
 use sprechstunde_core::OutboxId;
+use sprechstunde_core::texts::{Arg, Lang, Texts, bilingual};
 
 /// The transaction id of an outbox message: the same on every attempt, so the homeserver
 /// turns a retried send into the event it already has instead of a second one.
@@ -143,57 +144,31 @@ pub(crate) fn after_own_join(events: Vec<Seen>) -> (Option<OwnedEventId>, Vec<Se
     }
 }
 
-/// The greeting after joining: privacy note (end-to-end encrypted or not) and the current or
-/// next session, German first, then English.
-pub(crate) fn greeting(encrypted: bool, de_session: &str, en_session: &str) -> String {
-    let (de_privacy, en_privacy) = if encrypted {
-        (
-            "Dieser Chat ist Ende-zu-Ende-verschlüsselt: Nur Sie und die Sprechstunde können \
-             die Nachrichten lesen, Ihr Homeserver nicht.",
-            "This chat is end-to-end encrypted: only you and the office hours can read the \
-             messages, your homeserver cannot.",
-        )
+/// The greeting after joining: the current or next session and the privacy note (end-to-end
+/// encrypted or not), German first, then English.
+pub(crate) fn greeting(
+    texts: &Texts,
+    encrypted: bool,
+    de_session: &str,
+    en_session: &str,
+) -> String {
+    let privacy = if encrypted {
+        "privacy-matrix-encrypted"
     } else {
-        (
-            "Hinweis zum Datenschutz: Dieser Chat ist nicht Ende-zu-Ende-verschlüsselt; die \
-             Betreiber der beteiligten Homeserver können die Nachrichten lesen. Für einen \
-             verschlüsselten Chat aktivieren Sie die Verschlüsselung in Ihrem Matrix-Programm \
-             oder starten Sie einen neuen, verschlüsselten Direktchat.",
-            "Privacy note: this chat is not end-to-end encrypted; the operators of the \
-             homeservers involved can read the messages. For an encrypted chat, turn on \
-             encryption in your Matrix app or start a new, encrypted direct chat.",
+        "privacy-matrix-plain"
+    };
+    let part = |lang: Lang, session: &str| {
+        let privacy = texts.render(lang, privacy, &[]);
+        texts.render(
+            lang,
+            "greeting-matrix",
+            &[
+                ("session", Arg::Str(session)),
+                ("privacy", Arg::Str(&privacy)),
+            ],
         )
     };
-    format!(
-        "{de_session}\n\n{de_privacy} Wir speichern Ihre Fragen unter einem Pseudonym, nicht \
-         unter Ihrer Matrix-ID. Befehle: /status, /hilfe, /zurueckziehen.\n\n\
-         — English —\n{en_session}\n\n{en_privacy} Your questions are stored under a \
-         pseudonym, not under your Matrix ID. Commands: /status, /help, /withdraw."
-    )
-}
-
-/// The notice in a room with more people than the citizen and the bot, before leaving.
-pub(crate) fn group_refusal() -> String {
-    "Die Bürgersprechstunde beantwortet Fragen nur im Direktchat mit einer Person. Bitte \
-     starten Sie einen Direktchat mit diesem Konto; dieser Raum wird jetzt verlassen.\n\n\
-     — English —\nThe citizen office hours answer questions in direct chats with one person \
-     only. Please start a direct chat with this account; the bot is leaving this room now."
-        .to_owned()
-}
-
-/// The reply to a message that is not text.
-pub(crate) fn text_only() -> String {
-    "Bitte schreiben Sie Ihre Frage als Text; Bilder und Dateien können wir hier nicht \
-     annehmen.\n\n— English —\nPlease write your question as text; we cannot accept images \
-     or files here."
-        .to_owned()
-}
-
-/// The reply to a message the bot could not decrypt.
-pub(crate) fn undecryptable() -> String {
-    "Ihre letzte Nachricht konnte nicht entschlüsselt werden. Bitte senden Sie sie noch \
-     einmal.\n\n— English —\nYour last message could not be decrypted. Please send it again."
-        .to_owned()
+    bilingual(&part(Lang::De, de_session), &part(Lang::En, en_session))
 }
 
 #[cfg(test)]
@@ -319,8 +294,15 @@ mod tests {
 
     #[test]
     fn the_greeting_says_whether_the_chat_is_encrypted() {
-        assert!(greeting(true, "Willkommen!", "Welcome!").contains("Ende-zu-Ende-verschlüsselt:"));
-        assert!(greeting(false, "Willkommen!", "Welcome!").contains("nicht Ende-zu-Ende"));
-        assert!(greeting(false, "Willkommen!", "Welcome!").contains("not end-to-end encrypted"));
+        let texts = Texts::builtin().expect("texts");
+        let greet = |encrypted| greeting(&texts, encrypted, "Willkommen!", "Welcome!");
+        assert!(greet(true).contains("Ende-zu-Ende-verschlüsselt:"));
+        assert!(greet(false).contains("nicht Ende-zu-Ende"));
+        assert!(greet(false).contains("not end-to-end encrypted"));
+        assert!(
+            greet(true).starts_with("Willkommen!\n\n"),
+            "{}",
+            greet(true)
+        );
     }
 }

@@ -15,13 +15,6 @@ use teloxide::{ApiError, RequestError};
 /// Longest message text the Bot API accepts, in UTF-16 code units (as Telegram counts).
 pub(crate) const MAX_MESSAGE_UNITS: usize = 4096;
 
-/// The reply to groups and channels, in German and English (the chat has no known language).
-pub(crate) const GROUP_REFUSAL: &str = "Die digitale Bürgersprechstunde findet nur im \
-privaten Chat statt: Bitte schreiben Sie diesem Bot direkt. In Gruppen und Kanälen beantworten \
-wir keine Anliegen, damit Ihre Fragen vertraulich bleiben.\n\nThese office hours take place in \
-private chats only: please write to this bot directly. We do not take questions in groups or \
-channels, so that your questions stay confidential.";
-
 /// What an update means for the office.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Inbound {

@@ -10,7 +10,7 @@ use teloxide::prelude::*;
 use teloxide::types::Update;
 
 use crate::pace::Pacer;
-use crate::translate::{self, GROUP_REFUSAL, Inbound, Scrubber};
+use crate::translate::{self, Inbound, Scrubber};
 
 /// Groups remembered as refused; beyond this the memory starts afresh.
 const REFUSED_MEMORY: usize = 10_000;
@@ -95,7 +95,12 @@ impl Updates {
             }
         }
         self.pacer.acquire(chat_id).await;
-        match self.bot.send_message(ChatId(chat_id), GROUP_REFUSAL).await {
+        let refusal = self
+            .office
+            .engine()
+            .texts()
+            .bilingual("group-refusal-telegram", &[]);
+        match self.bot.send_message(ChatId(chat_id), refusal).await {
             Ok(_) => tracing::info!("refused a group or channel chat"),
             Err(error) => {
                 tracing::debug!(error = %self.scrubber.error(&error), "group refusal not sent");

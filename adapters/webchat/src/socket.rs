@@ -73,7 +73,7 @@ pub(crate) async fn serve(chat: WebChat, socket: WebSocket) {
             Ok(frame) => frame,
             Err(_) => {
                 let lang = conversation.as_ref().map_or(Lang::De, |c| c.lang);
-                let _ = tx.send(bad_request(lang, None)).await;
+                let _ = tx.send(bad_request(chat.office(), lang, None)).await;
                 continue;
             }
         };
@@ -90,7 +90,9 @@ pub(crate) async fn serve(chat: WebChat, socket: WebSocket) {
             }
             ClientFrame::Message { client_id, text } => {
                 let Some(c) = conversation.as_ref() else {
-                    let _ = tx.send(bad_request(Lang::De, Some(client_id))).await;
+                    let _ = tx
+                        .send(bad_request(chat.office(), Lang::De, Some(client_id)))
+                        .await;
                     continue;
                 };
                 let reply = c.message(chat.office(), client_id, text).await;
@@ -159,7 +161,7 @@ impl Conversation {
 
     async fn message(&self, office: &Office, client_id: String, text: String) -> ServerFrame {
         if client_id.is_empty() || client_id.chars().count() > MAX_CLIENT_ID {
-            return bad_request(self.lang, None);
+            return bad_request(office, self.lang, None);
         }
         let input = Input::Citizen(CitizenMessage {
             identity: ChannelIdentity {
@@ -203,15 +205,11 @@ impl Conversation {
     }
 }
 
-fn bad_request(lang: Lang, client_id: Option<String>) -> ServerFrame {
-    let message = match lang {
-        Lang::De => "Diese Nachricht wurde nicht verstanden. Bitte laden Sie die Seite neu.",
-        Lang::En => "This message was not understood. Please reload the page.",
-    };
+fn bad_request(office: &Office, lang: Lang, client_id: Option<String>) -> ServerFrame {
     ServerFrame::Error {
         client_id,
         code: "bad_request".into(),
-        message: message.into(),
+        message: office.engine().render(lang, "error-bad-request", &[]),
     }
 }
 

@@ -75,3 +75,16 @@ error-unavailable = Ihre Nachricht konnte gerade nicht gespeichert werden. Bitte
 button-status = Stand abfragen
 button-withdraw = Zurückziehen
 button-help = Hilfe
+
+# Channel notices (adapters). Bilingual ones are sent German first, then English.
+error-bad-request = Diese Nachricht wurde nicht verstanden. Bitte laden Sie die Seite neu.
+group-refusal-telegram = Die digitale Bürgersprechstunde findet nur im privaten Chat statt: Bitte schreiben Sie diesem Bot direkt. In Gruppen und Kanälen beantworten wir keine Anliegen, damit Ihre Fragen vertraulich bleiben.
+group-refusal-matrix = Die Bürgersprechstunde beantwortet Fragen nur im Direktchat mit einer Person. Bitte starten Sie einen Direktchat mit diesem Konto; dieser Raum wird jetzt verlassen.
+text-only = Bitte schreiben Sie Ihre Frage als Text; Bilder und Dateien können wir hier nicht annehmen.
+undecryptable = Ihre letzte Nachricht konnte nicht entschlüsselt werden. Bitte senden Sie sie noch einmal.
+privacy-matrix-encrypted = Dieser Chat ist Ende-zu-Ende-verschlüsselt: Nur Sie und die Sprechstunde können die Nachrichten lesen, Ihr Homeserver nicht.
+privacy-matrix-plain = Hinweis zum Datenschutz: Dieser Chat ist nicht Ende-zu-Ende-verschlüsselt; die Betreiber der beteiligten Homeserver können die Nachrichten lesen. Für einen verschlüsselten Chat aktivieren Sie die Verschlüsselung in Ihrem Matrix-Programm oder starten Sie einen neuen, verschlüsselten Direktchat.
+greeting-matrix =
+    { $session }
+
+    { $privacy } Wir speichern Ihre Fragen unter einem Pseudonym, nicht unter Ihrer Matrix-ID. Befehle: /status, /hilfe, /zurueckziehen.

@@ -73,3 +73,16 @@ error-unavailable = Your message could not be saved just now. Please try again i
 button-status = Check status
 button-withdraw = Withdraw
 button-help = Help
+
+# Channel notices (adapters).
+error-bad-request = This message was not understood. Please reload the page.
+group-refusal-telegram = These office hours take place in private chats only: please write to this bot directly. We do not take questions in groups or channels, so that your questions stay confidential.
+group-refusal-matrix = The citizen office hours answer questions in direct chats with one person only. Please start a direct chat with this account; the bot is leaving this room now.
+text-only = Please write your question as text; we cannot accept images or files here.
+undecryptable = Your last message could not be decrypted. Please send it again.
+privacy-matrix-encrypted = This chat is end-to-end encrypted: only you and the office hours can read the messages, your homeserver cannot.
+privacy-matrix-plain = Privacy note: this chat is not end-to-end encrypted; the operators of the homeservers involved can read the messages. For an encrypted chat, turn on encryption in your Matrix app or start a new, encrypted direct chat.
+greeting-matrix =
+    { $session }
+
+    { $privacy } Your questions are stored under a pseudonym, not under your Matrix ID. Commands: /status, /help, /withdraw.

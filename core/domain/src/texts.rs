@@ -152,6 +152,21 @@ impl Texts {
     }
 }
 
+impl Texts {
+    /// German, then English, for chats whose language is not known.
+    pub fn bilingual(&self, key: &str, args: &Args<'_>) -> String {
+        bilingual(
+            &self.render(Lang::De, key, args),
+            &self.render(Lang::En, key, args),
+        )
+    }
+}
+
+/// Joins a German and an English text the way bilingual notices read.
+pub fn bilingual(de: &str, en: &str) -> String {
+    format!("{de}\n\n— English —\n{en}")
+}
+
 fn bundle(lang: Lang, source: &str) -> Result<FluentBundle<FluentResource>, TextsError> {
     let resource =
         FluentResource::try_new(source.to_owned()).map_err(|(_, errors)| TextsError {
@@ -208,6 +223,14 @@ pub const REQUIRED_KEYS: &[&str] = &[
     "button-status",
     "button-withdraw",
     "button-help",
+    "error-bad-request",
+    "group-refusal-telegram",
+    "group-refusal-matrix",
+    "text-only",
+    "undecryptable",
+    "privacy-matrix-encrypted",
+    "privacy-matrix-plain",
+    "greeting-matrix",
 ];
 
 #[cfg(test)]

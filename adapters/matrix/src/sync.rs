@@ -297,6 +297,7 @@ impl Syncer {
     async fn intake(&self, room: &Room, event_id: OwnedEventId, sender: &UserId, body: String) {
         let room_id: &RoomId = room.room_id();
         self.replies.set_latest(room_id, &event_id).await;
+        let encrypted = room.encryption_state().is_encrypted();
         let input = Input::Citizen(CitizenMessage {
             identity: ChannelIdentity {
                 channel: ChannelKind::Matrix,
@@ -309,6 +310,7 @@ impl Syncer {
             text: body,
             intake_key: Some(translate::intake_key(&event_id)),
             inline_errors: false,
+            encrypted: Some(encrypted),
         });
         let mut backoff = Duration::from_millis(200);
         loop {

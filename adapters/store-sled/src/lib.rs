@@ -19,8 +19,11 @@ mod group_commit;
 mod keys;
 mod release;
 mod staff;
+mod vault;
 
+use std::collections::HashSet;
 use std::fmt;
+use std::sync::Arc;
 use std::path::{Path, PathBuf};
 
 use async_trait::async_trait;
@@ -32,6 +35,7 @@ use crate::group_commit::GroupCommit;
 use crate::keys::{ENGINE_TREE, FORMAT_KEY, FORMAT_VERSION};
 use crate::release::ReleaseOnDrop;
 use crate::staff::StaffTrees;
+use crate::vault::Vault;
 
 /// A [`Store`] in a sled database directory.
 ///
@@ -40,6 +44,7 @@ use crate::staff::StaffTrees;
 pub struct SledStore {
     path: PathBuf,
     engine: sled::Tree,
+    vault: Arc<Vault>,
     staff: StaffTrees,
     commits: GroupCommit,
     // Fields drop in declaration order: this one must come after every sled handle.
@@ -68,11 +73,13 @@ impl SledStore {
             .map_err(|e| errors::open(dir, e))?;
         // From here on the directory is ours; even a failed open must leave it free.
         let release = ReleaseOnDrop::new(dir.to_owned());
-        let (engine, staff, commits) = handles(db)?;
+        let vault = Arc::new(Vault::open(dir)?);
+        let (engine, staff, commits) = handles(db, Arc::clone(&vault))?;
         tracing::debug!(path = %dir.display(), "sled store opened");
         Ok(SledStore {
             path: dir.to_owned(),
             engine,
+            vault,
             staff,
             commits,
             _release: release,
@@ -103,13 +110,23 @@ impl SledStore {
 
 /// The trees and the group commit over `db`. Consumes `db`, so that on an error every sled
 /// handle is gone before the caller's [`ReleaseOnDrop`] waits.
-fn handles(db: sled::Db) -> Result<(sled::Tree, StaffTrees, GroupCommit), StoreError> {
+fn handles(
+    db: sled::Db,
+    vault: Arc<Vault>,
+) -> Result<(sled::Tree, StaffTrees, GroupCommit), StoreError> {
     let engine = db
         .open_tree(ENGINE_TREE)
         .map_err(|e| errors::storage("opening the engine tree", e))?;
     check_format(&engine)?;
     let staff = StaffTrees::open(&db)?;
-    let commits = GroupCommit::new(move || db.flush().map_err(|e| errors::storage("flushing", e)));
+    // Keys first (no durable record sealed under a key that is not), destroyed keys after
+    // the records are gone.
+    let commits = GroupCommit::new(move || {
+        vault.before_flush()?;
+        let bytes = db.flush().map_err(|e| errors::storage("flushing", e))?;
+        vault.after_flush()?;
+        Ok(bytes)
+    });
     Ok((engine, staff, commits))
 }
 
@@ -141,16 +158,31 @@ impl fmt::Debug for SledStore {
 #[async_trait]
 impl Store for SledStore {
     async fn load(&self) -> Result<Snapshot, StoreError> {
-        engine::load(&self.engine)
+        let snapshot = engine::load(&self.engine, &self.vault)?;
+        // Keys whose records are gone (an erasure interrupted by a crash) are destroyed now.
+        let citizens: HashSet<u64> = snapshot.citizens.iter().map(|c| c.id.0).collect();
+        let questions: HashSet<u64> = snapshot.questions.iter().map(|q| q.id.0).collect();
+        let removed = self.vault.retain(|id| match id {
+            vault::KeyId::Citizen(c) => citizens.contains(c),
+            vault::KeyId::Question(q) => questions.contains(q),
+        })?;
+        if removed > 0 {
+            tracing::debug!(removed, "destroyed keys of erased records");
+        }
+        Ok(snapshot)
     }
 
     async fn apply(&self, changes: &[Change]) -> Result<CommitSeq, StoreError> {
-        let batch = engine::batch(changes)?;
+        // Sealing (and creating keys) happens outside the write lock.
+        let (batch, destroy) = engine::batch(changes, &self.vault)?;
         let ((), seq) = self.commits.write(|| {
             self.engine
                 .apply_batch(batch)
                 .map_err(|e| errors::storage("applying a batch", e))
         })?;
+        for id in destroy {
+            self.vault.destroy(id);
+        }
         Ok(seq)
     }
 

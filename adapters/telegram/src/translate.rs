@@ -102,6 +102,7 @@ pub(crate) fn citizen_input(
         text,
         intake_key: Some(format!("tg:{update_id}")),
         inline_errors: false,
+        encrypted: Some(false),
     })
 }
 

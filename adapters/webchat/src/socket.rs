@@ -173,6 +173,7 @@ impl Conversation {
             text,
             intake_key: Some(format!("web:{client_id}")),
             inline_errors: true,
+            encrypted: None,
         });
         match office.submit(input).await {
             Ok(Ok(Receipt::Question { reference, .. })) => ServerFrame::Accepted {

@@ -25,7 +25,7 @@ pub struct Settings {
     pub webchat: WebchatSettings,
     /// Outbox retries.
     pub outbox: OutboxSettings,
-    /// Pseudonyms.
+    /// Pseudonyms, consent, retention.
     pub privacy: PrivacySettings,
     /// The Telegram channel.
     #[serde(default)]
@@ -47,6 +47,55 @@ pub struct PrivacySettings {
     /// File holding the key; empty for `<data_dir>/pseudonym.key`.
     #[serde(default)]
     pub pseudonym_key_file: PathBuf,
+    /// Citizens agree to the privacy notice before a question is kept.
+    #[serde(default = "yes")]
+    pub require_consent: bool,
+    /// Version of the notice, recorded with every consent; change it with the text.
+    #[serde(default = "first_version")]
+    pub notice_version: String,
+    /// The municipality's own notice (German); empty for the built-in text.
+    #[serde(default)]
+    pub notice_de: String,
+    /// The municipality's own notice (English); empty for the built-in text.
+    #[serde(default)]
+    pub notice_en: String,
+    /// `[privacy.retention]`.
+    #[serde(default)]
+    pub retention: RetentionSettings,
+}
+
+fn yes() -> bool {
+    true
+}
+
+fn first_version() -> String {
+    "1".to_owned()
+}
+
+/// `[privacy.retention]`: days until the daily purge forgets data.
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RetentionSettings {
+    /// Answered questions, from their last change.
+    pub answered_days: u32,
+    /// Rejected questions.
+    pub rejected_days: u32,
+    /// Withdrawn questions.
+    pub withdrawn_days: u32,
+    /// Citizens without questions and without contact.
+    pub inactive_citizen_days: u32,
+}
+
+impl Default for RetentionSettings {
+    fn default() -> Self {
+        let r = sprechstunde_core::Retention::default();
+        RetentionSettings {
+            answered_days: r.answered_days,
+            rejected_days: r.rejected_days,
+            withdrawn_days: r.withdrawn_days,
+            inactive_citizen_days: r.inactive_citizen_days,
+        }
+    }
 }
 
 impl PrivacySettings {
@@ -284,6 +333,26 @@ impl Settings {
         if !(1..=24 * 30).contains(&self.server.login_hours) {
             return invalid("server.login_hours", "must be between 1 and 720");
         }
+        let r = &self.privacy.retention;
+        for (key, days) in [
+            ("privacy.retention.answered_days", r.answered_days),
+            ("privacy.retention.rejected_days", r.rejected_days),
+            ("privacy.retention.withdrawn_days", r.withdrawn_days),
+            ("privacy.retention.inactive_citizen_days", r.inactive_citizen_days),
+        ] {
+            if !(1..=3650).contains(&days) {
+                return invalid(key, "must be between 1 and 3650 days");
+            }
+        }
+        if r.answered_days < self.office.follow_up_days {
+            return invalid(
+                "privacy.retention.answered_days",
+                "must be at least office.follow_up_days (a follow-up reopens the answered question)",
+            );
+        }
+        if self.privacy.notice_version.trim().is_empty() {
+            return invalid("privacy.notice_version", "must not be empty");
+        }
         if tracing_subscriber::EnvFilter::try_new(&self.log.level).is_err() {
             return invalid(
                 "log.level",
@@ -315,6 +384,25 @@ impl Settings {
                 base: Duration::from_secs(self.outbox.retry_base_seconds),
                 max_delay: Duration::from_secs(self.outbox.retry_max_seconds),
                 max_attempts: self.outbox.max_attempts,
+            },
+            privacy: self.privacy_policy(),
+        }
+    }
+
+    /// Consent and retention as the engine applies them.
+    pub fn privacy_policy(&self) -> sprechstunde_core::PrivacyPolicy {
+        let p = &self.privacy;
+        let text = |t: &str| Some(t.trim().to_owned()).filter(|t| !t.is_empty());
+        sprechstunde_core::PrivacyPolicy {
+            require_consent: p.require_consent,
+            notice_version: p.notice_version.trim().to_owned(),
+            notice_de: text(&p.notice_de),
+            notice_en: text(&p.notice_en),
+            retention: sprechstunde_core::Retention {
+                answered_days: p.retention.answered_days,
+                rejected_days: p.retention.rejected_days,
+                withdrawn_days: p.retention.withdrawn_days,
+                inactive_citizen_days: p.retention.inactive_citizen_days,
             },
         }
     }

@@ -88,3 +88,29 @@ greeting-matrix =
     { $session }
 
     { $privacy } Wir speichern Ihre Fragen unter einem Pseudonym, nicht unter Ihrer Matrix-ID. Befehle: /status, /hilfe, /zurueckziehen.
+
+## privacy (consent, export, erasure)
+privacy-notice =
+    Datenschutzhinweis: Bevor wir Ihre Frage speichern, brauchen wir Ihr Einverständnis. Wir speichern Ihre Nachrichten, die Antworten der Verwaltung und die Zeitpunkte unter einem Pseudonym – nicht Ihren Namen und nicht Ihre Kennung im Messenger im Klartext –, um Ihre Frage zu beantworten. Lesen können sie nur die zuständigen Mitarbeiterinnen und Mitarbeiter der Stadtverwaltung. Beantwortete Anliegen werden nach { $answered } Tagen gelöscht, abgelehnte nach { $rejected }, zurückgezogene nach { $withdrawn } Tagen. Mit /meinedaten erhalten Sie jederzeit alle gespeicherten Daten, mit /loeschen löschen Sie sie.
+privacy-channel-telegram = Telegram-Chats sind nicht Ende-zu-Ende-verschlüsselt: Telegram kann die Nachrichten lesen.
+privacy-channel-matrix-encrypted = Dieser Matrix-Chat ist Ende-zu-Ende-verschlüsselt.
+privacy-channel-matrix-plain = Dieser Matrix-Chat ist nicht Ende-zu-Ende-verschlüsselt: Die Betreiber der beteiligten Homeserver können die Nachrichten lesen.
+privacy-channel-web = Der Web-Chat ist auf dem Transportweg verschlüsselt (HTTPS), aber nicht Ende-zu-Ende.
+privacy-ask = Sind Sie einverstanden? Antworten Sie mit /einverstanden oder /ablehnen.
+privacy-agreed = Vielen Dank für Ihr Einverständnis. Schreiben Sie uns jetzt Ihre Frage.
+privacy-already-agreed = Sie haben bereits zugestimmt. Schreiben Sie uns Ihre Frage einfach als Nachricht.
+privacy-declined = Sie haben nicht zugestimmt. Wir haben nichts von Ihrer Nachricht gespeichert. Wenn Sie es sich anders überlegen, schreiben Sie uns einfach erneut.
+privacy-decline-after-consent = Sie haben bereits zugestimmt. Mit /loeschen können Sie alle Ihre Daten löschen lassen.
+button-agree = Einverstanden
+button-decline = Ablehnen
+mydata-head = Ihre bei uns gespeicherten Daten – Kanal: { $channel }, erster Kontakt: { $first }, Einverständnis: { $consent }.
+mydata-none = Zu Ihnen sind keine Anliegen gespeichert.
+mydata-question = Anliegen { $reference } vom { $date } ({ $status }):
+mydata-from-citizen = Sie
+mydata-from-answer = Antwort
+mydata-from-system = Hinweis
+mydata-foot = Mit /loeschen können Sie alle diese Daten löschen lassen.
+erase-confirm = Möchten Sie wirklich alle Ihre Daten bei uns löschen (Ihre Anliegen, die Antworten und Ihr Pseudonym)? Offene Anliegen werden dann nicht mehr bearbeitet. Bestätigen Sie mit /loeschen bestaetigen.
+button-erase-confirm = Ja, alles löschen
+button-erase-cancel = Abbrechen
+erased = Alle Ihre Daten wurden gelöscht. Auch diese Nachricht wird bei uns nicht aufbewahrt.

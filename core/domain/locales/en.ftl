@@ -86,3 +86,29 @@ greeting-matrix =
     { $session }
 
     { $privacy } Your questions are stored under a pseudonym, not under your Matrix ID. Commands: /status, /help, /withdraw.
+
+## privacy (consent, export, erasure)
+privacy-notice =
+    Privacy notice: before we store your question we need your consent. We store your messages, the administration's answers and the times under a pseudonym – not your name and not your messenger id in plain text – in order to answer your question. Only the responsible staff of the city administration can read them. Answered requests are deleted after { $answered } days, rejected ones after { $rejected }, withdrawn ones after { $withdrawn } days. Send /mydata at any time to get all stored data, /erase to delete it.
+privacy-channel-telegram = Telegram chats are not end-to-end encrypted: Telegram can read the messages.
+privacy-channel-matrix-encrypted = This Matrix chat is end-to-end encrypted.
+privacy-channel-matrix-plain = This Matrix chat is not end-to-end encrypted: the operators of the homeservers involved can read the messages.
+privacy-channel-web = The web chat is encrypted in transit (HTTPS), but not end to end.
+privacy-ask = Do you agree? Reply /agree or /decline.
+privacy-agreed = Thank you for your consent. Please write your question now.
+privacy-already-agreed = You have already agreed. Just write your question as a message.
+privacy-declined = You did not agree. We have stored nothing of your message. If you change your mind, just write to us again.
+privacy-decline-after-consent = You have already agreed. Send /erase to have all your data deleted.
+button-agree = I agree
+button-decline = Decline
+mydata-head = Your data stored with us – channel: { $channel }, first contact: { $first }, consent: { $consent }.
+mydata-none = No requests are stored for you.
+mydata-question = Request { $reference } of { $date } ({ $status }):
+mydata-from-citizen = You
+mydata-from-answer = Answer
+mydata-from-system = Notice
+mydata-foot = Send /erase to have all this data deleted.
+erase-confirm = Do you really want to delete all your data with us (your requests, the answers and your pseudonym)? Open requests will then no longer be handled. Confirm with /erase confirm.
+button-erase-confirm = Yes, delete everything
+button-erase-cancel = Cancel
+erased = All your data has been deleted. This message is not kept either.

@@ -27,6 +27,16 @@ pub struct Citizen {
     /// so a message delivered twice becomes one question.
     #[serde(default)]
     pub recent_intake: Vec<String>,
+    /// Consent to the privacy notice, once given.
+    #[serde(default)]
+    pub consent: Option<crate::privacy::Consent>,
+    /// The citizen's last message (retention of inactive citizens).
+    #[serde(default)]
+    pub last_seen: Option<Timestamp>,
+    /// Erased at the citizen's request: only the reply address is left, for the last
+    /// notice; the record is forgotten once that notice is delivered.
+    #[serde(default)]
+    pub erased: bool,
 }
 
 impl Citizen {

@@ -85,6 +85,12 @@ pub fn citizen(id: u64) -> Citizen {
         lang: Lang::De,
         first_seen: t("2026-11-20T10:00:00Z"),
         recent_intake: vec![format!("key-{id}")],
+        consent: Some(crate::privacy::Consent {
+            at: t("2026-11-20T10:00:00Z"),
+            notice: "1".into(),
+        }),
+        last_seen: Some(t("2026-11-20T10:00:00Z")),
+        erased: false,
     }
 }
 
@@ -149,6 +155,7 @@ pub fn outbox(id: u64) -> OutboxMessage {
             label: "Stand abfragen".into(),
             command: "/status".into(),
         }],
+        ephemeral: false,
     }
 }
 

@@ -13,6 +13,7 @@ pub mod conformance;
 pub mod engine;
 pub mod ids;
 pub mod outbox;
+pub mod privacy;
 pub mod question;
 pub mod session;
 pub mod staff;
@@ -29,6 +30,7 @@ pub use engine::{
 };
 pub use ids::{CitizenId, DepartmentId, OutboxId, QuestionId, Reference, SessionId, StaffId};
 pub use outbox::{Choice, DeliveryState, OutboxMessage};
+pub use privacy::{CitizenExport, Consent, PrivacyPolicy, Retention};
 pub use question::{Entry, EntryKind, Question, QuestionStatus, Queue, StaffRef};
 pub use session::{Session, SessionDraft, SessionDraftError, SessionStatus};
 pub use staff::{ApiToken, Department, LoginSession, Permission, Role, StaffMember};

@@ -86,6 +86,9 @@ pub struct OutboxMessage {
     /// Choices offered with the message.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub choices: Vec<Choice>,
+    /// Forgotten as soon as it is delivered (exports, the last notice after an erasure).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub ephemeral: bool,
 }
 
 impl OutboxMessage {

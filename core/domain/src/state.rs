@@ -53,6 +53,12 @@ pub enum Change {
     Outbox(OutboxMessage),
     /// The id counters.
     Counters(Counters),
+    /// Forget a citizen: delete the record and destroy its encryption key.
+    ForgetCitizen(CitizenId),
+    /// Forget a question with its thread: delete the record and destroy its key.
+    ForgetQuestion(QuestionId),
+    /// Forget an outbox message.
+    ForgetOutbox(OutboxId),
 }
 
 /// Everything a store holds for the engine, as loaded at start.
@@ -77,6 +83,9 @@ struct Dirty {
     citizens: BTreeSet<CitizenId>,
     outbox: BTreeSet<OutboxId>,
     counters: bool,
+    forget_citizens: BTreeSet<CitizenId>,
+    forget_questions: BTreeSet<QuestionId>,
+    forget_outbox: BTreeSet<OutboxId>,
 }
 
 /// The office's state. Mutated only by the [`Engine`](crate::Engine); read by everyone.
@@ -93,6 +102,9 @@ pub struct OfficeState {
     open_in_session: HashMap<SessionId, BTreeSet<QuestionId>>,
     outbox_by_citizen: HashMap<CitizenId, Vec<OutboxId>>,
     pending_outbox: BTreeSet<OutboxId>,
+    /// First messages of citizens who have not agreed to the privacy notice yet: held in
+    /// memory only, never persisted (lost on restart, then the citizen sends it again).
+    held: HashMap<CitizenId, String>,
     dirty: Dirty,
 }
 
@@ -299,7 +311,93 @@ impl OfficeState {
         if dirty.counters {
             changes.push(Change::Counters(self.counters));
         }
+        changes.extend(dirty.forget_outbox.into_iter().map(Change::ForgetOutbox));
+        changes.extend(dirty.forget_questions.into_iter().map(Change::ForgetQuestion));
+        changes.extend(dirty.forget_citizens.into_iter().map(Change::ForgetCitizen));
         changes
+    }
+
+    /// The message held for a citizen who has not agreed to the privacy notice yet.
+    pub fn held_message(&self, citizen: CitizenId) -> Option<&str> {
+        self.held.get(&citizen).map(String::as_str)
+    }
+
+    pub(crate) fn hold(&mut self, citizen: CitizenId, text: String) {
+        self.held.insert(citizen, text);
+    }
+
+    pub(crate) fn take_held(&mut self, citizen: CitizenId) -> Option<String> {
+        self.held.remove(&citizen)
+    }
+
+    /// Removes an outbox message; the store deletes it.
+    pub(crate) fn forget_outbox(&mut self, id: OutboxId) {
+        let Some(m) = self.outbox.remove(&id) else {
+            return;
+        };
+        self.pending_outbox.remove(&id);
+        if let Some(mine) = self.outbox_by_citizen.get_mut(&m.citizen) {
+            mine.retain(|o| *o != id);
+        }
+        self.dirty.outbox.remove(&id);
+        self.dirty.forget_outbox.insert(id);
+    }
+
+    /// Removes a question with its outbox messages; the store deletes them and destroys the
+    /// question's key.
+    pub(crate) fn forget_question(&mut self, id: QuestionId) {
+        let Some(q) = self.questions.remove(&id) else {
+            return;
+        };
+        self.unindex_question(&q);
+        self.by_reference.remove(&q.reference);
+        if let Some(mine) = self.by_citizen.get_mut(&q.citizen) {
+            mine.retain(|x| *x != id);
+        }
+        let messages: Vec<OutboxId> = self
+            .outbox_of(q.citizen)
+            .filter(|m| m.question == Some(id))
+            .map(|m| m.id)
+            .collect();
+        for m in messages {
+            self.forget_outbox(m);
+        }
+        self.dirty.questions.remove(&id);
+        self.dirty.forget_questions.insert(id);
+    }
+
+    /// Removes a citizen with everything linked to it; the store deletes the records and
+    /// destroys the keys.
+    pub(crate) fn forget_citizen(&mut self, id: CitizenId) {
+        let questions: Vec<QuestionId> = self.questions_of(id).map(|q| q.id).collect();
+        for q in questions {
+            self.forget_question(q);
+        }
+        let messages: Vec<OutboxId> = self.outbox_of(id).map(|m| m.id).collect();
+        for m in messages {
+            self.forget_outbox(m);
+        }
+        self.by_citizen.remove(&id);
+        self.outbox_by_citizen.remove(&id);
+        self.held.remove(&id);
+        if let Some(c) = self.citizens.remove(&id) {
+            self.unindex_citizen(&c);
+        }
+        self.dirty.citizens.remove(&id);
+        self.dirty.forget_citizens.insert(id);
+    }
+
+    /// Drops a citizen's pseudonym from the index (an erased citizen is not found again).
+    pub(crate) fn unindex_citizen(&mut self, c: &Citizen) {
+        let key = (c.channel, c.pseudonym.clone());
+        if self.by_pseudonym.get(&key) == Some(&c.id) {
+            self.by_pseudonym.remove(&key);
+        }
+    }
+
+    /// All citizens by id.
+    pub fn citizens(&self) -> impl DoubleEndedIterator<Item = &Citizen> {
+        self.citizens.values()
     }
 
     pub(crate) fn alloc_session(&mut self) -> SessionId {
@@ -400,8 +498,10 @@ impl OfficeState {
     }
 
     fn index_citizen(&mut self, c: &Citizen) {
-        self.by_pseudonym
-            .insert((c.channel, c.pseudonym.clone()), c.id);
+        if !c.erased {
+            self.by_pseudonym
+                .insert((c.channel, c.pseudonym.clone()), c.id);
+        }
     }
 
     fn index_question(&mut self, q: &Question) {

@@ -34,7 +34,11 @@ impl OfficeEvent {
                         event.questions.insert(q.reference);
                     }
                 }
-                Change::Citizen(_) | Change::Counters(_) => {}
+                Change::Citizen(_)
+                | Change::Counters(_)
+                | Change::ForgetCitizen(_)
+                | Change::ForgetQuestion(_)
+                | Change::ForgetOutbox(_) => {}
             }
         }
         event

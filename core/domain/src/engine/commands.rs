@@ -12,6 +12,14 @@ pub enum Command {
     Status,
     /// Withdraw my open question, or the one with this reference.
     Withdraw(Option<String>),
+    /// I agree to the privacy notice.
+    Agree,
+    /// I do not agree to the privacy notice.
+    Decline,
+    /// Send me everything you store about me.
+    MyData,
+    /// Erase everything about me; `true` once confirmed (`/loeschen bestaetigen`).
+    Erase(bool),
 }
 
 impl Command {
@@ -41,6 +49,13 @@ impl Command {
             "zurueckziehen" | "zurückziehen" | "withdraw" if prefixed => {
                 Some(Command::Withdraw(arg))
             }
+            "einverstanden" | "zustimmen" | "agree" => Some(Command::Agree),
+            "ablehnen" | "decline" => Some(Command::Decline),
+            "meinedaten" | "mydata" | "auskunft" if prefixed => Some(Command::MyData),
+            "loeschen" | "löschen" | "erase" if prefixed => Some(Command::Erase(matches!(
+                arg.as_deref().map(str::to_lowercase).as_deref(),
+                Some("bestaetigen" | "bestätigen" | "confirm")
+            ))),
             _ => None,
         }
     }
@@ -75,6 +90,20 @@ mod tests {
             ("Status meines Antrags?", None),
             ("Wann wird die Straße saniert?", None),
             ("/unbekannt", None),
+            ("/einverstanden", Some(Command::Agree)),
+            ("Einverstanden", Some(Command::Agree)),
+            ("/agree", Some(Command::Agree)),
+            ("/ablehnen", Some(Command::Decline)),
+            ("decline", Some(Command::Decline)),
+            ("/meinedaten", Some(Command::MyData)),
+            ("/mydata", Some(Command::MyData)),
+            ("meinedaten", None),
+            ("/loeschen", Some(Command::Erase(false))),
+            ("/erase", Some(Command::Erase(false))),
+            ("/loeschen bestaetigen", Some(Command::Erase(true))),
+            ("/erase confirm", Some(Command::Erase(true))),
+            ("/erase now", Some(Command::Erase(false))),
+            ("loeschen", None),
         ];
         for (input, want) in cases {
             assert_eq!(&Command::parse(input), want, "{input:?}");

@@ -14,6 +14,7 @@ impl Engine {
         reports: Vec<DeliveryReport>,
         now: Timestamp,
     ) {
+        let ids: Vec<_> = reports.iter().map(|r| r.id).collect();
         for report in reports {
             let Some(message) = state.outbox_message(report.id) else {
                 continue;
@@ -60,5 +61,6 @@ impl Engine {
             };
             state.set_delivery_state(report.id, next);
         }
+        self.forget_delivered(state, &ids);
     }
 }

@@ -1,6 +1,6 @@
 //! Citizen messages: commands, new questions, additions and follow-ups.
 
-use jiff::Timestamp;
+use jiff::{SignedDuration, Timestamp};
 
 use super::{CitizenMessage, Command, Engine, Intake, Receipt, Refusal};
 use crate::citizen::Citizen;
@@ -68,13 +68,33 @@ impl Engine {
             return Err(Refusal::TooLong { max });
         }
 
-        if let Some(command) = Command::parse(text) {
-            self.command(state, &citizen, &command, now);
+        let command = Command::parse(text).or_else(|| self.bare_consent(&citizen, text));
+        if let Some(command) = command {
+            self.command(state, &citizen, &command, message.encrypted, now);
             return Ok(Receipt::Command {
                 citizen: citizen.id,
                 command,
             });
         }
+
+        if self.needs_consent(&citizen) {
+            state.hold(citizen.id, text.to_owned());
+            self.send_notice(state, &citizen, message.encrypted, now);
+            return Ok(Receipt::ConsentNeeded {
+                citizen: citizen.id,
+            });
+        }
+        Ok(self.take_in(state, &citizen, text, now)?)
+    }
+
+    /// Takes a message of a citizen who agreed to the notice in as a question.
+    pub(super) fn take_in(
+        &self,
+        state: &mut OfficeState,
+        citizen: &Citizen,
+        text: &str,
+        now: Timestamp,
+    ) -> Result<Receipt, Refusal> {
 
         let latest = state
             .questions_of(citizen.id)
@@ -112,9 +132,14 @@ impl Engine {
             let mut citizen = existing.clone();
             let lang_changed = m.lang.is_some_and(|l| l != citizen.lang);
             let moved = citizen.address != id.address;
-            if lang_changed || moved {
+            // Last contact is kept to the day: enough for retention, and no write per message.
+            let stale = citizen
+                .last_seen
+                .is_none_or(|seen| now.duration_since(seen) >= SignedDuration::from_hours(24));
+            if lang_changed || moved || stale {
                 citizen.lang = m.lang.unwrap_or(citizen.lang);
                 citizen.address.clone_from(&id.address);
+                citizen.last_seen = Some(now);
                 state.put_citizen(citizen.clone());
             }
             return citizen;
@@ -127,6 +152,12 @@ impl Engine {
             lang: m.lang.unwrap_or_default(),
             first_seen: now,
             recent_intake: Vec::new(),
+            consent: (!self.policy.privacy.require_consent).then(|| crate::privacy::Consent {
+                at: now,
+                notice: "not required".to_owned(),
+            }),
+            last_seen: Some(now),
+            erased: false,
         };
         state.put_citizen(citizen.clone());
         citizen
@@ -332,6 +363,7 @@ impl Engine {
         state: &mut OfficeState,
         citizen: &Citizen,
         command: &Command,
+        encrypted: Option<bool>,
         now: Timestamp,
     ) {
         let lang = citizen.lang;
@@ -342,8 +374,16 @@ impl Engine {
                 let outbox =
                     self.enqueue(state, citizen, None, format!("{greeting}\n\n{help}"), now);
                 self.offer(state, outbox, lang, None);
+                if self.needs_consent(citizen) {
+                    self.send_notice(state, citizen, encrypted, now);
+                }
                 return;
             }
+            Command::Agree => return self.agree(state, citizen, now),
+            Command::Decline => return self.decline(state, citizen, now),
+            Command::MyData => return self.send_export(state, citizen, now),
+            Command::Erase(false) => return self.ask_erase(state, citizen, now),
+            Command::Erase(true) => return self.erase(state, citizen, "erased", now),
             Command::Help => self.render(lang, "help", &[]),
             Command::Status => self.status_text(state, citizen.id, lang),
             Command::Withdraw(reference) => {

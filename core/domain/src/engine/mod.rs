@@ -8,6 +8,7 @@ mod clock;
 mod commands;
 mod delivery;
 mod intake;
+mod privacy;
 mod staff;
 #[cfg(test)]
 mod tests;
@@ -41,6 +42,8 @@ pub struct Policy {
     pub max_message_chars: usize,
     /// Outbox retries.
     pub retry: RetryPolicy,
+    /// Consent and retention.
+    pub privacy: crate::privacy::PrivacyPolicy,
 }
 
 impl Default for Policy {
@@ -51,6 +54,7 @@ impl Default for Policy {
             follow_up_window: SignedDuration::from_hours(14 * 24),
             max_message_chars: 2000,
             retry: RetryPolicy::default(),
+            privacy: crate::privacy::PrivacyPolicy::default(),
         }
     }
 }
@@ -100,6 +104,9 @@ pub struct CitizenMessage {
     pub intake_key: Option<String>,
     /// The adapter shows refusals (too long) itself instead of as a chat reply.
     pub inline_errors: bool,
+    /// Whether the channel reports this chat as end-to-end encrypted (Matrix); `None` where
+    /// the channel has no such notion.
+    pub encrypted: Option<bool>,
 }
 
 /// What staff do.
@@ -164,6 +171,9 @@ pub enum Input {
     Tick,
     /// The outbox dispatcher reports deliveries.
     Delivered(Vec<DeliveryReport>),
+    /// The daily retention purge: forget closed questions and inactive citizens whose
+    /// retention period has passed.
+    Purge,
 }
 
 /// How a citizen message was taken in.
@@ -204,6 +214,12 @@ pub enum Receipt {
     Session(SessionId),
     /// Done.
     Done,
+    /// The citizen has not agreed to the privacy notice yet: the message was not stored,
+    /// the notice was sent.
+    ConsentNeeded {
+        /// The citizen.
+        citizen: CitizenId,
+    },
 }
 
 /// Why an input was refused. Nothing was changed, except that a citizen may have been
@@ -278,6 +294,10 @@ impl Engine {
             Input::Tick => Ok(Receipt::Done),
             Input::Delivered(reports) => {
                 self.delivered(state, reports, now);
+                Ok(Receipt::Done)
+            }
+            Input::Purge => {
+                self.purge(state, now);
                 Ok(Receipt::Done)
             }
         };
@@ -386,6 +406,7 @@ impl Engine {
             created_at: now,
             state: DeliveryState::new_pending(now),
             choices: Vec::new(),
+            ephemeral: false,
         });
         id
     }

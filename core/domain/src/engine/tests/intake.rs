@@ -39,6 +39,12 @@ fn out_of_hours_question_is_forwarded_to_citizens_office_with_due_date() {
             lang: Lang::De,
             first_seen: now,
             recent_intake: vec![],
+            consent: Some(crate::privacy::Consent {
+                at: now,
+                notice: "not required".to_owned(),
+            }),
+            last_seen: Some(now),
+            erased: false,
         }
     );
     let q = question(&state, QuestionId(1));

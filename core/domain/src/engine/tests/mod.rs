@@ -64,8 +64,16 @@ pub(super) fn engine() -> Engine {
     engine_with(Policy::default())
 }
 
-pub(super) fn engine_with(policy: Policy) -> Engine {
+/// An engine with this policy. Consent is switched off: the tests of other behaviour start
+/// with a question; `privacy.rs` tests consent with [`engine_with_consent`].
+pub(super) fn engine_with(mut policy: Policy) -> Engine {
+    policy.privacy.require_consent = false;
     Engine::new(policy, Texts::builtin().expect("built-in texts load"))
+}
+
+/// An engine with the default policy, consent required.
+pub(super) fn engine_with_consent() -> Engine {
+    Engine::new(Policy::default(), Texts::builtin().expect("built-in texts load"))
 }
 
 /// The web chat identity of citizen `n`.
@@ -85,6 +93,7 @@ pub(super) fn message(n: u64, text: &str) -> CitizenMessage {
         text: text.to_owned(),
         intake_key: None,
         inline_errors: false,
+        encrypted: None,
     }
 }
 
@@ -261,6 +270,7 @@ pub(super) enum Key {
     Question(u64),
     Outbox(u64),
     Counters,
+    Forgotten,
 }
 
 pub(super) fn keys(changes: &[Change]) -> Vec<Key> {
@@ -272,6 +282,9 @@ pub(super) fn keys(changes: &[Change]) -> Vec<Key> {
             Change::Question(q) => Key::Question(q.id.0),
             Change::Outbox(m) => Key::Outbox(m.id.0),
             Change::Counters(_) => Key::Counters,
+            Change::ForgetCitizen(_) | Change::ForgetQuestion(_) | Change::ForgetOutbox(_) => {
+                Key::Forgotten
+            }
         })
         .collect()
 }

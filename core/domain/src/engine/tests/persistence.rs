@@ -152,7 +152,8 @@ fn script() -> Vec<Step> {
             name: "citizen 1 follows up",
             input: says(1, "Und die Umleitung?"),
             now: "2026-12-01T17:30:00Z",
-            changes: vec![Q(1), O(11), Counters],
+            // Days after the first contact: the citizen's last contact moves on.
+            changes: vec![C(1), Q(1), O(11), Counters],
         },
         Step {
             name: "staff reject question 2",
@@ -207,6 +208,7 @@ fn every_outcome_reports_exactly_the_entities_that_changed() {
                 Change::Question(q) => state.question(q.id).cloned().map(Change::Question),
                 Change::Outbox(m) => state.outbox_message(m.id).cloned().map(Change::Outbox),
                 Change::Counters(_) => Some(Change::Counters(state.counters())),
+                forget => Some(forget.clone()),
             };
             assert_eq!(
                 current.as_ref(),
@@ -268,6 +270,15 @@ impl FakeStore {
                     self.outbox.insert(m.id, m);
                 }
                 Change::Counters(c) => self.counters = Some(c),
+                Change::ForgetCitizen(id) => {
+                    self.citizens.remove(&id);
+                }
+                Change::ForgetQuestion(id) => {
+                    self.questions.remove(&id);
+                }
+                Change::ForgetOutbox(id) => {
+                    self.outbox.remove(&id);
+                }
             }
         }
     }

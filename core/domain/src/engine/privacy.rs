@@ -1,0 +1,321 @@
+//! Data protection in the conversation: the privacy notice and consent, the export of a
+//! citizen's data, erasure at the citizen's request, and the retention purge.
+//!
+//! Until a citizen agrees, the text of their messages is held in memory only
+//! ([`OfficeState::held_message`]) and taken in as the question once they agree; what is
+//! stored meanwhile is the pseudonymous citizen record with its reply address, needed to send
+//! the notice. A citizen who declines is erased like one who asks for erasure: the last
+//! notice is sent and then the record is forgotten, so nothing but that notice's delivery
+//! remains, and only until it is delivered.
+
+use jiff::{SignedDuration, Timestamp};
+
+use super::Engine;
+use crate::channel::ChannelKind;
+use crate::citizen::Citizen;
+use crate::ids::{CitizenId, OutboxId, QuestionId};
+use crate::outbox::Choice;
+use crate::privacy::{Consent, export};
+use crate::state::OfficeState;
+use crate::texts::Arg::{Num, Str};
+use crate::texts::Lang;
+
+/// An erased citizen whose last notice could not be delivered is forgotten after this long.
+const ERASED_GRACE: SignedDuration = SignedDuration::from_hours(24);
+
+impl Engine {
+    /// Whether the citizen must still agree to the privacy notice.
+    pub(super) fn needs_consent(&self, citizen: &Citizen) -> bool {
+        self.policy.privacy.require_consent && citizen.consent.is_none()
+    }
+
+    /// A bare "ja"/"yes" counts as agreement while the notice is pending.
+    pub(super) fn bare_consent(&self, citizen: &Citizen, text: &str) -> Option<super::Command> {
+        let word = text.trim().trim_end_matches(['.', '!']).to_lowercase();
+        (self.needs_consent(citizen) && matches!(word.as_str(), "ja" | "yes" | "ok"))
+            .then_some(super::Command::Agree)
+    }
+
+    /// The privacy notice for this citizen's channel.
+    pub fn privacy_notice(&self, lang: Lang, channel: ChannelKind, encrypted: Option<bool>) -> String {
+        let body = match self.policy.privacy.notice_override(lang) {
+            Some(text) => text.to_owned(),
+            None => {
+                let r = self.policy.privacy.retention;
+                self.render(
+                    lang,
+                    "privacy-notice",
+                    &[
+                        ("answered", Num(u64::from(r.answered_days))),
+                        ("rejected", Num(u64::from(r.rejected_days))),
+                        ("withdrawn", Num(u64::from(r.withdrawn_days))),
+                    ],
+                )
+            }
+        };
+        let key = match (channel, encrypted) {
+            (ChannelKind::Telegram, _) => "privacy-channel-telegram",
+            (ChannelKind::Matrix, Some(true)) => "privacy-channel-matrix-encrypted",
+            (ChannelKind::Matrix, _) => "privacy-channel-matrix-plain",
+            (ChannelKind::Web, _) => "privacy-channel-web",
+        };
+        let channel_note = self.render(lang, key, &[]);
+        let ask = self.render(lang, "privacy-ask", &[]);
+        format!("{body}\n\n{channel_note}\n\n{ask}")
+    }
+
+    pub(super) fn send_notice(
+        &self,
+        state: &mut OfficeState,
+        citizen: &Citizen,
+        encrypted: Option<bool>,
+        now: Timestamp,
+    ) {
+        let lang = citizen.lang;
+        let text = self.privacy_notice(lang, citizen.channel, encrypted);
+        let outbox = self.enqueue(state, citizen, None, text, now);
+        let (agree, decline) = match lang {
+            Lang::De => ("/einverstanden", "/ablehnen"),
+            Lang::En => ("/agree", "/decline"),
+        };
+        self.set_choices(
+            state,
+            outbox,
+            vec![
+                Choice {
+                    label: self.render(lang, "button-agree", &[]),
+                    command: agree.into(),
+                },
+                Choice {
+                    label: self.render(lang, "button-decline", &[]),
+                    command: decline.into(),
+                },
+            ],
+        );
+    }
+
+    fn set_choices(&self, state: &mut OfficeState, outbox: OutboxId, choices: Vec<Choice>) {
+        if let Some(mut message) = state.outbox_message(outbox).cloned() {
+            message.choices = choices;
+            state.put_outbox(message);
+        }
+    }
+
+    pub(super) fn agree(&self, state: &mut OfficeState, citizen: &Citizen, now: Timestamp) {
+        if !self.needs_consent(citizen) {
+            let reply = self.render(citizen.lang, "privacy-already-agreed", &[]);
+            self.enqueue(state, citizen, None, reply, now);
+            return;
+        }
+        let mut agreed = citizen.clone();
+        agreed.consent = Some(Consent {
+            at: now,
+            notice: self.policy.privacy.notice_version.clone(),
+        });
+        state.put_citizen(agreed.clone());
+        match state.take_held(citizen.id) {
+            Some(text) => {
+                // A refusal here (nothing can be refused for an accepted text) is not possible;
+                // the question's acknowledgement goes out as usual.
+                let _ = self.take_in(state, &agreed, &text, now);
+            }
+            None => {
+                let reply = self.render(agreed.lang, "privacy-agreed", &[]);
+                let outbox = self.enqueue(state, &agreed, None, reply, now);
+                self.offer(state, outbox, agreed.lang, None);
+            }
+        }
+    }
+
+    pub(super) fn decline(&self, state: &mut OfficeState, citizen: &Citizen, now: Timestamp) {
+        if !self.needs_consent(citizen) {
+            let reply = self.render(citizen.lang, "privacy-decline-after-consent", &[]);
+            self.enqueue(state, citizen, None, reply, now);
+            return;
+        }
+        self.erase(state, citizen, "privacy-declined", now);
+    }
+
+    /// Sends the citizen everything stored about them, as a readable text. The message is
+    /// forgotten once delivered, so the export leaves no copy behind.
+    pub(super) fn send_export(&self, state: &mut OfficeState, citizen: &Citizen, now: Timestamp) {
+        let lang = citizen.lang;
+        let cal = &self.policy.calendar;
+        let Some(data) = export(state, citizen.channel, &citizen.pseudonym) else {
+            return;
+        };
+        let mut lines = Vec::new();
+        let first = cal.format_datetime(data.first_seen, lang);
+        let consent = data
+            .consent
+            .as_ref()
+            .map(|c| cal.format_datetime(c.at, lang))
+            .unwrap_or_else(|| "–".to_owned());
+        lines.push(self.render(
+            lang,
+            "mydata-head",
+            &[
+                ("channel", Str(data.channel.as_str())),
+                ("first", Str(&first)),
+                ("consent", Str(&consent)),
+            ],
+        ));
+        if data.questions.is_empty() {
+            lines.push(self.render(lang, "mydata-none", &[]));
+        }
+        for q in &data.questions {
+            let when = cal.format_datetime(q.created_at, lang);
+            lines.push(String::new());
+            lines.push(self.render(
+                lang,
+                "mydata-question",
+                &[
+                    ("reference", Str(&q.reference)),
+                    ("date", Str(&when)),
+                    ("status", Str(q.status.as_str())),
+                ],
+            ));
+            for m in &q.messages {
+                let at = cal.format_datetime(m.at, lang);
+                let who = self.render(lang, &format!("mydata-from-{}", m.from), &[]);
+                lines.push(format!("{at} {who}: {}", m.text));
+            }
+        }
+        lines.push(String::new());
+        lines.push(self.render(lang, "mydata-foot", &[]));
+        let outbox = self.enqueue(state, citizen, None, lines.join("\n"), now);
+        self.mark_ephemeral(state, outbox);
+    }
+
+    fn mark_ephemeral(&self, state: &mut OfficeState, outbox: OutboxId) {
+        if let Some(mut message) = state.outbox_message(outbox).cloned() {
+            message.ephemeral = true;
+            state.put_outbox(message);
+        }
+    }
+
+    pub(super) fn ask_erase(&self, state: &mut OfficeState, citizen: &Citizen, now: Timestamp) {
+        let lang = citizen.lang;
+        let reply = self.render(lang, "erase-confirm", &[]);
+        let outbox = self.enqueue(state, citizen, None, reply, now);
+        let (confirm, cancel) = match lang {
+            Lang::De => ("/loeschen bestaetigen", "/status"),
+            Lang::En => ("/erase confirm", "/status"),
+        };
+        self.set_choices(
+            state,
+            outbox,
+            vec![
+                Choice {
+                    label: self.render(lang, "button-erase-confirm", &[]),
+                    command: confirm.into(),
+                },
+                Choice {
+                    label: self.render(lang, "button-erase-cancel", &[]),
+                    command: cancel.into(),
+                },
+            ],
+        );
+    }
+
+    /// Erases everything about a citizen. What is left is a stub with the reply address and
+    /// the last notice (`farewell`), both forgotten once the notice is delivered.
+    pub(super) fn erase(
+        &self,
+        state: &mut OfficeState,
+        citizen: &Citizen,
+        farewell: &str,
+        now: Timestamp,
+    ) {
+        let questions: Vec<QuestionId> = state.questions_of(citizen.id).map(|q| q.id).collect();
+        for q in questions {
+            state.forget_question(q);
+        }
+        let messages: Vec<OutboxId> = state.outbox_of(citizen.id).map(|m| m.id).collect();
+        for m in messages {
+            state.forget_outbox(m);
+        }
+        let _ = state.take_held(citizen.id);
+        state.unindex_citizen(citizen);
+        let stub = Citizen {
+            id: citizen.id,
+            channel: citizen.channel,
+            pseudonym: String::new(),
+            address: citizen.address.clone(),
+            lang: citizen.lang,
+            first_seen: now,
+            recent_intake: Vec::new(),
+            consent: None,
+            last_seen: Some(now),
+            erased: true,
+        };
+        state.put_citizen(stub.clone());
+        let text = self.render(stub.lang, farewell, &[]);
+        let outbox = self.enqueue(state, &stub, None, text, now);
+        self.mark_ephemeral(state, outbox);
+    }
+
+    /// After delivery reports: forgets delivered or failed ephemeral messages, and erased
+    /// citizens with nothing left to deliver.
+    pub(super) fn forget_delivered(&self, state: &mut OfficeState, ids: &[OutboxId]) {
+        let mut citizens = Vec::new();
+        for id in ids {
+            let Some(m) = state.outbox_message(*id) else {
+                continue;
+            };
+            if m.ephemeral && !m.is_pending() {
+                citizens.push(m.citizen);
+                state.forget_outbox(*id);
+            }
+        }
+        for c in citizens {
+            self.forget_if_erased(state, c);
+        }
+    }
+
+    fn forget_if_erased(&self, state: &mut OfficeState, citizen: CitizenId) {
+        let erased = state.citizen(citizen).is_some_and(|c| c.erased);
+        if erased && state.outbox_of(citizen).next().is_none() {
+            state.forget_citizen(citizen);
+        }
+    }
+
+    /// The retention purge: forgets closed questions whose period has passed (counted from
+    /// their last change), citizens without questions and without contact for
+    /// `inactive_citizen_days`, and erased citizens whose last notice never went out.
+    pub(super) fn purge(&self, state: &mut OfficeState, now: Timestamp) {
+        let retention = self.policy.privacy.retention;
+        let days = |d: u32| SignedDuration::from_hours(i64::from(d) * 24);
+        let expired: Vec<QuestionId> = state
+            .questions()
+            .filter(|q| {
+                retention
+                    .days_for(q.status)
+                    .is_some_and(|d| now.duration_since(q.updated_at) >= days(d))
+            })
+            .map(|q| q.id)
+            .collect();
+        for q in expired {
+            state.forget_question(q);
+        }
+        let inactive = days(retention.inactive_citizen_days);
+        let gone: Vec<CitizenId> = state
+            .citizens()
+            .filter(|c| {
+                let last = c.last_seen.unwrap_or(c.first_seen);
+                let idle = now.duration_since(last);
+                let pending = state.outbox_of(c.id).any(|m| m.is_pending());
+                if c.erased {
+                    idle >= ERASED_GRACE
+                } else {
+                    idle >= inactive && state.questions_of(c.id).next().is_none() && !pending
+                }
+            })
+            .map(|c| c.id)
+            .collect();
+        for c in gone {
+            state.forget_citizen(c);
+        }
+    }
+}
+

@@ -29,10 +29,9 @@ pub(crate) fn batch(
 ) -> Result<(sled::Batch, Vec<KeyId>), StoreError> {
     let mut batch = sled::Batch::default();
     let mut destroy = Vec::new();
-    let sealed =
-        |key: &[u8], id: KeyId, plain: Vec<u8>| -> Result<Vec<u8>, StoreError> {
-            vault.seal(id, key, &plain)
-        };
+    let sealed = |key: &[u8], id: KeyId, plain: Vec<u8>| -> Result<Vec<u8>, StoreError> {
+        vault.seal(id, key, &plain)
+    };
     for change in changes {
         match change {
             Change::Session(s) => {

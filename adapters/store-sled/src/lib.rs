@@ -23,8 +23,8 @@ mod vault;
 
 use std::collections::HashSet;
 use std::fmt;
-use std::sync::Arc;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use async_trait::async_trait;
 use sprechstunde_core::{

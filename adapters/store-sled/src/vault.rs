@@ -342,10 +342,7 @@ mod tests {
         assert!(!file.windows(32).any(|w| w == key_bytes));
         let reopened = Vault::open(dir.path()).expect("reopen");
         assert_eq!(reopened.len(), 0);
-        assert_eq!(
-            reopened.open_value(b"c1", &sealed).expect("open"),
-            None
-        );
+        assert_eq!(reopened.open_value(b"c1", &sealed).expect("open"), None);
     }
 
     #[test]

@@ -338,7 +338,10 @@ impl Settings {
             ("privacy.retention.answered_days", r.answered_days),
             ("privacy.retention.rejected_days", r.rejected_days),
             ("privacy.retention.withdrawn_days", r.withdrawn_days),
-            ("privacy.retention.inactive_citizen_days", r.inactive_citizen_days),
+            (
+                "privacy.retention.inactive_citizen_days",
+                r.inactive_citizen_days,
+            ),
         ] {
             if !(1..=3650).contains(&days) {
                 return invalid(key, "must be between 1 and 3650 days");

@@ -42,6 +42,7 @@ macro_rules! store_conformance_tests {
                 staff_login_names_are_unique,
                 staff_tokens_and_logins_survive_a_reopen,
                 logins_can_be_ended,
+                forgotten_entities_are_gone_after_a_reopen,
             );
         }
     };
@@ -366,4 +367,31 @@ pub async fn logins_can_be_ended<F: AsyncFn(&Path) -> Arc<dyn Store>>(open: &F) 
         .await
         .expect("delete");
     assert_eq!(store.login(&login.secret_hash).await.expect("get"), None);
+}
+
+/// Forgotten citizens, questions and outbox messages do not load again, also after a reopen;
+/// the others stay.
+pub async fn forgotten_entities_are_gone_after_a_reopen<F: AsyncFn(&Path) -> Arc<dyn Store>>(
+    open: &F,
+) {
+    let (dir, store) = fresh(open).await;
+    store.commit(&everything()).await.expect("commit");
+    store
+        .commit(&[
+            Change::ForgetOutbox(OutboxId(1)),
+            Change::ForgetQuestion(QuestionId(1)),
+            Change::ForgetCitizen(CitizenId(1)),
+        ])
+        .await
+        .expect("commit");
+    let s = store.load().await.expect("load");
+    assert!(s.citizens.is_empty());
+    assert_eq!(s.questions, vec![question(2)]);
+    assert!(s.outbox.is_empty());
+    drop(store);
+    let reopened = open(dir.path()).await;
+    let s = reopened.load().await.expect("load");
+    assert!(s.citizens.is_empty() && s.outbox.is_empty());
+    assert_eq!(s.questions, vec![question(2)]);
+    assert_eq!(s.sessions, vec![session(1), session(2)]);
 }

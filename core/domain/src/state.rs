@@ -312,7 +312,12 @@ impl OfficeState {
             changes.push(Change::Counters(self.counters));
         }
         changes.extend(dirty.forget_outbox.into_iter().map(Change::ForgetOutbox));
-        changes.extend(dirty.forget_questions.into_iter().map(Change::ForgetQuestion));
+        changes.extend(
+            dirty
+                .forget_questions
+                .into_iter()
+                .map(Change::ForgetQuestion),
+        );
         changes.extend(dirty.forget_citizens.into_iter().map(Change::ForgetCitizen));
         changes
     }

@@ -84,7 +84,7 @@ impl Engine {
                 citizen: citizen.id,
             });
         }
-        Ok(self.take_in(state, &citizen, text, now)?)
+        self.take_in(state, &citizen, text, now)
     }
 
     /// Takes a message of a citizen who agreed to the notice in as a question.
@@ -95,23 +95,22 @@ impl Engine {
         text: &str,
         now: Timestamp,
     ) -> Result<Receipt, Refusal> {
-
         let latest = state
             .questions_of(citizen.id)
             .last()
             .map(|q| (q.id, q.status, q.updated_at));
         let (question, intake) = match latest {
             Some((id, QuestionStatus::Open, _)) => {
-                self.extend(state, &citizen, id, text, now);
+                self.extend(state, citizen, id, text, now);
                 (id, Intake::Extended)
             }
             Some((id, QuestionStatus::Answered, answered_at))
                 if now.duration_since(answered_at) <= self.policy.follow_up_window =>
             {
-                self.follow_up(state, &citizen, id, text, now);
+                self.follow_up(state, citizen, id, text, now);
                 (id, Intake::FollowUp)
             }
-            _ => self.new_question(state, &citizen, text, now),
+            _ => self.new_question(state, citizen, text, now),
         };
         let reference = state
             .question(question)

@@ -37,7 +37,12 @@ impl Engine {
     }
 
     /// The privacy notice for this citizen's channel.
-    pub fn privacy_notice(&self, lang: Lang, channel: ChannelKind, encrypted: Option<bool>) -> String {
+    pub fn privacy_notice(
+        &self,
+        lang: Lang,
+        channel: ChannelKind,
+        encrypted: Option<bool>,
+    ) -> String {
         let body = match self.policy.privacy.notice_override(lang) {
             Some(text) => text.to_owned(),
             None => {
@@ -318,4 +323,3 @@ impl Engine {
         }
     }
 }
-

@@ -10,6 +10,7 @@ mod delivery;
 mod follow_ups;
 mod intake;
 mod persistence;
+mod privacy;
 mod refusals;
 mod sessions;
 mod staff;
@@ -73,7 +74,10 @@ pub(super) fn engine_with(mut policy: Policy) -> Engine {
 
 /// An engine with the default policy, consent required.
 pub(super) fn engine_with_consent() -> Engine {
-    Engine::new(Policy::default(), Texts::builtin().expect("built-in texts load"))
+    Engine::new(
+        Policy::default(),
+        Texts::builtin().expect("built-in texts load"),
+    )
 }
 
 /// The web chat identity of citizen `n`.

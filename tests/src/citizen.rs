@@ -23,11 +23,55 @@ pub struct Citizen {
 }
 
 impl Citizen {
-    /// Connects and says hello.
+    /// Connects, says hello and, if the privacy notice is still open, agrees to it through
+    /// the real flow ([`Citizen::agree`]), like every citizen who goes on to ask.
     ///
     /// # Errors
     /// Connection or protocol failure.
     pub async fn connect(
+        addr: SocketAddr,
+        token: Option<&str>,
+        lang: &str,
+    ) -> anyhow::Result<Citizen> {
+        let mut citizen = Citizen::connect_without_consent(addr, token, lang).await?;
+        if citizen.privacy_notice().is_some() {
+            citizen.agree(lang).await?;
+        }
+        Ok(citizen)
+    }
+
+    /// The privacy notice of the `welcome` frame, while the citizen has not agreed.
+    pub fn privacy_notice(&self) -> Option<&str> {
+        self.welcome["privacy_notice"].as_str()
+    }
+
+    /// Agrees to the privacy notice (`/einverstanden`, or `/agree` in English) and waits for
+    /// the thanks.
+    ///
+    /// # Errors
+    /// As [`Citizen::next_frame`].
+    pub async fn agree(&mut self, lang: &str) -> anyhow::Result<Value> {
+        let command = if lang.starts_with("en") {
+            "/agree"
+        } else {
+            "/einverstanden"
+        };
+        self.send(command).await?;
+        self.wait_for(|f| {
+            f["type"] == "message"
+                && f["text"].as_str().is_some_and(|t| {
+                    t.contains("Vielen Dank für Ihr Einverständnis")
+                        || t.contains("Thank you for your consent")
+                })
+        })
+        .await
+    }
+
+    /// Connects and says hello, and nothing more: the privacy notice stays open.
+    ///
+    /// # Errors
+    /// Connection or protocol failure.
+    pub async fn connect_without_consent(
         addr: SocketAddr,
         token: Option<&str>,
         lang: &str,

@@ -37,9 +37,15 @@
       quickStatus: 'Stand meines Anliegens',
       quickHelp: 'Hilfe',
       quickWithdraw: 'Anliegen zurückziehen',
-      commands: { status: '/status', help: '/hilfe', withdraw: '/zurueckziehen' },
+      quickMyData: 'Meine Daten anzeigen',
+      quickExport: 'Meine Daten herunterladen (JSON)',
+      quickErase: 'Meine Daten löschen',
+      consentHeading: 'Datenschutzhinweis',
+      consentAgree: 'Einverstanden',
+      consentDecline: 'Ablehnen',
+      commands: { status: '/status', help: '/hilfe', withdraw: '/zurueckziehen', mydata: '/meinedaten', erase: '/loeschen', agree: '/einverstanden', decline: '/ablehnen' },
       privacyHeading: 'Datenschutz',
-      privacyText: 'Gespeichert werden Ihre Nachrichten und ein zufälliger Schlüssel in diesem Browser, damit wir Ihre Frage beantworten können. Wer diesen Browser benutzt, kann die Unterhaltung sehen. Näheres finden Sie in der Datenschutzerklärung der Stadt.',
+      privacyText: 'Gespeichert werden Ihre Nachrichten (verschlüsselt und unter einem Pseudonym) und ein zufälliger Schlüssel in diesem Browser, damit wir Ihre Frage beantworten können – erst, wenn Sie dem Datenschutzhinweis zugestimmt haben. Wer diesen Browser benutzt, kann die Unterhaltung sehen. Ihre Daten können Sie jederzeit herunterladen oder löschen lassen. Näheres finden Sie in der Datenschutzerklärung der Stadt.',
       footer: 'Digitale Bürgersprechstunde – Fragen außerhalb der Sprechstunden beantwortet das Bürgerreferat.',
       connConnecting: 'Verbindung wird hergestellt …',
       connConnected: 'verbunden',
@@ -86,9 +92,15 @@
       quickStatus: 'Status of my question',
       quickHelp: 'Help',
       quickWithdraw: 'Withdraw my question',
-      commands: { status: '/status', help: '/help', withdraw: '/withdraw' },
+      quickMyData: 'Show my data',
+      quickExport: 'Download my data (JSON)',
+      quickErase: 'Delete my data',
+      consentHeading: 'Privacy notice',
+      consentAgree: 'I agree',
+      consentDecline: 'Decline',
+      commands: { status: '/status', help: '/help', withdraw: '/withdraw', mydata: '/mydata', erase: '/erase', agree: '/agree', decline: '/decline' },
       privacyHeading: 'Privacy',
-      privacyText: "We store your messages and a random key in this browser so that we can answer your question. Anyone using this browser can see the conversation. For details, see the city's privacy notice.",
+      privacyText: 'We store your messages (encrypted, under a pseudonym) and a random key in this browser so that we can answer your question – only once you have agreed to the privacy notice. Anyone using this browser can see the conversation. You can download your data or have it deleted at any time. See the city’s privacy policy for details.',
       footer: "Digital citizens' office hours – questions outside office hours are answered by the citizens' office.",
       connConnecting: 'Connecting …',
       connConnected: 'connected',
@@ -457,6 +469,7 @@
     if (Number.isInteger(f.max_chars) && f.max_chars > 0) maxChars = f.max_chars;
     session = f.session && typeof f.session === 'object' ? Object.assign({ lang: f.lang }, f.session) : null;
     greeting = typeof f.greeting === 'string' ? f.greeting : '';
+    showConsent(typeof f.privacy_notice === 'string' ? f.privacy_notice : '');
     els.greeting.textContent = greeting;
     els.greeting.hidden = greeting === '';
 
@@ -500,6 +513,23 @@
     backoff = BACKOFF_START_MS;
     setConnState('connected');
     resendOutbox();
+  }
+
+  function showConsent(notice) {
+    els.consentText.textContent = notice || '';
+    els.consent.hidden = !notice;
+  }
+
+  function onExport(f) {
+    const json = JSON.stringify(f.data, null, 2);
+    const url = URL.createObjectURL(new Blob([json], { type: 'application/json' }));
+    const a = document.createElement('a');
+    a.href = url;
+    a.download = 'sprechstunde-meine-daten.json';
+    document.body.appendChild(a);
+    a.click();
+    a.remove();
+    window.setTimeout(() => URL.revokeObjectURL(url), 10000);
   }
 
   function onAccepted(f) {
@@ -574,6 +604,7 @@
       case 'accepted': onAccepted(f); break;
       case 'message': onMessage(f); break;
       case 'error': onError(f); break;
+      case 'export': onExport(f); break;
       default: break;
     }
   }
@@ -654,6 +685,16 @@
     els.message = $('message');
     els.counter = $('counter');
     els.error = $('error');
+    els.consent = $('consent');
+    els.consentText = $('consent-text');
+
+    $('consent-agree').addEventListener('click', () => {
+      if (sendText(STRINGS[lang].commands.agree)) showConsent('');
+    });
+    $('consent-decline').addEventListener('click', () => {
+      if (sendText(STRINGS[lang].commands.decline)) showConsent('');
+    });
+    $('quick-export').addEventListener('click', () => sendFrame({ type: 'export' }));
 
     els.compose.addEventListener('submit', (ev) => {
       ev.preventDefault();

@@ -22,6 +22,8 @@ pub enum ClientFrame {
         /// The text.
         text: String,
     },
+    /// Send me my data as JSON (answered with [`ServerFrame::Export`]).
+    Export,
 }
 
 /// The running or next session, as the page shows it.
@@ -87,6 +89,10 @@ pub enum ServerFrame {
         history: Vec<HistoryItem>,
         /// Longest accepted message, in characters.
         max_chars: usize,
+        /// The privacy notice, while the citizen has not agreed to it (agree by sending
+        /// `/einverstanden` or `/agree`).
+        #[serde(default)]
+        privacy_notice: Option<String>,
     },
     /// A message was stored durably.
     Accepted {
@@ -114,5 +120,10 @@ pub enum ServerFrame {
         code: String,
         /// Text for the citizen.
         message: String,
+    },
+    /// Everything stored about the citizen, for a JSON download; `null` if nothing is.
+    Export {
+        /// The data.
+        data: Option<sprechstunde_core::CitizenExport>,
     },
 }

@@ -100,6 +100,22 @@ pub(crate) async fn serve(chat: WebChat, socket: WebSocket) {
                     break;
                 }
             }
+            ClientFrame::Export => {
+                let Some(c) = conversation.as_ref() else {
+                    let _ = tx.send(bad_request(chat.office(), Lang::De, None)).await;
+                    continue;
+                };
+                let pseudonym = c.pseudonym.clone();
+                let data = chat
+                    .office()
+                    .read(|state, _, _| {
+                        sprechstunde_core::privacy::export(state, ChannelKind::Web, &pseudonym)
+                    })
+                    .await;
+                if tx.send(ServerFrame::Export { data }).await.is_err() {
+                    break;
+                }
+            }
         }
     }
     drop(conversation);
@@ -134,6 +150,11 @@ impl Conversation {
         let (welcome, pending) = office
             .read(|state, engine, now| {
                 let (history, pending) = history::of(state, &pseudonym);
+                let agreed = state
+                    .citizen_by_pseudonym(ChannelKind::Web, &pseudonym)
+                    .is_some_and(|c| c.consent.is_some());
+                let privacy_notice = (engine.policy().privacy.require_consent && !agreed)
+                    .then(|| engine.privacy_notice(lang, ChannelKind::Web, None));
                 let welcome = ServerFrame::Welcome {
                     token: token.clone(),
                     lang: lang.code().to_owned(),
@@ -141,6 +162,7 @@ impl Conversation {
                     session: history::session_info(state, engine, lang, now),
                     history,
                     max_chars,
+                    privacy_notice,
                 };
                 (welcome, pending)
             })

@@ -12,6 +12,7 @@ mod dispatcher;
 mod events;
 mod office;
 mod pseudonym;
+mod retention;
 mod scheduler;
 
 pub use clock::{Clock, ManualClock, SystemClock};

@@ -53,6 +53,7 @@ pub struct Workers {
     dispatcher: JoinHandle<()>,
     scheduler: JoinHandle<()>,
     stop: tokio::sync::watch::Sender<bool>,
+    retention: JoinHandle<()>,
 }
 
 /// How long shutdown waits for deliveries in flight.
@@ -68,8 +69,11 @@ impl Workers {
             mut dispatcher,
             scheduler,
             stop,
+            retention,
         } = self;
         scheduler.abort();
+        retention.abort();
+        let _ = retention.await;
         let _ = stop.send(true);
         if tokio::time::timeout(SHUTDOWN_GRACE, &mut dispatcher)
             .await
@@ -205,6 +209,15 @@ impl Office {
         self.submit(Input::Tick).await.map(|_| ())
     }
 
+    /// Runs the retention purge now (the daily job does this by itself; tests with a manual
+    /// clock call it after moving the clock).
+    ///
+    /// # Errors
+    /// The store failed.
+    pub async fn purge(&self) -> Result<(), OfficeError> {
+        self.submit(Input::Purge).await.map(|_| ())
+    }
+
     /// Registers the outbound side of a channel adapter.
     pub fn register_channel(&self, channel: Arc<dyn Channel>) {
         let mut channels = self
@@ -247,6 +260,7 @@ impl Office {
             dispatcher: tokio::spawn(crate::dispatcher::run(self.clone(), stopped)),
             scheduler: tokio::spawn(crate::scheduler::run(self.clone())),
             stop,
+            retention: tokio::spawn(crate::retention::run(self.clone())),
         }
     }
 

@@ -125,9 +125,11 @@ impl Engine {
                 let _ = self.take_in(state, &agreed, &text, now);
             }
             None => {
+                // The thanks is not part of the conversation worth keeping.
                 let reply = self.render(agreed.lang, "privacy-agreed", &[]);
                 let outbox = self.enqueue(state, &agreed, None, reply, now);
                 self.offer(state, outbox, agreed.lang, None);
+                self.mark_ephemeral(state, outbox);
             }
         }
     }

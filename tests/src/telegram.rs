@@ -34,3 +34,32 @@ pub fn webhook_settings(data_dir: &Path, emulator: &Emulator) -> Settings {
     settings.telegram.webhook_secret = Some(WEBHOOK_SECRET.to_owned());
     settings
 }
+
+/// How long [`agree`] waits for the thanks.
+const AGREE_WAIT: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// The citizen `user` in the private chat `chat` agrees to the privacy notice
+/// (`/einverstanden`, `/agree` for an English client) and the thanks arrives; a citizen does
+/// this before the first question is kept.
+///
+/// # Panics
+/// If the thanks does not arrive within a minute.
+pub async fn agree(
+    emulator: &Emulator,
+    chat: i64,
+    user: &sprechstunde_botapi_emulator::TestUser,
+) -> sprechstunde_botapi_emulator::SentMessage {
+    let english = user
+        .language_code
+        .as_deref()
+        .is_some_and(|l| l.starts_with("en"));
+    let command = if english { "/agree" } else { "/einverstanden" };
+    emulator.user_says(chat, user, command);
+    emulator
+        .wait_for_sent(chat, AGREE_WAIT, |m| {
+            m.text.contains("Vielen Dank für Ihr Einverständnis")
+                || m.text.contains("Thank you for your consent")
+        })
+        .await
+        .expect("the thanks for agreeing arrives")
+}

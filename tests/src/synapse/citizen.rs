@@ -189,6 +189,17 @@ impl MatrixCitizen {
         Ok(sent.response.event_id)
     }
 
+    /// Agrees to the privacy notice (`/einverstanden`) and waits for the thanks; a citizen
+    /// does this before the first question is kept.
+    ///
+    /// # Errors
+    /// Sending failed, or the thanks did not arrive within [`MATRIX_DEADLINE`].
+    pub async fn agree(&self, room: &RoomId) -> anyhow::Result<Notice> {
+        self.send(room, "/einverstanden").await?;
+        self.notice_containing(room, "Vielen Dank für Ihr Einverständnis")
+            .await
+    }
+
     /// All notices received in `room` so far.
     pub fn notices(&self, room: &RoomId) -> Vec<Notice> {
         self.notices

@@ -40,6 +40,18 @@ async fn a_citizen_asks_on_the_web_page_and_sees_the_acknowledgement_and_the_ans
         .click()
         .await
         .unwrap();
+    // The question is held until the citizen agrees to the privacy notice on the page.
+    browser
+        .wait_for_text("#log", "Datenschutzhinweis")
+        .await
+        .unwrap();
+    client
+        .find(Locator::Css("#consent-agree"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
     browser.wait_for_text("#log", "A-1001").await.unwrap();
     staff
         .answer("A-1001", "Samstags von 9 bis 12 Uhr.")

@@ -136,11 +136,12 @@ async fn a_question_in_a_plain_direct_chat_is_acknowledged_and_answered_from_the
 
     let room = anna.create_room(&[&world.bot], false).await.unwrap();
     let greeting = anna.nth_notice(&room, 1).await.unwrap();
+    anna.agree(&room).await.unwrap();
     let question = anna
         .send(&room, "Wann wird die Brücke saniert?")
         .await
         .unwrap();
-    let ack = anna.nth_notice(&room, 2).await.unwrap();
+    let ack = anna.nth_notice(&room, 3).await.unwrap();
     let staff = world
         .app()
         .staff("buergerbuero", &["citizens_office"])
@@ -190,10 +191,11 @@ async fn an_encrypted_direct_chat_is_decrypted_and_answered_encrypted() {
 
     let room = anna.create_room(&[&world.bot], true).await.unwrap();
     let greeting = anna.nth_notice(&room, 1).await.unwrap();
+    anna.agree(&room).await.unwrap();
     anna.send(&room, "Wer ist für Straßenlaternen zuständig?")
         .await
         .unwrap();
-    let ack = anna.nth_notice(&room, 2).await.unwrap();
+    let ack = anna.nth_notice(&room, 3).await.unwrap();
     let staff = world
         .app()
         .staff("buergerbuero", &["citizens_office"])
@@ -219,8 +221,9 @@ async fn an_encrypted_direct_chat_is_decrypted_and_answered_encrypted() {
     let questions = world.questions().await;
     assert_eq!(questions[0].2[0], "Wer ist für Straßenlaternen zuständig?");
     // Nothing the bot wrote is unreadable for the citizen.
+    // Greeting, thanks for agreeing, acknowledgement, answer.
     let from_bot = anna.messages_from(&room, &world.bot).await.unwrap();
-    assert_eq!(from_bot.len(), 3, "{from_bot:?}");
+    assert_eq!(from_bot.len(), 4, "{from_bot:?}");
     assert!(from_bot.iter().all(|b| b != "<undecryptable>"));
     world.stop().await;
 }
@@ -233,10 +236,11 @@ async fn after_a_restart_the_bot_keeps_its_device_and_decrypts_what_arrived_mean
     let anna = world.citizen("anna").await;
     let room = anna.create_room(&[&world.bot], true).await.unwrap();
     anna.nth_notice(&room, 1).await.unwrap();
+    anna.agree(&room).await.unwrap();
     anna.send(&room, "Erste Frage vor dem Neustart")
         .await
         .unwrap();
-    anna.nth_notice(&room, 2).await.unwrap();
+    anna.nth_notice(&room, 3).await.unwrap();
     let devices_before = anna.devices_of(&world.bot).await.unwrap();
 
     world.stop_bot().await;
@@ -244,7 +248,7 @@ async fn after_a_restart_the_bot_keeps_its_device_and_decrypts_what_arrived_mean
         .await
         .unwrap();
     world.start_bot().await;
-    let third = anna.nth_notice(&room, 3).await.unwrap();
+    let third = anna.nth_notice(&room, 4).await.unwrap();
     let staff = world
         .app()
         .staff("buergerbuero", &["citizens_office"])
@@ -274,9 +278,10 @@ async fn after_a_restart_the_bot_keeps_its_device_and_decrypts_what_arrived_mean
             .any(|t| t == "Zweite Frage, während der Bot weg ist"),
         "{texts:?}"
     );
-    // The bot wrote greeting, two acknowledgements and the answer: once each.
+    // The bot wrote greeting, thanks for agreeing, two acknowledgements and the answer: once
+    // each.
     let from_bot = anna.messages_from(&room, &world.bot).await.unwrap();
-    assert_eq!(from_bot.len(), 4, "{from_bot:?}");
+    assert_eq!(from_bot.len(), 5, "{from_bot:?}");
     world.stop().await;
 }
 
@@ -288,10 +293,11 @@ async fn a_homeserver_outage_during_delivery_loses_and_duplicates_nothing() {
     let anna = world.citizen("anna").await;
     let room = anna.create_room(&[&world.bot], false).await.unwrap();
     anna.nth_notice(&room, 1).await.unwrap();
+    anna.agree(&room).await.unwrap();
     anna.send(&room, "Wann ist der Wertstoffhof offen?")
         .await
         .unwrap();
-    anna.nth_notice(&room, 2).await.unwrap();
+    anna.nth_notice(&room, 3).await.unwrap();
     let staff = world
         .app()
         .staff("buergerbuero", &["citizens_office"])
@@ -310,9 +316,10 @@ async fn a_homeserver_outage_during_delivery_loses_and_duplicates_nothing() {
         .unwrap();
     wait_until_outbox_empty(world.app()).await;
 
+    // Greeting, thanks for agreeing, acknowledgement, answer.
     let from_bot = anna.messages_from(&room, &world.bot).await.unwrap();
-    assert_eq!(from_bot.len(), 3, "{from_bot:?}");
-    assert!(from_bot[2].contains("Montag bis Samstag"));
+    assert_eq!(from_bot.len(), 4, "{from_bot:?}");
+    assert!(from_bot[3].contains("Montag bis Samstag"));
     let status = world
         .app()
         .office()
@@ -356,8 +363,9 @@ async fn history_from_before_the_bot_joined_is_not_taken_as_a_question() {
 
     anna.invite(&room, &world.bot).await.unwrap();
     anna.nth_notice(&room, 1).await.unwrap();
+    anna.agree(&room).await.unwrap();
     anna.send(&room, "Die eigentliche Frage").await.unwrap();
-    let ack = anna.nth_notice(&room, 2).await.unwrap();
+    let ack = anna.nth_notice(&room, 3).await.unwrap();
 
     assert!(ack.body.contains("A-1001"), "{}", ack.body);
     let questions = world.questions().await;
@@ -374,10 +382,11 @@ async fn a_configured_access_token_is_used_and_its_device_kept_across_restarts()
     let anna = world.citizen("anna").await;
     let room = anna.create_room(&[&world.bot], true).await.unwrap();
     anna.nth_notice(&room, 1).await.unwrap();
+    anna.agree(&room).await.unwrap();
     anna.send(&room, "Frage an den Bot mit Token")
         .await
         .unwrap();
-    anna.nth_notice(&room, 2).await.unwrap();
+    anna.nth_notice(&room, 3).await.unwrap();
     let devices = anna.devices_of(&world.bot).await.unwrap();
 
     world.stop_bot().await;
@@ -385,7 +394,7 @@ async fn a_configured_access_token_is_used_and_its_device_kept_across_restarts()
     anna.send(&room, "Noch eine Frage nach dem Neustart")
         .await
         .unwrap();
-    let third = anna.nth_notice(&room, 3).await.unwrap();
+    let third = anna.nth_notice(&room, 4).await.unwrap();
 
     assert_eq!(devices, vec![world.token_device.clone().unwrap()]);
     assert_eq!(anna.devices_of(&world.bot).await.unwrap(), devices);

@@ -10,6 +10,8 @@ async fn a_telegram_question_is_stored_and_acknowledged_with_its_reference() {
     let dir = tempfile::tempdir().unwrap();
     let app = start_polling(dir.path(), &emulator).await;
 
+    agree(&emulator, 1001, &TestUser::de("Anna")).await;
+
     // Act
     emulator.user_says(
         1001,
@@ -71,6 +73,7 @@ async fn a_restart_in_the_middle_of_a_conversation_loses_and_repeats_nothing() {
     let emulator = Emulator::start().await;
     let dir = tempfile::tempdir().unwrap();
     let app = start_polling(dir.path(), &emulator).await;
+    agree(&emulator, 3001, &TestUser::de("Cem")).await;
     emulator.user_says(
         3001,
         &TestUser::de("Cem"),
@@ -108,8 +111,8 @@ async fn a_restart_in_the_middle_of_a_conversation_loses_and_repeats_nothing() {
     let texts: Vec<String> = emulator.sent(3001).into_iter().map(|m| m.text).collect();
     assert_eq!(
         texts.len(),
-        3,
-        "ack, addition, answer — once each: {texts:?}"
+        4,
+        "thanks for agreeing, ack, addition, answer — once each: {texts:?}"
     );
     assert_eq!(question_count(&app).await, 1);
     let entries = staff
@@ -131,6 +134,7 @@ async fn a_duplicated_update_creates_one_question() {
     let emulator = Emulator::start().await;
     let dir = tempfile::tempdir().unwrap();
     let app = start_polling(dir.path(), &emulator).await;
+    agree(&emulator, 4001, &TestUser::de("Dora")).await;
     let update = emulator.user_says(4001, &TestUser::de("Dora"), "Wann ist Sperrmüll?");
     wait_text(&emulator, 4001, "eingegangen").await;
 
@@ -229,6 +233,7 @@ async fn an_inline_button_press_withdraws_the_question() {
     let emulator = Emulator::start().await;
     let dir = tempfile::tempdir().unwrap();
     let app = start_polling(dir.path(), &emulator).await;
+    agree(&emulator, 9001, &TestUser::de("Lea")).await;
     emulator.user_says(9001, &TestUser::de("Lea"), "Frage, die ich zurückziehe");
     let ack = wait_text(&emulator, 9001, "eingegangen").await;
     let (_, command) = ack

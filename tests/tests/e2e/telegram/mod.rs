@@ -15,7 +15,7 @@ use sprechstunde_runtime::SystemClock;
 use sprechstunde_tests::app::TestApp;
 use sprechstunde_tests::staff::StaffClient;
 use sprechstunde_tests::telegram::{
-    PUBLIC_WEBHOOK_URL, WEBHOOK_SECRET, polling_settings, webhook_settings,
+    PUBLIC_WEBHOOK_URL, WEBHOOK_SECRET, agree, polling_settings, webhook_settings,
 };
 
 /// Long enough for a few rounds of 429 pauses.

@@ -12,6 +12,7 @@ async fn a_staff_answer_from_the_console_reaches_the_telegram_chat() {
         .staff("buergerreferat", &["citizens_office"])
         .await
         .unwrap();
+    agree(&emulator, 2001, &TestUser::de("Bert")).await;
     emulator.user_says(
         2001,
         &TestUser::de("Bert"),
@@ -53,6 +54,11 @@ async fn a_429_storm_loses_and_reorders_nothing() {
         .unwrap();
     let chats: Vec<i64> = (5101..=5110).collect();
 
+    agree(&emulator, 5001, &TestUser::de("Emil")).await;
+    for chat in &chats {
+        agree(&emulator, *chat, &TestUser::de("Frieda")).await;
+    }
+
     // Act 1: one chat gets five replies in a row during a storm.
     emulator.force_429_storm(4);
     for text in [
@@ -64,7 +70,7 @@ async fn a_429_storm_loses_and_reorders_nothing() {
     ] {
         emulator.user_says(5001, &TestUser::de("Emil"), text);
     }
-    let one_chat = emulator.wait_for_count(5001, 5, WAIT).await.unwrap();
+    let one_chat = emulator.wait_for_count(5001, 6, WAIT).await.unwrap();
 
     // Act 2: ten chats ask, then all are answered during a storm.
     for chat in &chats {
@@ -95,7 +101,9 @@ async fn a_429_storm_loses_and_reorders_nothing() {
     let kinds: Vec<&str> = one_chat
         .iter()
         .map(|m| {
-            if m.text.contains("eingegangen") {
+            if m.text.contains("Einverständnis") {
+                "thanks"
+            } else if m.text.contains("eingegangen") {
                 "ack"
             } else if m.text.contains("Ihre Anliegen") {
                 "status"
@@ -108,16 +116,19 @@ async fn a_429_storm_loses_and_reorders_nothing() {
             }
         })
         .collect();
-    assert_eq!(kinds, ["ack", "status", "help", "added", "status"]);
+    assert_eq!(
+        kinds,
+        ["thanks", "ack", "status", "help", "added", "status"]
+    );
     for (chat, reference) in chats.iter().zip(&references) {
         let texts: Vec<String> = emulator.sent(*chat).into_iter().map(|m| m.text).collect();
-        assert_eq!(texts.len(), 2, "chat {chat}: {texts:?}");
+        assert_eq!(texts.len(), 3, "chat {chat}: {texts:?}");
         assert!(
-            texts[0].contains(reference.as_str()) && texts[0].contains("eingegangen"),
+            texts[1].contains(reference.as_str()) && texts[1].contains("eingegangen"),
             "{texts:?}"
         );
         assert!(
-            texts[1].contains(&format!("Antwort für Chat {chat}")),
+            texts[2].contains(&format!("Antwort für Chat {chat}")),
             "{texts:?}"
         );
     }
@@ -139,6 +150,7 @@ async fn a_chat_that_blocked_the_bot_ends_as_failed_for_staff() {
         .staff("buergerreferat", &["citizens_office"])
         .await
         .unwrap();
+    agree(&emulator, 7001, &TestUser::de("Hanna")).await;
     emulator.user_says(7001, &TestUser::de("Hanna"), "Frage vor dem Blockieren");
     let reference = reference_in(&wait_text(&emulator, 7001, "eingegangen").await.text);
     emulator.block(7001);
@@ -168,8 +180,8 @@ async fn a_chat_that_blocked_the_bot_ends_as_failed_for_staff() {
     assert!(!reason.contains(&emulator.token()), "{reason}");
     assert_eq!(
         emulator.sent(7001).len(),
-        1,
-        "only the acknowledgement arrived"
+        2,
+        "only the thanks for agreeing and the acknowledgement arrived"
     );
     app.stop().await.unwrap();
 }
@@ -184,6 +196,7 @@ async fn a_long_answer_is_split_between_paragraphs_and_arrives_whole() {
         .staff("buergerreferat", &["citizens_office"])
         .await
         .unwrap();
+    agree(&emulator, 9201, &TestUser::de("Nora")).await;
     emulator.user_says(9201, &TestUser::de("Nora"), "Was regelt die neue Satzung?");
     let reference = reference_in(&wait_text(&emulator, 9201, "eingegangen").await.text);
     let paragraphs: Vec<String> = (1..=3)
@@ -203,7 +216,8 @@ async fn a_long_answer_is_split_between_paragraphs_and_arrives_whole() {
     let sent = emulator.sent(9201);
 
     // Assert
-    let parts: Vec<&str> = sent[1..].iter().map(|m| m.text.as_str()).collect();
+    // After the thanks for agreeing and the acknowledgement.
+    let parts: Vec<&str> = sent[2..].iter().map(|m| m.text.as_str()).collect();
     assert_eq!(
         parts.len(),
         3,

@@ -37,6 +37,7 @@ async fn webhook_requests_without_the_right_secret_are_refused_and_with_it_accep
         .await
         .unwrap()
         .status();
+    agree(&emulator, 6001, &TestUser::de("Gisela")).await;
     let update = emulator.user_says(6001, &TestUser::de("Gisela"), "Per Webhook gefragt");
     let ack = wait_text(&emulator, 6001, "eingegangen").await;
     let again = http

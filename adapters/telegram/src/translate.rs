@@ -127,12 +127,16 @@ pub(crate) fn commands(lang: Lang) -> Vec<BotCommand> {
             ("hilfe", "So funktioniert die Bürgersprechstunde"),
             ("status", "Stand meiner Anliegen"),
             ("zurueckziehen", "Mein offenes Anliegen zurückziehen"),
+            ("meinedaten", "Alle über mich gespeicherten Daten"),
+            ("loeschen", "Alle meine Daten löschen"),
         ],
         Lang::En => &[
             ("start", "Welcome and the next office hours"),
             ("help", "How the office hours work"),
             ("status", "Where my questions stand"),
             ("withdraw", "Withdraw my open question"),
+            ("mydata", "All data stored about me"),
+            ("erase", "Delete all my data"),
         ],
     };
     list.iter().map(|(c, d)| BotCommand::new(*c, *d)).collect()

@@ -6,6 +6,7 @@ help =
     • /status – shows where your questions stand.
     • /withdraw – withdraws your open question (or /withdraw A-1042).
     • /help – shows this help.
+    • /mydata – shows all data stored about you; /erase – deletes it.
     Outside office hours, the citizens' office answers your question.
 
 ack-live =

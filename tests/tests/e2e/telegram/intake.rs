@@ -221,8 +221,21 @@ async fn the_command_list_is_registered_in_german_and_english() {
             .map(|(c, _)| c)
             .collect()
     };
-    assert_eq!(names("de"), ["start", "hilfe", "status", "zurueckziehen"]);
-    assert_eq!(names("en"), ["start", "help", "status", "withdraw"]);
+    assert_eq!(
+        names("de"),
+        [
+            "start",
+            "hilfe",
+            "status",
+            "zurueckziehen",
+            "meinedaten",
+            "loeschen"
+        ]
+    );
+    assert_eq!(
+        names("en"),
+        ["start", "help", "status", "withdraw", "mydata", "erase"]
+    );
     assert_eq!(names(""), names("de"), "German is the default list");
     app.stop().await.unwrap();
 }

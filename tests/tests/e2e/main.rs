@@ -7,6 +7,7 @@
 mod browser;
 mod console;
 mod matrix;
+mod privacy;
 mod restart;
 mod telegram;
 mod webchat;

@@ -41,6 +41,17 @@ async fn main() -> anyhow::Result<()> {
     let deadline = Duration::from_secs(600);
     let n = usize::try_from(chats)?;
 
+    // Phase 0 (not timed): every citizen agrees to the privacy notice.
+    for chat in FIRST_CHAT..FIRST_CHAT + chats {
+        emulator.user_says(chat, &TestUser::de("Bürgerin"), "/einverstanden");
+    }
+    emulator
+        .wait_until("all thanks for agreeing", deadline, |e| {
+            (e.sent_total() >= n as u64).then_some(())
+        })
+        .await?;
+    let agreed = emulator.sent_total();
+
     // Phase 1: every chat asks; the acknowledgements go out.
     let started = Instant::now();
     for chat in FIRST_CHAT..FIRST_CHAT + chats {
@@ -52,16 +63,21 @@ async fn main() -> anyhow::Result<()> {
     }
     emulator
         .wait_until("all acknowledgements", deadline, |e| {
-            (e.sent_total() >= n as u64).then_some(())
+            (e.sent_total() >= agreed + n as u64).then_some(())
         })
         .await?;
-    let acks = emulator.all_sent();
+    let acks: Vec<SentMessage> = emulator
+        .all_sent()
+        .into_iter()
+        .filter(|m| m.text.contains("eingegangen"))
+        .collect();
     let ack_wall = started.elapsed();
     let mut references = Vec::with_capacity(n);
     for chat in FIRST_CHAT..FIRST_CHAT + chats {
         let text = emulator
             .sent(chat)
-            .first()
+            .iter()
+            .find(|m| m.text.contains("A-"))
             .map(|m| m.text.clone())
             .unwrap_or_default();
         let at = text
@@ -96,7 +112,7 @@ async fn main() -> anyhow::Result<()> {
     let posting = answering.elapsed();
     emulator
         .wait_until("all answers", deadline, |e| {
-            (e.sent_total() >= 2 * n as u64).then_some(())
+            (e.sent_total() >= agreed + 2 * n as u64).then_some(())
         })
         .await?;
     let answer_wall = answering.elapsed();

@@ -149,7 +149,13 @@ async fn connect(url: &str) -> anyhow::Result<Ws> {
     let (mut ws, _) = tokio_tungstenite::connect_async_with_config(url, None, true).await?;
     let hello = json!({"type": "hello", "token": null, "lang": "de"});
     ws.send(Message::Text(hello.to_string().into())).await?;
-    wait(&mut ws, "welcome").await?;
+    let welcome = wait(&mut ws, "welcome").await?;
+    // A new citizen agrees to the privacy notice first, as on the page.
+    if welcome["privacy_notice"].is_string() {
+        let agree = json!({"type": "message", "client_id": "agree", "text": "/einverstanden"});
+        ws.send(Message::Text(agree.to_string().into())).await?;
+        wait_both(&mut ws).await?;
+    }
     Ok(ws)
 }
 

@@ -215,7 +215,18 @@ impl Office {
     /// # Errors
     /// The store failed.
     pub async fn purge(&self) -> Result<(), OfficeError> {
-        self.submit(Input::Purge).await.map(|_| ())
+        let count = |s: &OfficeState| (s.questions().count(), s.citizens().count());
+        let before = self.read(|s, _, _| count(s)).await;
+        // A purge is never refused.
+        let _receipt = self.submit(Input::Purge).await?;
+        let after = self.read(|s, _, _| count(s)).await;
+        // Counts only; what was forgotten is gone.
+        tracing::info!(
+            questions = before.0.saturating_sub(after.0),
+            citizens = before.1.saturating_sub(after.1),
+            "retention purge done"
+        );
+        Ok(())
     }
 
     /// Registers the outbound side of a channel adapter.

@@ -159,6 +159,26 @@ async fn erasure_and_retention_leave_no_trace_in_the_data_directory() {
     purged.close().await;
     assert_eq!(office_count(&app).await, (4, 4));
 
+    // Both get their data first: in the chat, and in the web chat also as JSON.
+    emulator.user_says(tg_erased, &user, "/meinedaten");
+    let export = emulator
+        .wait_for_sent(tg_erased, WAIT, |m| m.text.contains("gespeicherten Daten"))
+        .await
+        .unwrap();
+    assert!(
+        export.text.contains(&tg_question) && export.text.contains(&tg_answer),
+        "{}",
+        export.text
+    );
+    web.send_raw(r#"{"type":"export"}"#).await.unwrap();
+    let json = web.wait_for(|f| f["type"] == "export").await.unwrap();
+    assert_eq!(json["data"]["channel"], "web");
+    assert_eq!(
+        json["data"]["questions"][0]["messages"][0]["text"],
+        web_question.as_str()
+    );
+    assert!(json["data"]["consent"]["at"].is_string(), "{json}");
+
     // Act 1: both erase their data through the chat command, with confirmation.
     emulator.user_says(tg_erased, &user, "/loeschen");
     let prompt = emulator

@@ -438,4 +438,40 @@ mod tests {
         let settings = Settings::load(Some(&file)).expect("valid override");
         assert_eq!(settings.webchat.max_message_chars, 500);
     }
+
+    #[test]
+    fn privacy_notice_and_retention_come_from_the_config_and_are_checked() {
+        let settings = Settings::load(None).expect("default config");
+        let policy = settings.privacy_policy();
+        assert!(policy.require_consent);
+        assert_eq!(policy.retention, sprechstunde_core::Retention::default());
+        assert_eq!(policy.notice_de, None);
+
+        let dir = tempfile::tempdir().expect("dir");
+        let file = dir.path().join("c.toml");
+        std::fs::write(
+            &file,
+            "[privacy]\nnotice_de = \"Musterstadt speichert.\"\nnotice_version = \"2026-11\"\n\
+             [privacy.retention]\nwithdrawn_days = 7\n",
+        )
+        .expect("write");
+        let policy = Settings::load(Some(&file)).expect("valid").privacy_policy();
+        assert_eq!(policy.notice_de.as_deref(), Some("Musterstadt speichert."));
+        assert_eq!(policy.notice_version, "2026-11");
+        assert_eq!(policy.retention.withdrawn_days, 7);
+        assert_eq!(policy.retention.answered_days, 90);
+
+        std::fs::write(&file, "[privacy.retention]\nanswered_days = 3\n").expect("write");
+        let err = Settings::load(Some(&file)).expect_err("shorter than the follow-up window");
+        assert!(
+            err.to_string().contains("privacy.retention.answered_days"),
+            "{err}"
+        );
+        std::fs::write(&file, "[privacy.retention]\nrejected_days = 0\n").expect("write");
+        let err = Settings::load(Some(&file)).expect_err("zero days");
+        assert!(
+            err.to_string().contains("privacy.retention.rejected_days"),
+            "{err}"
+        );
+    }
 }

@@ -13,6 +13,9 @@ use crate::outbox::{DeliveryState, OutboxMessage};
 use crate::question::{Question, Queue};
 use crate::session::{Session, SessionStatus};
 
+/// Most characters held in memory for a citizen who has not agreed yet.
+pub const MAX_HELD_CHARS: usize = 8000;
+
 /// Id counters; persisted so ids and references never repeat.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Counters {
@@ -327,8 +330,19 @@ impl OfficeState {
         self.held.get(&citizen).map(String::as_str)
     }
 
-    pub(crate) fn hold(&mut self, citizen: CitizenId, text: String) {
-        self.held.insert(citizen, text);
+    /// Holds a message until the citizen agrees; later ones are added as paragraphs, up to
+    /// [`MAX_HELD_CHARS`] in all (beyond that they are dropped: nothing is kept unasked).
+    pub(crate) fn hold(&mut self, citizen: CitizenId, text: &str) {
+        let before = self.held.get(&citizen).map_or(0, |h| h.chars().count());
+        let extra = if before == 0 { 0 } else { 2 };
+        if before + extra + text.chars().count() > MAX_HELD_CHARS {
+            return;
+        }
+        let held = self.held.entry(citizen).or_default();
+        if !held.is_empty() {
+            held.push_str("\n\n");
+        }
+        held.push_str(text);
     }
 
     pub(crate) fn take_held(&mut self, citizen: CitizenId) -> Option<String> {

@@ -78,8 +78,12 @@ impl Engine {
         }
 
         if self.needs_consent(&citizen) {
-            state.hold(citizen.id, text.to_owned());
-            self.send_notice(state, &citizen, message.encrypted, now);
+            // Several messages before agreeing become one question; the notice goes once.
+            let first = state.held_message(citizen.id).is_none();
+            state.hold(citizen.id, text);
+            if first {
+                self.send_notice(state, &citizen, message.encrypted, now);
+            }
             return Ok(Receipt::ConsentNeeded {
                 citizen: citizen.id,
             });

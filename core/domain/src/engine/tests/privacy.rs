@@ -365,3 +365,40 @@ fn an_erased_citizen_whose_notice_never_goes_out_is_forgotten_by_the_purge() {
     );
     assert_eq!(state.outbox().count(), 0);
 }
+
+#[test]
+fn several_messages_before_agreeing_become_one_question_and_the_notice_goes_once() {
+    let engine = engine_with_consent();
+    let mut state = OfficeState::default();
+
+    engine.handle(&mut state, says(1, "Erster Teil."), at(FRIDAY));
+    engine.handle(&mut state, says(1, "Zweiter Teil."), at(FRIDAY));
+    let notices = outbox(&state, 1).len();
+    engine.handle(&mut state, says(1, "ja"), at(FRIDAY));
+
+    assert_eq!(notices, 1);
+    let q = state.questions().next().expect("one question");
+    assert_eq!(q.first_text(), "Erster Teil.\n\nZweiter Teil.");
+    assert_eq!(state.questions().count(), 1);
+}
+
+#[test]
+fn agreeing_without_a_held_message_asks_for_the_question() {
+    let engine = engine_with_consent();
+    let mut state = OfficeState::default();
+
+    engine.handle(&mut state, says(1, "/einverstanden"), at(FRIDAY));
+    let thanks = last_sent(&state, 1).clone();
+    engine.handle(&mut state, says(1, "/einverstanden"), at(FRIDAY));
+
+    assert!(
+        thanks.text.contains("Schreiben Sie uns jetzt Ihre Frage"),
+        "{}",
+        thanks.text
+    );
+    assert!(thanks.ephemeral, "the thanks is not kept");
+    assert!(last_sent(&state, 1).text.contains("bereits zugestimmt"));
+    assert_eq!(state.questions().count(), 0);
+    let q = ask(&engine, &mut state, 1, "Jetzt die Frage", FRIDAY);
+    assert_eq!(question(&state, q.question).first_text(), "Jetzt die Frage");
+}

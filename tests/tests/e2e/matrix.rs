@@ -466,3 +466,105 @@ async fn wait_until_outbox_empty(app: &TestApp) {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
+
+/// Every file under `dir`, recursively: how many, and all their bytes.
+fn scan_dir(dir: &std::path::Path) -> (usize, Vec<u8>) {
+    let mut files = 0;
+    let mut bytes = Vec::new();
+    let mut stack = vec![dir.to_owned()];
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(&d).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+            } else {
+                // SQLite may remove its journal files while matrix-sdk closes the store.
+                match std::fs::read(&path) {
+                    Ok(content) => {
+                        files += 1;
+                        bytes.extend(content);
+                    }
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                    Err(e) => panic!("{}: {e}", path.display()),
+                }
+            }
+        }
+    }
+    (files, bytes)
+}
+
+#[tokio::test]
+async fn a_matrix_citizen_agrees_gets_their_data_and_erases_it_without_a_trace() {
+    let Some(mut world) = World::start().await else {
+        return;
+    };
+    let anna = world.citizen("anna").await;
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .subsec_nanos();
+    let text = format!("MATRIX-ERASE-QUESTION-{nanos:09}");
+    let room = anna.create_room(&[&world.bot], true).await.unwrap();
+    anna.nth_notice(&room, 1).await.unwrap();
+
+    // Asking before agreeing: the notice says this chat is end-to-end encrypted.
+    anna.send(&room, &text).await.unwrap();
+    let notice = anna
+        .notice_containing(&room, "Datenschutzhinweis")
+        .await
+        .unwrap();
+    assert!(
+        notice
+            .body
+            .contains("Dieser Matrix-Chat ist Ende-zu-Ende-verschlüsselt."),
+        "{}",
+        notice.body
+    );
+    assert!(world.questions().await.is_empty());
+    anna.send(&room, "/einverstanden").await.unwrap();
+    anna.notice_containing(&room, "eingegangen").await.unwrap();
+    assert_eq!(world.questions().await[0].2, [text.clone()]);
+
+    anna.send(&room, "/meinedaten").await.unwrap();
+    let export = anna
+        .notice_containing(&room, "Ihre bei uns gespeicherten Daten")
+        .await
+        .unwrap();
+    assert!(export.body.contains(&text), "{}", export.body);
+    anna.send(&room, "/loeschen bestaetigen").await.unwrap();
+    anna.notice_containing(&room, "Alle Ihre Daten wurden gelöscht")
+        .await
+        .unwrap();
+    let deadline = Instant::now() + MATRIX_DEADLINE;
+    loop {
+        let citizens = world
+            .app()
+            .office()
+            .read(|s, _, _| s.citizens().count())
+            .await;
+        if citizens == 0 {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the erased citizen is forgotten");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    world.stop_bot().await;
+
+    // sprechstunde's own store keeps no trace; matrix-sdk's store is encrypted as a whole.
+    let data_dir = world.settings.server.data_dir.clone();
+    let (files, bytes) = scan_dir(&data_dir);
+    let user_id = anna.user_id();
+    let seeded = [text.as_str(), user_id.as_str(), room.as_str()];
+    let left: Vec<&&str> = seeded
+        .iter()
+        .filter(|s| bytes.windows(s.len()).any(|w| w == s.as_bytes()))
+        .collect();
+    println!(
+        "matrix erasure: scanned {files} files, {} bytes, for {} seeded strings; found {}",
+        bytes.len(),
+        seeded.len(),
+        left.len()
+    );
+    assert!(left.is_empty(), "still on disk: {left:?}");
+    world.stop().await;
+}

@@ -162,7 +162,9 @@ async fn erasure_and_retention_leave_no_trace_in_the_data_directory() {
     // Both get their data first: in the chat, and in the web chat also as JSON.
     emulator.user_says(tg_erased, &user, "/meinedaten");
     let export = emulator
-        .wait_for_sent(tg_erased, WAIT, |m| m.text.contains("gespeicherten Daten"))
+        .wait_for_sent(tg_erased, WAIT, |m| {
+            m.text.contains("Ihre bei uns gespeicherten Daten")
+        })
         .await
         .unwrap();
     assert!(

@@ -523,7 +523,7 @@ async fn a_matrix_citizen_agrees_gets_their_data_and_erases_it_without_a_trace()
     assert!(world.questions().await.is_empty());
     anna.send(&room, "/einverstanden").await.unwrap();
     anna.notice_containing(&room, "eingegangen").await.unwrap();
-    assert_eq!(world.questions().await[0].2, [text.clone()]);
+    assert_eq!(world.questions().await[0].2, std::slice::from_ref(&text));
 
     anna.send(&room, "/meinedaten").await.unwrap();
     let export = anna

@@ -13,6 +13,8 @@ pub struct OfficeEvent {
     pub sessions: BTreeSet<SessionId>,
     /// Whether new outbox messages are waiting.
     pub new_outbox: bool,
+    /// Questions were forgotten (erasure, retention): views should reload.
+    pub forgotten: bool,
 }
 
 impl OfficeEvent {
@@ -34,10 +36,10 @@ impl OfficeEvent {
                         event.questions.insert(q.reference);
                     }
                 }
+                Change::ForgetQuestion(_) => event.forgotten = true,
                 Change::Citizen(_)
                 | Change::Counters(_)
                 | Change::ForgetCitizen(_)
-                | Change::ForgetQuestion(_)
                 | Change::ForgetOutbox(_) => {}
             }
         }

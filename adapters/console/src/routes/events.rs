@@ -26,6 +26,8 @@ pub(crate) async fn stream(
         .take_until(stop)
         .map(|item| {
             let data = match item {
+                // Forgotten questions (erasure, retention) have no reference any more.
+                Ok(e) if e.forgotten => json!({"all": true}),
                 Ok(e) => json!({
                     "questions": e.questions.iter().map(ToString::to_string).collect::<Vec<_>>(),
                     "sessions": e.sessions.iter().map(|s| s.0).collect::<Vec<_>>(),

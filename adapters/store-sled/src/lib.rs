@@ -13,6 +13,7 @@
 //!
 //! [sled]: https://docs.rs/sled/0.34.7
 
+mod audit;
 mod engine;
 mod errors;
 mod group_commit;
@@ -25,9 +26,10 @@ use std::path::{Path, PathBuf};
 
 use async_trait::async_trait;
 use sprechstunde_core::{
-    ApiToken, Change, CommitSeq, LoginSession, Snapshot, StaffId, StaffMember, Store, StoreError,
+    ApiToken, AuditAnchor, AuditEntry, Change, CommitSeq, LoginSession, Snapshot, StaffId, StaffMember, Store, StoreError,
 };
 
+use crate::audit::AuditTree;
 use crate::group_commit::GroupCommit;
 use crate::keys::{ENGINE_TREE, FORMAT_KEY, FORMAT_VERSION};
 use crate::release::ReleaseOnDrop;
@@ -41,6 +43,7 @@ pub struct SledStore {
     path: PathBuf,
     engine: sled::Tree,
     staff: StaffTrees,
+    audit: AuditTree,
     commits: GroupCommit,
     // Fields drop in declaration order: this one must come after every sled handle.
     _release: ReleaseOnDrop,
@@ -68,12 +71,13 @@ impl SledStore {
             .map_err(|e| errors::open(dir, e))?;
         // From here on the directory is ours; even a failed open must leave it free.
         let release = ReleaseOnDrop::new(dir.to_owned());
-        let (engine, staff, commits) = handles(db)?;
+        let (engine, staff, audit, commits) = handles(db)?;
         tracing::debug!(path = %dir.display(), "sled store opened");
         Ok(SledStore {
             path: dir.to_owned(),
             engine,
             staff,
+            audit,
             commits,
             _release: release,
         })
@@ -103,14 +107,17 @@ impl SledStore {
 
 /// The trees and the group commit over `db`. Consumes `db`, so that on an error every sled
 /// handle is gone before the caller's [`ReleaseOnDrop`] waits.
-fn handles(db: sled::Db) -> Result<(sled::Tree, StaffTrees, GroupCommit), StoreError> {
+fn handles(
+    db: sled::Db,
+) -> Result<(sled::Tree, StaffTrees, AuditTree, GroupCommit), StoreError> {
     let engine = db
         .open_tree(ENGINE_TREE)
         .map_err(|e| errors::storage("opening the engine tree", e))?;
     check_format(&engine)?;
     let staff = StaffTrees::open(&db)?;
+    let audit = AuditTree::open(&db)?;
     let commits = GroupCommit::new(move || db.flush().map_err(|e| errors::storage("flushing", e)));
-    Ok((engine, staff, commits))
+    Ok((engine, staff, audit, commits))
 }
 
 /// Marks a new database with the layout version and refuses one of another layout.
@@ -208,5 +215,31 @@ impl Store for SledStore {
     async fn delete_login(&self, secret_hash: &str) -> Result<(), StoreError> {
         self.write_durably(|| self.staff.delete_login(secret_hash))
             .await
+    }
+
+    async fn append_audit(&self, entry: &AuditEntry) -> Result<(), StoreError> {
+        self.write_durably(|| self.audit.append(entry)).await
+    }
+
+    async fn audit_entries(
+        &self,
+        after: u64,
+        limit: usize,
+    ) -> Result<Vec<AuditEntry>, StoreError> {
+        self.audit.after(after, limit)
+    }
+
+    async fn last_audit_entry(&self) -> Result<Option<AuditEntry>, StoreError> {
+        self.audit.last()
+    }
+
+    async fn audit_anchor(&self) -> Result<Option<AuditAnchor>, StoreError> {
+        self.audit.anchor()
+    }
+
+    async fn purge_audit(&self, anchor: &AuditAnchor) -> Result<u64, StoreError> {
+        let (removed, seq) = self.commits.write(|| self.audit.purge(anchor))?;
+        self.commits.sync(seq).await?;
+        Ok(removed)
     }
 }

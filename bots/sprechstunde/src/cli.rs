@@ -64,7 +64,8 @@ pub enum StaffCommand {
         /// Display name.
         #[arg(long)]
         name: String,
-        /// Role (repeat for several): citizens_office, department, host, press_office, admin.
+        /// Role (repeat for several): citizens_office, department, host, press_office, admin,
+        /// data_protection.
         #[arg(long = "role", required = true)]
         roles: Vec<Role>,
         /// Read the password from this file (first line).

@@ -37,7 +37,8 @@ impl AuditTree {
     /// # Errors
     /// [`StoreError::Conflict`] for a taken number; I/O failure.
     pub(crate) fn append(&self, entry: &AuditEntry) -> Result<(), StoreError> {
-        let value = serde_json::to_vec(entry).map_err(|e| errors::unencodable("audit entry", &e))?;
+        let value =
+            serde_json::to_vec(entry).map_err(|e| errors::unencodable("audit entry", &e))?;
         self.tree
             .compare_and_swap(key(entry.seq), None as Option<&[u8]>, Some(value))
             .map_err(|e| errors::storage("appending an audit entry", e))?

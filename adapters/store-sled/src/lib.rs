@@ -26,7 +26,8 @@ use std::path::{Path, PathBuf};
 
 use async_trait::async_trait;
 use sprechstunde_core::{
-    ApiToken, AuditAnchor, AuditEntry, Change, CommitSeq, LoginSession, Snapshot, StaffId, StaffMember, Store, StoreError,
+    ApiToken, AuditAnchor, AuditEntry, Change, CommitSeq, LoginSession, Snapshot, StaffId,
+    StaffMember, Store, StoreError,
 };
 
 use crate::audit::AuditTree;
@@ -107,9 +108,7 @@ impl SledStore {
 
 /// The trees and the group commit over `db`. Consumes `db`, so that on an error every sled
 /// handle is gone before the caller's [`ReleaseOnDrop`] waits.
-fn handles(
-    db: sled::Db,
-) -> Result<(sled::Tree, StaffTrees, AuditTree, GroupCommit), StoreError> {
+fn handles(db: sled::Db) -> Result<(sled::Tree, StaffTrees, AuditTree, GroupCommit), StoreError> {
     let engine = db
         .open_tree(ENGINE_TREE)
         .map_err(|e| errors::storage("opening the engine tree", e))?;
@@ -221,11 +220,7 @@ impl Store for SledStore {
         self.write_durably(|| self.audit.append(entry)).await
     }
 
-    async fn audit_entries(
-        &self,
-        after: u64,
-        limit: usize,
-    ) -> Result<Vec<AuditEntry>, StoreError> {
+    async fn audit_entries(&self, after: u64, limit: usize) -> Result<Vec<AuditEntry>, StoreError> {
         self.audit.after(after, limit)
     }
 

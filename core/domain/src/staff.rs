@@ -59,7 +59,9 @@ impl fmt::Display for Role {
 
 /// An unknown role name.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown role {0:?} (known: citizens_office, department, host, press_office, admin, data_protection)")]
+#[error(
+    "unknown role {0:?} (known: citizens_office, department, host, press_office, admin, data_protection)"
+)]
 pub struct UnknownRole(pub String);
 
 impl FromStr for Role {

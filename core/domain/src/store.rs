@@ -142,8 +142,7 @@ pub trait Store: Send + Sync + 'static {
     ///
     /// # Errors
     /// I/O failure or corrupt data.
-    async fn audit_entries(&self, after: u64, limit: usize)
-    -> Result<Vec<AuditEntry>, StoreError>;
+    async fn audit_entries(&self, after: u64, limit: usize) -> Result<Vec<AuditEntry>, StoreError>;
 
     /// The newest audit entry.
     ///

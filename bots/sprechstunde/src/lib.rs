@@ -2,7 +2,9 @@
 //! tests start exactly what `sprechstunde serve` starts.
 
 pub mod app;
+pub mod audit_cli;
 pub mod cli;
+pub mod record;
 pub mod settings;
 
 pub use app::Application;

@@ -4,7 +4,7 @@ use axum::Json;
 use axum::extract::{Query, State};
 use serde::Deserialize;
 use serde_json::{Value, json};
-use sprechstunde_core::Permission;
+use sprechstunde_core::{AuditEntry, Permission};
 use sprechstunde_runtime::AuditFilter;
 
 use crate::Console;
@@ -64,8 +64,31 @@ pub(crate) async fn list(
         action: nonempty(q.action),
     };
     let limit = q.limit.unwrap_or(200).clamp(1, MAX_LIMIT);
-    let entries = console.office.audit().entries(&filter, limit).await?;
+    let entries: Vec<Value> = console
+        .office
+        .audit()
+        .entries(&filter, limit)
+        .await?
+        .iter()
+        .map(view)
+        .collect();
     Ok(Json(json!({ "entries": entries })))
+}
+
+/// An entry as the API shows it: the actor's fields beside the others.
+fn view(e: &AuditEntry) -> Value {
+    json!({
+        "seq": e.seq,
+        "at": e.at,
+        "staff": e.record.actor.staff.map(|s| s.0),
+        "login": e.record.actor.login,
+        "via": e.record.actor.via,
+        "action": e.record.action,
+        "object": e.record.object,
+        "outcome": e.record.outcome,
+        "prev": e.prev,
+        "hash": e.hash,
+    })
 }
 
 pub(crate) async fn verify(

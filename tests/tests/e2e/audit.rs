@@ -156,3 +156,108 @@ async fn api_tokens_are_recorded_with_their_token_id() {
     citizen.close().await;
     app.stop().await.unwrap();
 }
+
+#[tokio::test]
+async fn the_data_protection_officer_reads_and_verifies_the_trail_in_the_console() {
+    use fantoccini::Locator;
+    use sprechstunde_tests::browser::{Browser, describe};
+
+    let Some(browser) = Browser::start().await.unwrap() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let app = TestApp::start(dir.path()).await.unwrap();
+    let office = app.staff("br", &["citizens_office"]).await.unwrap();
+    sprechstunde_tests::staff::create_member(&app, "dsb", &["data_protection"])
+        .await
+        .unwrap();
+    let mut citizen = app.citizen().await.unwrap();
+    citizen
+        .ask("Frage für das Protokoll <b>fett</b>")
+        .await
+        .unwrap();
+    office.get("/api/v1/questions/A-1001").await.unwrap();
+    let client = browser.client();
+
+    client.goto(&format!("{}/staff", app.base)).await.unwrap();
+    browser
+        .wait_for("#login")
+        .await
+        .unwrap()
+        .send_keys("dsb")
+        .await
+        .unwrap();
+    client
+        .find(Locator::Css("#password"))
+        .await
+        .unwrap()
+        .send_keys(sprechstunde_tests::staff::PASSWORD)
+        .await
+        .unwrap();
+    client
+        .find(Locator::Css("#login-form button[type='submit']"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+
+    // Only the audit trail is offered, and the read of A-1001 by br is in it.
+    browser
+        .wait_for_text("#audit-body", "reference=A-1001")
+        .await
+        .unwrap();
+    assert_eq!(
+        client.current_url().await.unwrap().fragment(),
+        Some("/audit")
+    );
+    let queue_link_hidden = client
+        .execute(
+            "return document.getElementById('nav-queue').parentElement.hidden",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(queue_link_hidden, serde_json::Value::Bool(true));
+    let violations = browser.axe().await.unwrap();
+    assert!(
+        violations.is_empty(),
+        "audit view: {}",
+        describe(&violations)
+    );
+
+    // Filter by object, then verify the chain.
+    browser
+        .wait_for("#audit-object")
+        .await
+        .unwrap()
+        .send_keys("A-1001")
+        .await
+        .unwrap();
+    client
+        .find(Locator::Css("#audit-refresh"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    browser
+        .wait_for_text("#audit-caption", "(1, neueste zuerst)")
+        .await
+        .unwrap();
+    client
+        .find(Locator::Css("#audit-verify"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    browser
+        .wait_for_text("#audit-verify-status", "unversehrt")
+        .await
+        .unwrap();
+
+    citizen.close().await;
+    browser.close().await.unwrap();
+    app.stop().await.unwrap();
+}

@@ -91,7 +91,13 @@ pub async fn run(
                 .as_ref()
                 .map_or_else(String::new, |a| format!(" (after purged entry {})", a.seq));
             match &v.broken {
-                None => println!("Audit trail intact: {} entries verified{from}.", v.checked),
+                None => {
+                    println!("Audit trail intact: {} entries verified{from}.", v.checked);
+                    // Kept elsewhere, this hash also reveals a rewrite of the whole chain.
+                    if let Some(last) = store.last_audit_entry().await? {
+                        println!("Newest entry {}: hash {}", last.seq, last.hash);
+                    }
+                }
                 Some(broken) => bail!(
                     "audit trail BROKEN: {broken} ({} entries verified before it{from})",
                     v.checked

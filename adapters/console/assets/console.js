@@ -33,6 +33,7 @@
     queue: 'Warteschlange',
     question: 'Anliegen',
     sessions: 'Sprechstunden',
+    audit: 'Zugriffsprotokoll',
   };
 
   let dateTimeFmt;
@@ -229,7 +230,7 @@
   }
 
   // ---- views ----
-  const VIEWS = ['login', 'queue', 'question', 'sessions'];
+  const VIEWS = ['login', 'queue', 'question', 'sessions', 'audit'];
 
   function setTitle(text) {
     $('view-title').textContent = text;
@@ -244,7 +245,7 @@
     $('nav').hidden = !loggedIn;
     $('user').hidden = !loggedIn;
     setTitle(VIEW_TITLES[name]);
-    const links = { queue: $('nav-queue'), sessions: $('nav-sessions') };
+    const links = { queue: $('nav-queue'), sessions: $('nav-sessions'), audit: $('nav-audit') };
     for (const [key, link] of Object.entries(links)) {
       if (key === name || (key === 'queue' && name === 'question')) {
         if (key === name) link.setAttribute('aria-current', 'page');
@@ -268,6 +269,7 @@
       return { view: 'question', ref };
     }
     if (h === '#/sessions') return { view: 'sessions' };
+    if (h === '#/audit') return { view: 'audit' };
     return { view: 'queue' };
   }
 
@@ -276,7 +278,12 @@
       showLogin();
       return;
     }
-    const r = parseHash();
+    let r = parseHash();
+    // The data protection officer sees only the audit trail.
+    if (r.view !== 'audit' && auditOnly()) {
+      window.history.replaceState(null, '', '#/audit');
+      r = { view: 'audit' };
+    }
     if (r.view === 'queue' && window.location.hash !== '#/queue') {
       window.history.replaceState(null, '', '#/queue');
     }
@@ -292,6 +299,7 @@
       currentDetail = null;
       showView(r.view);
       if (r.view === 'queue') loadQueue();
+      else if (r.view === 'audit') loadAudit();
       else loadSessions();
     }
     if (focus) $('view-title').focus();
@@ -308,7 +316,9 @@
   function setLoggedIn(data) {
     auth = { staff: data && data.staff ? data.staff : {}, csrf: data && typeof data.csrf === 'string' ? data.csrf : null };
     $('staff-name').textContent = staffName(auth.staff) || '–';
-    startEvents();
+    $('nav-audit-item').hidden = !mayViewAudit();
+    for (const id of ['nav-queue', 'nav-sessions']) $(id).parentElement.hidden = auditOnly();
+    if (!auditOnly()) startEvents();
   }
 
   function logoutLocal() {
@@ -937,6 +947,89 @@
     }
   }
 
+  // ---- audit trail ----
+  function roles() {
+    return auth && auth.staff && Array.isArray(auth.staff.roles) ? auth.staff.roles : [];
+  }
+
+  function mayViewAudit() {
+    const r = roles();
+    return r.includes('admin') || r.includes('data_protection');
+  }
+
+  // Holds only the data protection role: nothing but the audit trail to show.
+  function auditOnly() {
+    const r = roles();
+    return r.length > 0 && r.every((role) => role === 'data_protection');
+  }
+
+  let auditSeq = 0;
+
+  async function loadAudit() {
+    const params = new URLSearchParams();
+    for (const key of ['login', 'object', 'action']) {
+      const value = $(`audit-${key}`).value.trim();
+      if (value) params.set(key, value);
+    }
+    params.set('limit', '500');
+    const seq = ++auditSeq;
+    try {
+      const data = await api('GET', `/audit?${params.toString()}`);
+      if (seq !== auditSeq) return;
+      clearArea($('audit-error'));
+      renderAudit(data && Array.isArray(data.entries) ? data.entries : []);
+    } catch (err) {
+      if (seq !== auditSeq || err.status === 401) return;
+      showError($('audit-error'), err);
+    }
+  }
+
+  function renderAudit(entries) {
+    const body = $('audit-body');
+    const rows = entries.slice().reverse().map((e) => {
+      const tr = el('tr');
+      tr.append(
+        el('td', null, e.seq),
+        el('td', null, fmtDateTime(e.at)),
+        el('td', null, e.login),
+        el('td', null, e.via),
+        el('td', 'audit-action', e.action),
+        el('td', null, e.object || '–'),
+        el('td', null, e.outcome),
+      );
+      return tr;
+    });
+    if (rows.length === 0) {
+      const tr = el('tr');
+      const td = el('td', 'muted', 'Keine Einträge.');
+      td.colSpan = 7;
+      tr.append(td);
+      rows.push(tr);
+    }
+    body.replaceChildren(...rows);
+    $('audit-caption').textContent = `Protokolleinträge (${entries.length}, neueste zuerst)`;
+  }
+
+  async function verifyAudit() {
+    const status = $('audit-verify-status');
+    status.textContent = 'Die Kette wird geprüft …';
+    status.className = 'muted';
+    try {
+      const v = await api('GET', '/audit/verify');
+      if (v && v.intact) {
+        status.textContent = `Die Hash-Kette ist unversehrt: ${v.checked} Einträge geprüft.`;
+        status.className = 'success';
+      } else {
+        const detail = v && v.broken && typeof v.broken.message === 'string' ? v.broken.message : '';
+        status.textContent = `Die Hash-Kette ist beschädigt (${detail}). Bitte informieren Sie die Datenschutzbeauftragte / den Datenschutzbeauftragten.`;
+        status.className = 'error';
+      }
+    } catch (err) {
+      status.textContent = '';
+      if (err.status !== 401) showError($('audit-error'), err);
+    }
+  }
+
   // ---- wiring ----
   function init() {
     $('login-form').addEventListener('submit', onLogin);
@@ -976,6 +1069,12 @@
       if (button.classList.contains('session-edit')) editSession(button.dataset.id);
       else if (button.classList.contains('session-cancel')) cancelSession(button.dataset.id);
     });
+
+    $('audit-filter').addEventListener('submit', (ev) => {
+      ev.preventDefault();
+      loadAudit();
+    });
+    $('audit-verify').addEventListener('click', verifyAudit);
 
     window.addEventListener('hashchange', () => route(true));
     checkMe();

@@ -2,6 +2,7 @@
 //! `/api/v1` that the console and city systems use (see `docs/api.md`).
 
 pub mod accounts;
+mod audit;
 pub mod auth;
 pub mod error;
 mod routes;
@@ -59,7 +60,7 @@ impl Console {
 
     /// Routes of the console page and the API.
     pub fn router(&self) -> Router {
-        use routes::{events, login, outbox, questions, sessions};
+        use routes::{audit, events, login, outbox, questions, sessions};
         let api = Router::new()
             .route("/login", post(login::login))
             .route("/logout", post(login::logout))
@@ -73,13 +74,23 @@ impl Console {
             .route("/sessions/{id}", put(sessions::update))
             .route("/sessions/{id}/cancel", post(sessions::cancel))
             .route("/outbox", get(outbox::list))
-            .route("/events", get(events::stream));
+            .route("/events", get(events::stream))
+            // Audit trail (issue 7): admin and data protection officer.
+            .route("/audit", get(audit::list))
+            .route("/audit/verify", get(audit::verify));
         Router::new()
             .route("/staff", get(page))
             .route("/staff/", get(page))
             .route("/staff/assets/console.js", get(script))
             .route("/staff/assets/console.css", get(style))
-            .nest("/api/v1", api)
+            // Every request to the API, whoever added its route, goes into the audit trail.
+            .nest(
+                "/api/v1",
+                api.route_layer(axum::middleware::from_fn_with_state(
+                    self.clone(),
+                    crate::audit::record,
+                )),
+            )
             .with_state(self.clone())
     }
 }

@@ -17,6 +17,8 @@ pub(crate) const STAFF_BY_LOGIN_TREE: &str = "staff_by_login";
 pub(crate) const TOKENS_TREE: &str = "tokens";
 /// Console logins by the hash of their secret.
 pub(crate) const LOGINS_TREE: &str = "logins";
+/// The audit trail (see `audit.rs` for its keys).
+pub(crate) const AUDIT_TREE: &str = "audit";
 
 /// Key prefix of sessions.
 pub(crate) const SESSION: u8 = b's';

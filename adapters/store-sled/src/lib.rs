@@ -13,6 +13,7 @@
 //!
 //! [sled]: https://docs.rs/sled/0.34.7
 
+mod audit;
 mod engine;
 mod errors;
 mod group_commit;
@@ -28,9 +29,11 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use sprechstunde_core::{
-    ApiToken, Change, CommitSeq, LoginSession, Snapshot, StaffId, StaffMember, Store, StoreError,
+    ApiToken, AuditAnchor, AuditEntry, Change, CommitSeq, LoginSession, Snapshot, StaffId,
+    StaffMember, Store, StoreError,
 };
 
+use crate::audit::AuditTree;
 use crate::group_commit::GroupCommit;
 use crate::keys::{ENGINE_TREE, FORMAT_KEY, FORMAT_VERSION};
 use crate::release::ReleaseOnDrop;
@@ -46,6 +49,7 @@ pub struct SledStore {
     engine: sled::Tree,
     vault: Arc<Vault>,
     staff: StaffTrees,
+    audit: AuditTree,
     commits: GroupCommit,
     // Fields drop in declaration order: this one must come after every sled handle.
     _release: ReleaseOnDrop,
@@ -74,13 +78,14 @@ impl SledStore {
         // From here on the directory is ours; even a failed open must leave it free.
         let release = ReleaseOnDrop::new(dir.to_owned());
         let vault = Arc::new(Vault::open(dir)?);
-        let (engine, staff, commits) = handles(db, Arc::clone(&vault))?;
+        let (engine, staff, audit, commits) = handles(db, Arc::clone(&vault))?;
         tracing::debug!(path = %dir.display(), "sled store opened");
         Ok(SledStore {
             path: dir.to_owned(),
             engine,
             vault,
             staff,
+            audit,
             commits,
             _release: release,
         })
@@ -113,12 +118,13 @@ impl SledStore {
 fn handles(
     db: sled::Db,
     vault: Arc<Vault>,
-) -> Result<(sled::Tree, StaffTrees, GroupCommit), StoreError> {
+) -> Result<(sled::Tree, StaffTrees, AuditTree, GroupCommit), StoreError> {
     let engine = db
         .open_tree(ENGINE_TREE)
         .map_err(|e| errors::storage("opening the engine tree", e))?;
     check_format(&engine)?;
     let staff = StaffTrees::open(&db)?;
+    let audit = AuditTree::open(&db)?;
     // Keys first (no durable record sealed under a key that is not), destroyed keys after
     // the records are gone.
     let commits = GroupCommit::new(move || {
@@ -127,7 +133,7 @@ fn handles(
         vault.after_flush()?;
         Ok(bytes)
     });
-    Ok((engine, staff, commits))
+    Ok((engine, staff, audit, commits))
 }
 
 /// Marks a new database with the layout version and refuses one of another layout.
@@ -240,5 +246,27 @@ impl Store for SledStore {
     async fn delete_login(&self, secret_hash: &str) -> Result<(), StoreError> {
         self.write_durably(|| self.staff.delete_login(secret_hash))
             .await
+    }
+
+    async fn append_audit(&self, entry: &AuditEntry) -> Result<(), StoreError> {
+        self.write_durably(|| self.audit.append(entry)).await
+    }
+
+    async fn audit_entries(&self, after: u64, limit: usize) -> Result<Vec<AuditEntry>, StoreError> {
+        self.audit.after(after, limit)
+    }
+
+    async fn last_audit_entry(&self) -> Result<Option<AuditEntry>, StoreError> {
+        self.audit.last()
+    }
+
+    async fn audit_anchor(&self) -> Result<Option<AuditAnchor>, StoreError> {
+        self.audit.anchor()
+    }
+
+    async fn purge_audit(&self, anchor: &AuditAnchor) -> Result<u64, StoreError> {
+        let (removed, seq) = self.commits.write(|| self.audit.purge(anchor))?;
+        self.commits.sync(seq).await?;
+        Ok(removed)
     }
 }

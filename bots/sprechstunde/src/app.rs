@@ -61,6 +61,7 @@ pub struct Application {
     matrix: Option<sprechstunde_matrix::Matrix>,
     workers: Workers,
     shutdown: CancellationToken,
+    audit_purge: tokio::task::JoinHandle<()>,
 }
 
 impl std::fmt::Debug for Application {
@@ -134,6 +135,11 @@ impl Application {
             .await
             .with_context(|| format!("cannot listen on {}", settings.server.listen))?;
         let workers = office.spawn_workers();
+        let audit_purge = tokio::spawn(purge_audit_daily(
+            office.clone(),
+            crate::audit_cli::retention(settings),
+            shutdown.clone(),
+        ));
         Ok(Application {
             listener,
             router,
@@ -143,6 +149,7 @@ impl Application {
             matrix,
             workers,
             shutdown,
+            audit_purge,
         })
     }
 
@@ -184,6 +191,7 @@ impl Application {
             matrix,
             workers,
             shutdown,
+            audit_purge,
         } = self;
         drop(web);
         let signal = shutdown.clone();
@@ -205,8 +213,29 @@ impl Application {
             matrix.join().await;
         }
         workers.shutdown().await;
+        let _ = audit_purge.await;
         drop(office);
         served.context("HTTP server failed")
+    }
+}
+
+/// How often the audit trail's retention is enforced.
+const AUDIT_PURGE_EVERY: std::time::Duration = std::time::Duration::from_secs(24 * 60 * 60);
+
+/// Removes audit entries older than `retention` at start and then once a day.
+async fn purge_audit_daily(
+    office: Office,
+    retention: jiff::SignedDuration,
+    shutdown: CancellationToken,
+) {
+    loop {
+        if let Err(error) = office.audit().purge(retention).await {
+            tracing::error!(%error, "audit retention purge failed; retrying tomorrow");
+        }
+        tokio::select! {
+            () = shutdown.cancelled() => return,
+            () = tokio::time::sleep(AUDIT_PURGE_EVERY) => {}
+        }
     }
 }
 

@@ -16,6 +16,7 @@ use sprechstunde_core::{
 use sprechstunde_runtime::SystemClock;
 
 use crate::app::{open_office, open_store};
+use crate::audit_cli;
 use crate::settings::Settings;
 
 /// sprechstunde — digital citizen office hours over Telegram, Matrix and web chat.
@@ -51,6 +52,12 @@ pub enum Command {
     /// Office-hour sessions.
     #[command(subcommand)]
     Session(SessionCommand),
+    /// The audit trail of staff access: verify, list, purge.
+    #[command(subcommand)]
+    Audit(crate::audit_cli::AuditCommand),
+    /// Data protection documents derived from the configuration.
+    #[command(subcommand)]
+    Privacy(crate::record::PrivacyCommand),
 }
 
 /// `staff …`.
@@ -64,7 +71,8 @@ pub enum StaffCommand {
         /// Display name.
         #[arg(long)]
         name: String,
-        /// Role (repeat for several): citizens_office, department, host, press_office, admin.
+        /// Role (repeat for several): citizens_office, department, host, press_office, admin,
+        /// data_protection.
         #[arg(long = "role", required = true)]
         roles: Vec<Role>,
         /// Read the password from this file (first line).
@@ -188,12 +196,17 @@ fn read_password(file: Option<&PathBuf>) -> anyhow::Result<String> {
 /// # Errors
 /// Whatever went wrong, in words for the operator.
 pub async fn admin(command: Command, settings: &Settings) -> anyhow::Result<()> {
+    // Needs no data directory (and works while the server runs).
+    if let Command::Privacy(c) = command {
+        return crate::record::run(c, settings);
+    }
     let store = open_store(settings)?;
     match command {
-        Command::Serve { .. } => unreachable_serve(),
+        Command::Serve { .. } | Command::Privacy(_) => unreachable_serve(),
         Command::Staff(c) => staff(c, &store).await,
         Command::Token(c) => token(c, &store).await,
         Command::Session(c) => session(c, settings, store).await,
+        Command::Audit(c) => crate::audit_cli::run(c, settings, &store).await,
     }
 }
 
@@ -236,6 +249,13 @@ async fn staff(command: StaffCommand, store: &Arc<dyn Store>) -> anyhow::Result<
                 created_at: jiff::Timestamp::now(),
             };
             store.put_staff(&member).await?;
+            let roles: Vec<_> = member.roles.iter().map(|r| r.as_str()).collect();
+            audit_cli::record_cli(
+                &audit_cli::trail(store),
+                "staff.add",
+                format!("staff={next} login={login} roles={}", roles.join(",")),
+            )
+            .await?;
             println!("Staff member {login} created (id {next}).");
         }
         StaffCommand::List => {
@@ -262,6 +282,12 @@ async fn staff(command: StaffCommand, store: &Arc<dyn Store>) -> anyhow::Result<
             let password = read_password(password_file.as_ref())?;
             member.password_hash = hash_password(&password)?;
             store.put_staff(&member).await?;
+            audit_cli::record_cli(
+                &audit_cli::trail(store),
+                "staff.passwd",
+                format!("staff={} login={login}", member.id),
+            )
+            .await?;
             println!("Password of {login} changed.");
         }
     }
@@ -286,6 +312,12 @@ async fn token(command: TokenCommand, store: &Arc<dyn Store>) -> anyhow::Result<
                     revoked_at: None,
                 })
                 .await?;
+            audit_cli::record_cli(
+                &audit_cli::trail(store),
+                "token.create",
+                format!("token={id} staff={} login={staff}", member.id),
+            )
+            .await?;
             eprintln!("Token {id} created for {staff}. It is shown only now:");
             println!("{}", format_token(&id, &secret));
         }
@@ -306,6 +338,12 @@ async fn token(command: TokenCommand, store: &Arc<dyn Store>) -> anyhow::Result<
                 .with_context(|| format!("no token with id {id:?}"))?;
             token.revoked_at = Some(jiff::Timestamp::now());
             store.put_token(&token).await?;
+            audit_cli::record_cli(
+                &audit_cli::trail(store),
+                "token.revoke",
+                format!("token={id} staff={}", token.staff),
+            )
+            .await?;
             println!("Token {id} revoked.");
         }
     }
@@ -344,6 +382,8 @@ async fn session(
                 .await?
                 .map_err(anyhow::Error::from)?;
             if let Receipt::Session(id) = receipt {
+                audit_cli::record_cli(office.audit(), "session.create", format!("session={id}"))
+                    .await?;
                 println!("Session {id} created.");
             }
         }
@@ -378,6 +418,8 @@ async fn session(
                 })
                 .await?
                 .map_err(anyhow::Error::from)?;
+            audit_cli::record_cli(office.audit(), "session.cancel", format!("session={id}"))
+                .await?;
             println!("Session {id} cancelled.");
         }
     }

@@ -2,7 +2,9 @@
 //! tests start exactly what `sprechstunde serve` starts.
 
 pub mod app;
+pub mod audit_cli;
 pub mod cli;
+pub mod record;
 pub mod settings;
 
 pub use app::Application;
@@ -19,8 +21,11 @@ pub fn init_logging(level: &str) {
             ))
         })
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    // Colours only for a person at a terminal, not in log files and journals.
+    let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(ansi)
         .with_writer(std::io::stderr)
         .try_init();
 }

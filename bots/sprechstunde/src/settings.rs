@@ -35,6 +35,42 @@ pub struct Settings {
     pub matrix: sprechstunde_matrix::MatrixConfig,
     /// Logging.
     pub log: LogSettings,
+    /// The audit trail.
+    #[serde(default)]
+    pub audit: AuditSettings,
+}
+
+/// `[audit]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuditSettings {
+    /// Entries older than this many days are removed (daily); the chain stays verifiable.
+    pub retention_days: u32,
+}
+
+impl Default for AuditSettings {
+    fn default() -> Self {
+        AuditSettings {
+            retention_days: 730,
+        }
+    }
+}
+
+/// `[privacy.controller]`: who is responsible for the processing (Art. 30 (1) (a) GDPR), for
+/// the record of processing activities.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ControllerSettings {
+    /// The controller, e.g. "Stadt Musterstadt, Der Oberbürgermeister".
+    pub name: String,
+    /// Postal address.
+    pub address: String,
+    /// Contact (e-mail or phone).
+    pub contact: String,
+    /// The data protection officer.
+    pub dpo_name: String,
+    /// The data protection officer's contact.
+    pub dpo_contact: String,
 }
 
 /// `[privacy]`.
@@ -47,6 +83,9 @@ pub struct PrivacySettings {
     /// File holding the key; empty for `<data_dir>/pseudonym.key`.
     #[serde(default)]
     pub pseudonym_key_file: PathBuf,
+    /// The controller, for the record of processing activities.
+    #[serde(default)]
+    pub controller: ControllerSettings,
     /// Citizens agree to the privacy notice before a question is kept.
     #[serde(default = "yes")]
     pub require_consent: bool,
@@ -355,6 +394,9 @@ impl Settings {
         }
         if self.privacy.notice_version.trim().is_empty() {
             return invalid("privacy.notice_version", "must not be empty");
+        }
+        if !(1..=3650).contains(&self.audit.retention_days) {
+            return invalid("audit.retention_days", "must be between 1 and 3650");
         }
         if tracing_subscriber::EnvFilter::try_new(&self.log.level).is_err() {
             return invalid(

@@ -11,6 +11,11 @@ use std::time::Duration;
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::process::{Child, Command};
 
+#[path = "cli/log_scan.rs"]
+mod log_scan;
+#[path = "cli/privacy.rs"]
+mod privacy;
+
 const BIN: &str = env!("CARGO_BIN_EXE_sprechstunde");
 const DEADLINE: Duration = Duration::from_secs(20);
 
@@ -102,6 +107,12 @@ async fn help_is_available_for_every_command() {
         &["session", "create"],
         &["session", "list"],
         &["session", "cancel"],
+        &["audit"],
+        &["audit", "verify"],
+        &["audit", "list"],
+        &["audit", "purge"],
+        &["privacy"],
+        &["privacy", "record"],
     ];
     for args in commands {
         let mut all = args.to_vec();

@@ -15,6 +15,7 @@ use std::sync::Arc;
 
 use jiff::{SignedDuration, Timestamp};
 
+use crate::audit::{AuditActor, AuditAnchor, AuditEntry, AuditRecord, GENESIS};
 use crate::channel::ChannelKind;
 use crate::citizen::Citizen;
 use crate::ids::{CitizenId, OutboxId, QuestionId, Reference, SessionId, StaffId};
@@ -43,6 +44,9 @@ macro_rules! store_conformance_tests {
                 staff_tokens_and_logins_survive_a_reopen,
                 logins_can_be_ended,
                 forgotten_entities_are_gone_after_a_reopen,
+                audit_entries_append_in_order_and_survive_a_reopen,
+                audit_numbers_cannot_be_taken_twice,
+                audit_purge_removes_old_entries_and_keeps_the_anchor,
             );
         }
     };
@@ -394,4 +398,98 @@ pub async fn forgotten_entities_are_gone_after_a_reopen<F: AsyncFn(&Path) -> Arc
     assert!(s.citizens.is_empty() && s.outbox.is_empty());
     assert_eq!(s.questions, vec![question(2)]);
     assert_eq!(s.sessions, vec![session(1), session(2)]);
+}
+
+/// A chain of `n` audit entries.
+pub fn audit_chain(n: u64) -> Vec<AuditEntry> {
+    let mut prev = GENESIS.to_owned();
+    (1..=n)
+        .map(|seq| {
+            let record = AuditRecord {
+                actor: AuditActor {
+                    staff: Some(StaffId(1)),
+                    login: "anna".into(),
+                    via: "console".into(),
+                },
+                action: "GET /api/v1/questions/{reference}".into(),
+                object: format!("reference=A-{}", 1000 + seq),
+                outcome: "200".into(),
+            };
+            let entry = AuditEntry::seal(seq, t("2026-11-01T08:00:00Z"), record, &prev);
+            prev.clone_from(&entry.hash);
+            entry
+        })
+        .collect()
+}
+
+/// Audit entries come back in order, page by page, and after a reopen.
+pub async fn audit_entries_append_in_order_and_survive_a_reopen<
+    F: AsyncFn(&Path) -> Arc<dyn Store>,
+>(
+    open: &F,
+) {
+    let (dir, store) = fresh(open).await;
+    assert_eq!(store.last_audit_entry().await.expect("last"), None);
+    let chain = audit_chain(12);
+    for entry in &chain {
+        store.append_audit(entry).await.expect("append");
+    }
+    drop(store);
+    let store = open(dir.path()).await;
+    assert_eq!(store.audit_entries(0, 100).await.expect("all"), chain);
+    assert_eq!(
+        store.audit_entries(3, 4).await.expect("page"),
+        chain[3..7].to_vec()
+    );
+    assert_eq!(
+        store.last_audit_entry().await.expect("last"),
+        chain.last().cloned()
+    );
+    assert_eq!(store.audit_entries(12, 10).await.expect("none"), vec![]);
+}
+
+/// A number is used once: a second writer cannot fork the chain.
+pub async fn audit_numbers_cannot_be_taken_twice<F: AsyncFn(&Path) -> Arc<dyn Store>>(open: &F) {
+    let (_dir, store) = fresh(open).await;
+    let chain = audit_chain(2);
+    store.append_audit(&chain[0]).await.expect("first");
+    let mut fork = chain[1].clone();
+    fork.seq = 1;
+    assert!(matches!(
+        store.append_audit(&fork).await,
+        Err(StoreError::Conflict(_))
+    ));
+    assert_eq!(
+        store.audit_entries(0, 10).await.expect("all"),
+        vec![chain[0].clone()]
+    );
+}
+
+/// A purge removes entries up to the anchor and keeps the anchor, durably.
+pub async fn audit_purge_removes_old_entries_and_keeps_the_anchor<
+    F: AsyncFn(&Path) -> Arc<dyn Store>,
+>(
+    open: &F,
+) {
+    let (dir, store) = fresh(open).await;
+    let chain = audit_chain(6);
+    for entry in &chain {
+        store.append_audit(entry).await.expect("append");
+    }
+    let anchor = AuditAnchor {
+        seq: 4,
+        hash: chain[3].hash.clone(),
+        purged_at: t("2028-11-01T08:00:00Z"),
+    };
+    assert_eq!(store.purge_audit(&anchor).await.expect("purge"), 4);
+    drop(store);
+    let store = open(dir.path()).await;
+    assert_eq!(store.audit_anchor().await.expect("anchor"), Some(anchor));
+    assert_eq!(
+        store.audit_entries(0, 10).await.expect("rest"),
+        chain[4..].to_vec()
+    );
+    let verification = crate::audit::verify(store.as_ref()).await.expect("verify");
+    assert!(verification.is_intact(), "{verification:?}");
+    assert_eq!(verification.checked, 2);
 }

@@ -5,6 +5,7 @@
 //! feeds them to [`Engine::handle`] together with the time, persists the [`Change`]s through
 //! a [`Store`], and delivers outbox messages through [`Channel`]s.
 
+pub mod audit;
 pub mod calendar;
 pub mod channel;
 pub mod citizen;
@@ -21,6 +22,7 @@ pub mod state;
 pub mod store;
 pub mod texts;
 
+pub use audit::{AuditActor, AuditAnchor, AuditEntry, AuditRecord, ChainBreak, Verification};
 pub use calendar::Calendar;
 pub use channel::{Channel, ChannelIdentity, ChannelKind, Delivery, DeliveryError};
 pub use citizen::Citizen;

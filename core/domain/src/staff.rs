@@ -23,16 +23,19 @@ pub enum Role {
     PressOffice,
     /// Administrator: everything, including staff and tokens.
     Admin,
+    /// Data protection officer: reads the audit trail (and nothing of the queue).
+    DataProtection,
 }
 
 impl Role {
     /// All roles.
-    pub const ALL: [Role; 5] = [
+    pub const ALL: [Role; 6] = [
         Role::CitizensOffice,
         Role::Department,
         Role::Host,
         Role::PressOffice,
         Role::Admin,
+        Role::DataProtection,
     ];
 
     /// Stable name used in the CLI, API and storage.
@@ -43,6 +46,7 @@ impl Role {
             Role::Host => "host",
             Role::PressOffice => "press_office",
             Role::Admin => "admin",
+            Role::DataProtection => "data_protection",
         }
     }
 }
@@ -55,7 +59,9 @@ impl fmt::Display for Role {
 
 /// An unknown role name.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown role {0:?} (known: citizens_office, department, host, press_office, admin)")]
+#[error(
+    "unknown role {0:?} (known: citizens_office, department, host, press_office, admin, data_protection)"
+)]
 pub struct UnknownRole(pub String);
 
 impl FromStr for Role {
@@ -78,6 +84,8 @@ pub enum Permission {
     WorkQuestions,
     /// Create, edit, cancel sessions.
     ManageSessions,
+    /// Read and verify the audit trail.
+    ViewAudit,
 }
 
 /// A staff member.
@@ -116,6 +124,7 @@ impl StaffMember {
                     has(Role::CitizensOffice) || has(Role::Department) || has(Role::Host)
                 }
                 Permission::ManageSessions => has(Role::PressOffice),
+                Permission::ViewAudit => has(Role::DataProtection),
             }
     }
 }

@@ -3,6 +3,7 @@
 
 use async_trait::async_trait;
 
+use crate::audit::{AuditAnchor, AuditEntry};
 use crate::ids::StaffId;
 use crate::staff::{ApiToken, LoginSession, StaffMember};
 use crate::state::{Change, Snapshot};
@@ -129,4 +130,36 @@ pub trait Store: Send + Sync + 'static {
     /// # Errors
     /// I/O failure.
     async fn delete_login(&self, secret_hash: &str) -> Result<(), StoreError>;
+
+    /// Appends an entry to the audit trail (durably). The caller seals it
+    /// ([`AuditEntry::seal`]) and numbers entries without gaps.
+    ///
+    /// # Errors
+    /// [`StoreError::Conflict`] if an entry with this number exists; I/O failure.
+    async fn append_audit(&self, entry: &AuditEntry) -> Result<(), StoreError>;
+
+    /// Up to `limit` audit entries with numbers above `after`, in order.
+    ///
+    /// # Errors
+    /// I/O failure or corrupt data.
+    async fn audit_entries(&self, after: u64, limit: usize) -> Result<Vec<AuditEntry>, StoreError>;
+
+    /// The newest audit entry.
+    ///
+    /// # Errors
+    /// I/O failure or corrupt data.
+    async fn last_audit_entry(&self) -> Result<Option<AuditEntry>, StoreError>;
+
+    /// The anchor left by the last purge, if any.
+    ///
+    /// # Errors
+    /// I/O failure or corrupt data.
+    async fn audit_anchor(&self) -> Result<Option<AuditAnchor>, StoreError>;
+
+    /// Removes the audit entries up to and including `anchor.seq` and stores `anchor`, in one
+    /// atomic, durable step. Returns how many entries were removed.
+    ///
+    /// # Errors
+    /// I/O failure; nothing is removed then.
+    async fn purge_audit(&self, anchor: &AuditAnchor) -> Result<u64, StoreError>;
 }

@@ -7,6 +7,7 @@
 //! [`OfficeState`]: sprechstunde_core::OfficeState
 //! [`Store`]: sprechstunde_core::Store
 
+mod audit;
 mod clock;
 mod dispatcher;
 mod events;
@@ -15,6 +16,7 @@ mod pseudonym;
 mod retention;
 mod scheduler;
 
+pub use audit::{AuditFilter, AuditTrail, Purged};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use events::OfficeEvent;
 pub use office::{Office, OfficeError, Workers};

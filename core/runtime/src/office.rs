@@ -11,6 +11,7 @@ use sprechstunde_core::{
 use tokio::sync::{Mutex, Notify, broadcast};
 use tokio::task::JoinHandle;
 
+use crate::audit::AuditTrail;
 use crate::clock::Clock;
 use crate::events::OfficeEvent;
 
@@ -33,6 +34,7 @@ pub(crate) struct Inner {
     pub(crate) dispatch_wake: Notify,
     pub(crate) clock_wake: Notify,
     events: broadcast::Sender<OfficeEvent>,
+    audit: AuditTrail,
 }
 
 /// The running office. Clones share one state.
@@ -110,6 +112,7 @@ impl Office {
         let state = OfficeState::from_snapshot(snapshot);
         let durable = state.counters().next_outbox.saturating_sub(1);
         let (events, _) = broadcast::channel(1024);
+        let audit = AuditTrail::new(store.clone(), clock.clone());
         Ok(Office {
             inner: Arc::new(Inner {
                 engine,
@@ -121,6 +124,7 @@ impl Office {
                 dispatch_wake: Notify::new(),
                 clock_wake: Notify::new(),
                 events,
+                audit,
             }),
         })
     }
@@ -193,6 +197,11 @@ impl Office {
     /// The store.
     pub fn store(&self) -> &Arc<dyn Store> {
         &self.inner.store
+    }
+
+    /// The audit trail of the office's store.
+    pub fn audit(&self) -> &AuditTrail {
+        &self.inner.audit
     }
 
     /// The current time of the office's clock.

@@ -1,5 +1,6 @@
 //! The API routes, one file per resource.
 
+pub(crate) mod audit;
 pub(crate) mod events;
 pub(crate) mod login;
 pub(crate) mod outbox;

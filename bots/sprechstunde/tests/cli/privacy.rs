@@ -1,0 +1,176 @@
+//! `privacy record` and `audit …` as an operator runs them.
+
+use super::{run, run_with_stdin, sprechstunde, text};
+
+async fn record(dir: &std::path::Path, env: &[(&str, &str)], args: &[&str]) -> (bool, String) {
+    let mut cmd = sprechstunde(dir);
+    cmd.args(["privacy", "record"]).args(args);
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let out = tokio::time::timeout(super::DEADLINE, cmd.output())
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        out.stderr.is_empty() || out.status.success(),
+        "{}",
+        text(&out.stderr)
+    );
+    (out.status.success(), text(&out.stdout))
+}
+
+#[tokio::test]
+async fn the_record_of_processing_follows_the_running_configuration() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("stadt.toml");
+    std::fs::write(
+        &config,
+        "[office]\nname = \"Stadt Beispielhausen\"\n\n[privacy.controller]\n\
+         name = \"Stadt Beispielhausen, Die Bürgermeisterin\"\n\
+         dpo_contact = \"dsb@beispielhausen.example\"\n",
+    )
+    .unwrap();
+    let config = config.to_str().unwrap();
+
+    let (ok_plain, plain) = record(dir.path(), &[], &["--config", config]).await;
+    let telegram_env = [
+        ("SPRECHSTUNDE_TELEGRAM__ENABLED", "true"),
+        (
+            "SPRECHSTUNDE_TELEGRAM__TOKEN",
+            "123:secret-token-never-printed",
+        ),
+        ("SPRECHSTUNDE_AUDIT__RETENTION_DAYS", "365"),
+    ];
+    let (ok_tg, with_telegram) = record(dir.path(), &telegram_env, &["--config", config]).await;
+    let (ok_json, json) = record(dir.path(), &telegram_env, &["--format", "json"]).await;
+
+    assert!(ok_plain && ok_tg && ok_json);
+    println!(
+        "privacy record: {} bytes (web chat only), {} bytes (with Telegram)",
+        plain.len(),
+        with_telegram.len()
+    );
+    // Controller and municipality from the file, the rest of the placeholders from the default.
+    assert!(
+        plain.contains("Stadt Beispielhausen, Die Bürgermeisterin"),
+        "{plain}"
+    );
+    assert!(plain.contains("dsb@beispielhausen.example"));
+    assert!(plain.contains("**Kommune:** Stadt Beispielhausen"));
+    assert!(plain.contains("Rathausplatz 1, 12345 Musterstadt"));
+    // Channels.
+    assert!(plain.contains("| Web-Chat | ja |"));
+    assert!(plain.contains("| Telegram | nein |"));
+    assert!(with_telegram.contains("| Telegram | ja | nein |"));
+    assert!(!plain.contains("Bürgerinnen und Bürger (Telegram)"));
+    assert!(with_telegram.contains("Bürgerinnen und Bürger (Telegram)"));
+    // Recipients and third countries.
+    assert!(!plain.contains("Telegram Messenger Inc."));
+    assert!(with_telegram.contains("Telegram Messenger Inc."));
+    assert!(plain.contains("keine (nur Web-Chat"));
+    assert!(with_telegram.contains("Dubai"));
+    // Retention periods.
+    assert!(plain.contains("| Audit-Protokoll (ohne Inhalte) | 730 Tage"));
+    assert!(with_telegram.contains("| Audit-Protokoll (ohne Inhalte) | 365 Tage"));
+    assert!(plain.contains("| 12 Stunden | server.login_hours |"));
+    // Measures.
+    assert!(plain.contains("HMAC-SHA256"));
+    // Secrets never appear.
+    assert!(!with_telegram.contains("secret-token-never-printed"));
+    assert!(!json.contains("secret-token-never-printed"));
+    let json: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let channel = |id: &str| {
+        json["channels"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["id"] == id)
+            .cloned()
+            .unwrap()
+    };
+    assert_eq!(channel("webchat")["enabled"], true);
+    assert_eq!(channel("telegram")["enabled"], true);
+    assert_eq!(channel("telegram")["end_to_end_encryption"], "no");
+    assert_eq!(channel("matrix")["enabled"], false);
+    assert_eq!(
+        json["controller"]["name"],
+        "Stadt Musterstadt, Der Oberbürgermeister"
+    );
+    assert!(
+        json["retention"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["source"] == "audit.retention_days"
+                && r["period"].as_str().unwrap().starts_with("365 Tage"))
+    );
+}
+
+#[tokio::test]
+async fn cli_actions_are_audited_and_a_tampered_entry_fails_verification() {
+    let dir = tempfile::tempdir().unwrap();
+    let added = run_with_stdin(
+        dir.path(),
+        &[
+            "staff",
+            "add",
+            "--login",
+            "dsb",
+            "--name",
+            "DSB",
+            "--role",
+            "data_protection",
+        ],
+        "ein-sicheres-passwort\n",
+    )
+    .await;
+    assert!(added.status.success(), "{}", text(&added.stderr));
+    let created = run(
+        dir.path(),
+        &["token", "create", "--staff", "dsb", "--name", "Prüfung"],
+    )
+    .await;
+    let token = text(&created.stdout).trim().to_owned();
+    let id = token.split('_').nth(1).unwrap().to_owned();
+    let revoked = run(dir.path(), &["token", "revoke", &id]).await;
+    assert!(revoked.status.success());
+
+    let listed = run(dir.path(), &["audit", "list"]).await;
+    let verified = run(dir.path(), &["audit", "verify"]).await;
+
+    let listed = text(&listed.stdout);
+    assert!(listed.contains("staff.add"), "{listed}");
+    assert!(listed.contains(&format!("token={id}")), "{listed}");
+    assert!(listed.contains("token.revoke"), "{listed}");
+    assert!(
+        !listed.contains(&token),
+        "the token secret is never in the trail"
+    );
+    assert!(verified.status.success(), "{}", text(&verified.stderr));
+    let verified = text(&verified.stdout);
+    assert!(verified.contains("intact: 3 entries"), "{verified}");
+    assert!(verified.contains("Newest entry 3: hash "), "{verified}");
+
+    // Somebody edits entry 2 in the database files to hide for whom the token was made.
+    {
+        let db = sled::Config::new()
+            .path(dir.path().join("data"))
+            .open()
+            .unwrap();
+        let tree = db.open_tree("audit").unwrap();
+        let mut key = vec![b'e'];
+        key.extend_from_slice(&2u64.to_be_bytes());
+        let stored = tree.get(&key).unwrap().unwrap();
+        let edited = String::from_utf8(stored.to_vec())
+            .unwrap()
+            .replace("login=dsb", "login=xyz");
+        tree.insert(&key, edited.as_bytes()).unwrap();
+        db.flush().unwrap();
+    }
+    let broken = run(dir.path(), &["audit", "verify"]).await;
+    assert!(!broken.status.success());
+    let err = text(&broken.stderr);
+    println!("audit verify after tampering: {}", err.trim());
+    assert!(err.contains("entry 2 was altered"), "{err}");
+}

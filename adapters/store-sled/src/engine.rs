@@ -6,7 +6,7 @@ use serde::de::DeserializeOwned;
 use sprechstunde_core::{Change, Counters, Snapshot, StoreError};
 
 use crate::errors;
-use crate::keys::{self, CITIZEN, COUNTERS_KEY, OUTBOX, QUESTION, SESSION};
+use crate::keys::{self, CITIZEN, COUNTERS_KEY, DEPARTMENT, OUTBOX, QUESTION, SESSION};
 
 /// Encodes `changes` as one atomic batch. Later changes to the same entity win.
 ///
@@ -29,6 +29,9 @@ pub(crate) fn batch(changes: &[Change]) -> Result<sled::Batch, StoreError> {
                 batch.insert(&keys::entity(OUTBOX, m.id.0), encode("outbox message", m)?);
             }
             Change::Counters(c) => batch.insert(COUNTERS_KEY, encode("counters", c)?),
+            Change::Department(d) => {
+                batch.insert(&keys::entity(DEPARTMENT, d.id.0), encode("department", d)?);
+            }
         }
     }
     Ok(batch)
@@ -76,6 +79,12 @@ pub(crate) fn load(tree: &sled::Tree) -> Result<Snapshot, StoreError> {
             |m: &sprechstunde_core::OutboxMessage| m.id.0,
         )?,
         counters,
+        departments: scan(
+            tree,
+            DEPARTMENT,
+            "department",
+            |d: &sprechstunde_core::Department| d.id.0,
+        )?,
     })
 }
 

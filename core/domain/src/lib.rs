@@ -11,6 +11,7 @@ pub mod citizen;
 #[cfg(feature = "conformance")]
 pub mod conformance;
 pub mod engine;
+pub mod holidays;
 pub mod ids;
 pub mod outbox;
 pub mod question;
@@ -19,6 +20,7 @@ pub mod staff;
 pub mod state;
 pub mod store;
 pub mod texts;
+pub mod triage;
 
 pub use calendar::Calendar;
 pub use channel::{Channel, ChannelIdentity, ChannelKind, Delivery, DeliveryError};

@@ -8,10 +8,11 @@ use serde::{Deserialize, Serialize};
 
 use crate::channel::ChannelKind;
 use crate::citizen::Citizen;
-use crate::ids::{CitizenId, OutboxId, QuestionId, Reference, SessionId};
+use crate::ids::{CitizenId, DepartmentId, OutboxId, QuestionId, Reference, SessionId};
 use crate::outbox::{DeliveryState, OutboxMessage};
 use crate::question::{Question, Queue};
 use crate::session::{Session, SessionStatus};
+use crate::staff::Department;
 
 /// Id counters; persisted so ids and references never repeat.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -53,6 +54,8 @@ pub enum Change {
     Outbox(OutboxMessage),
     /// The id counters.
     Counters(Counters),
+    /// A department, created or updated.
+    Department(Department),
 }
 
 /// Everything a store holds for the engine, as loaded at start.
@@ -68,6 +71,8 @@ pub struct Snapshot {
     pub outbox: Vec<OutboxMessage>,
     /// Counters; `None` in a new store.
     pub counters: Option<Counters>,
+    /// Departments.
+    pub departments: Vec<Department>,
 }
 
 #[derive(Debug, Default)]
@@ -77,6 +82,7 @@ struct Dirty {
     citizens: BTreeSet<CitizenId>,
     outbox: BTreeSet<OutboxId>,
     counters: bool,
+    departments: BTreeSet<DepartmentId>,
 }
 
 /// The office's state. Mutated only by the [`Engine`](crate::Engine); read by everyone.
@@ -94,6 +100,7 @@ pub struct OfficeState {
     outbox_by_citizen: HashMap<CitizenId, Vec<OutboxId>>,
     pending_outbox: BTreeSet<OutboxId>,
     dirty: Dirty,
+    departments: BTreeMap<DepartmentId, Department>,
 }
 
 impl OfficeState {
@@ -117,6 +124,9 @@ impl OfficeState {
         for m in snapshot.outbox {
             state.index_outbox(&m);
             state.outbox.insert(m.id, m);
+        }
+        for d in snapshot.departments {
+            state.departments.insert(d.id, d);
         }
         state
     }
@@ -255,6 +265,21 @@ impl OfficeState {
         self.counters
     }
 
+    /// All departments, by id (the order routing rules are tried in).
+    pub fn departments(&self) -> impl DoubleEndedIterator<Item = &Department> {
+        self.departments.values()
+    }
+
+    /// One department.
+    pub fn department(&self, id: DepartmentId) -> Option<&Department> {
+        self.departments.get(&id)
+    }
+
+    /// A department by slug.
+    pub fn department_by_slug(&self, slug: &str) -> Option<&Department> {
+        self.departments.values().find(|d| d.slug == slug)
+    }
+
     /// The next moment at which the session clock changes something.
     pub fn next_clock_deadline(&self) -> Option<Timestamp> {
         self.sessions
@@ -299,6 +324,12 @@ impl OfficeState {
         if dirty.counters {
             changes.push(Change::Counters(self.counters));
         }
+        changes.extend(
+            dirty
+                .departments
+                .iter()
+                .filter_map(|id| self.departments.get(id).cloned().map(Change::Department)),
+        );
         changes
     }
 
@@ -377,6 +408,11 @@ impl OfficeState {
         self.dirty.questions.insert(id);
         self.questions.insert(id, q);
         Some(r)
+    }
+
+    pub(crate) fn put_department(&mut self, department: Department) {
+        self.dirty.departments.insert(department.id);
+        self.departments.insert(department.id, department);
     }
 
     pub(crate) fn put_outbox(&mut self, message: OutboxMessage) {

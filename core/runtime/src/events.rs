@@ -34,7 +34,7 @@ impl OfficeEvent {
                         event.questions.insert(q.reference);
                     }
                 }
-                Change::Citizen(_) | Change::Counters(_) => {}
+                Change::Citizen(_) | Change::Counters(_) | Change::Department(_) => {}
             }
         }
         event

@@ -13,6 +13,7 @@ mod persistence;
 mod refusals;
 mod sessions;
 mod staff;
+mod triage;
 
 use jiff::civil::Date;
 use jiff::{SignedDuration, Timestamp};
@@ -248,6 +249,7 @@ pub(super) fn dump(state: &OfficeState) -> Snapshot {
             .filter_map(|id| state.outbox_message(OutboxId(id)).cloned())
             .collect(),
         counters: Some(counters),
+        departments: state.departments().cloned().collect(),
     }
 }
 
@@ -261,6 +263,7 @@ pub(super) enum Key {
     Question(u64),
     Outbox(u64),
     Counters,
+    Department(u64),
 }
 
 pub(super) fn keys(changes: &[Change]) -> Vec<Key> {
@@ -272,6 +275,7 @@ pub(super) fn keys(changes: &[Change]) -> Vec<Key> {
             Change::Question(q) => Key::Question(q.id.0),
             Change::Outbox(m) => Key::Outbox(m.id.0),
             Change::Counters(_) => Key::Counters,
+            Change::Department(d) => Key::Department(d.id.0),
         })
         .collect()
 }
@@ -318,5 +322,11 @@ pub(super) fn differences(before: &Snapshot, after: &Snapshot) -> Vec<Key> {
     if before.counters != after.counters {
         keys.push(Key::Counters);
     }
+    keys.extend(changed(
+        &before.departments,
+        &after.departments,
+        |d| d.id.0,
+        Key::Department,
+    ));
     keys
 }

@@ -207,6 +207,7 @@ fn every_outcome_reports_exactly_the_entities_that_changed() {
                 Change::Question(q) => state.question(q.id).cloned().map(Change::Question),
                 Change::Outbox(m) => state.outbox_message(m.id).cloned().map(Change::Outbox),
                 Change::Counters(_) => Some(Change::Counters(state.counters())),
+                Change::Department(d) => state.department(d.id).cloned().map(Change::Department),
             };
             assert_eq!(
                 current.as_ref(),
@@ -249,6 +250,7 @@ struct FakeStore {
     citizens: BTreeMap<CitizenId, Citizen>,
     outbox: BTreeMap<OutboxId, OutboxMessage>,
     counters: Option<crate::state::Counters>,
+    departments: BTreeMap<u64, crate::staff::Department>,
 }
 
 impl FakeStore {
@@ -268,6 +270,9 @@ impl FakeStore {
                     self.outbox.insert(m.id, m);
                 }
                 Change::Counters(c) => self.counters = Some(c),
+                Change::Department(d) => {
+                    self.departments.insert(d.id.0, d);
+                }
             }
         }
     }
@@ -279,6 +284,7 @@ impl FakeStore {
             citizens: self.citizens.values().cloned().collect(),
             outbox: self.outbox.values().cloned().collect(),
             counters: self.counters,
+            departments: self.departments.values().cloned().collect(),
         }
     }
 }

@@ -9,4 +9,5 @@ mod console;
 mod matrix;
 mod restart;
 mod telegram;
+mod triage;
 mod webchat;

@@ -34,6 +34,7 @@
     question: 'Anliegen',
     sessions: 'Sprechstunden',
     audit: 'Zugriffsprotokoll',
+    stats: 'Statistik',
   };
 
   let dateTimeFmt;
@@ -63,6 +64,9 @@
   let queueSeq = 0;
   let questionSeq = 0;
   let sessionsSeq = 0;
+  // Triage (issue 6): departments with members, selected queue row.
+  let departments = [];
+  let selectedRow = -1;
 
   const $ = (id) => document.getElementById(id);
 
@@ -230,7 +234,7 @@
   }
 
   // ---- views ----
-  const VIEWS = ['login', 'queue', 'question', 'sessions', 'audit'];
+  const VIEWS = ['login', 'queue', 'question', 'sessions', 'stats', 'audit'];
 
   function setTitle(text) {
     $('view-title').textContent = text;
@@ -245,7 +249,12 @@
     $('nav').hidden = !loggedIn;
     $('user').hidden = !loggedIn;
     setTitle(VIEW_TITLES[name]);
-    const links = { queue: $('nav-queue'), sessions: $('nav-sessions'), audit: $('nav-audit') };
+    const links = {
+      queue: $('nav-queue'),
+      sessions: $('nav-sessions'),
+      stats: $('nav-stats'),
+      audit: $('nav-audit'),
+    };
     for (const [key, link] of Object.entries(links)) {
       if (key === name || (key === 'queue' && name === 'question')) {
         if (key === name) link.setAttribute('aria-current', 'page');
@@ -270,6 +279,7 @@
     }
     if (h === '#/sessions') return { view: 'sessions' };
     if (h === '#/audit') return { view: 'audit' };
+    if (h === '#/stats') return { view: 'stats' };
     return { view: 'queue' };
   }
 
@@ -300,6 +310,7 @@
       showView(r.view);
       if (r.view === 'queue') loadQueue();
       else if (r.view === 'audit') loadAudit();
+      else if (r.view === 'stats') loadStats();
       else loadSessions();
     }
     if (focus) $('view-title').focus();
@@ -317,8 +328,13 @@
     auth = { staff: data && data.staff ? data.staff : {}, csrf: data && typeof data.csrf === 'string' ? data.csrf : null };
     $('staff-name').textContent = staffName(auth.staff) || '–';
     $('nav-audit-item').hidden = !mayViewAudit();
-    for (const id of ['nav-queue', 'nav-sessions']) $(id).parentElement.hidden = auditOnly();
-    if (!auditOnly()) startEvents();
+    for (const id of ['nav-queue', 'nav-sessions', 'nav-stats']) $(id).parentElement.hidden = auditOnly();
+    if (!auditOnly()) {
+      startEvents();
+      loadDepartments().then(() => {
+        if (currentDetail && currentView === 'question') renderDetail(currentDetail);
+      });
+    }
   }
 
   function logoutLocal() {
@@ -506,8 +522,15 @@
     const queue = $('filter-queue').value;
     const status = $('filter-status').value;
     const seq = ++queueSeq;
+    const params = new URLSearchParams({ queue, status });
+    if ($('filter-department').value) params.set('department', $('filter-department').value);
+    if ($('filter-channel').value) params.set('channel', $('filter-channel').value);
+    if ($('filter-q').value.trim()) params.set('q', $('filter-q').value.trim());
+    if ($('filter-overdue').checked) params.set('overdue', 'true');
+    if ($('filter-mine').checked) params.set('assignee', 'me');
+    if ($('filter-draft').checked) params.set('draft', 'true');
     try {
-      const data = await api('GET', `/questions?queue=${encodeURIComponent(queue)}&status=${encodeURIComponent(status)}`);
+      const data = await api('GET', `/questions?${params.toString()}`);
       if (seq !== queueSeq) return;
       clearArea($('queue-error'));
       renderQueue(data && Array.isArray(data.questions) ? data.questions : [], queue, status);
@@ -561,17 +584,19 @@
         dueCell,
         el('td', 'preview', q.preview || ''),
         deliveryCell,
+        departmentCell(q),
       );
       rows.push(tr);
     }
     if (rows.length === 0) {
       const tr = el('tr', 'empty');
       const td = el('td', null, 'Keine Anliegen gefunden.');
-      td.colSpan = 9;
+      td.colSpan = 10;
       tr.append(td);
       rows.push(tr);
     }
     tbody.replaceChildren(...rows);
+    selectRow(Math.min(selectedRow, questions.length - 1), false);
     const overdueCount = questions.filter(isOverdue).length;
     let caption = `Anliegen – Warteschlange: ${QUEUE[queue] || queue}, Status: ${STATUS_FILTER[status] || status} (${questions.length})`;
     if (overdueCount > 0) caption += `, davon ${overdueCount} überfällig`;
@@ -672,6 +697,12 @@
       metaRow(meta, 'Frist', dueNode);
     }
     metaRow(meta, 'Sprache', LANGS[d.lang] || d.lang);
+    metaRow(meta, 'Fachamt', d.department ? d.department.name : 'Bürgerreferat');
+    if (d.suggestion) {
+      const name = d.suggestion.department ? d.suggestion.department.name : '–';
+      metaRow(meta, 'Vorschlag', `${name} (Regel: ${d.suggestion.rule})`);
+    }
+    metaRow(meta, 'Zuständig', d.assignee ? d.assignee.name : '–');
     metaRow(meta, 'Zustellung', d.delivery ? (DELIVERY[d.delivery] || d.delivery) : '–');
     meta.classList.toggle('overdue', overdue);
 
@@ -709,6 +740,7 @@
     const open = d.status === 'open';
     $('answer-form').hidden = !open;
     $('reject-form').hidden = !open;
+    renderTriage(d, open);
     $('question-content').hidden = false;
   }
 
@@ -746,6 +778,272 @@
     } finally {
       button.disabled = false;
       form.removeAttribute('aria-busy');
+    }
+  }
+
+  // ---- triage (issue 6) ----
+  function departmentCell(q) {
+    const td = el('td', 'department');
+    if (q.department) {
+      td.textContent = q.department.name;
+    } else if (q.suggestion && q.suggestion.department) {
+      td.append(el('span', 'suggestion', `Vorschlag: ${q.suggestion.department.name}`));
+    } else {
+      td.textContent = '–';
+    }
+    if (q.draft) td.append(' ', el('strong', 'draft-marker', 'Freigabe ausstehend'));
+    return td;
+  }
+
+  async function loadDepartments() {
+    try {
+      const data = await api('GET', '/departments');
+      departments = data && Array.isArray(data.departments) ? data.departments : [];
+    } catch (_) {
+      departments = [];
+    }
+    const filter = $('filter-department');
+    const keep = filter.value;
+    const options = [el('option', null, 'alle'), el('option', null, 'nicht zugeordnet')];
+    options[0].value = '';
+    options[1].value = 'none';
+    for (const d of departments) {
+      const o = el('option', null, d.name);
+      o.value = d.slug;
+      options.push(o);
+    }
+    filter.replaceChildren(...options);
+    filter.value = keep;
+  }
+
+  function option(value, text) {
+    const o = el('option', null, text);
+    o.value = value;
+    return o;
+  }
+
+  function renderTriage(d, open) {
+    $('triage-box').hidden = !open;
+    const route = $('route-department');
+    const chosen = d.department ? d.department.slug
+      : (d.suggestion && d.suggestion.department ? d.suggestion.department.slug : '');
+    route.replaceChildren(option('', 'Bürgerreferat (kein Fachamt)'),
+      ...departments.map((x) => option(x.slug, x.name)));
+    route.value = chosen;
+    const dept = departments.find((x) => d.department && x.slug === d.department.slug);
+    const members = dept && Array.isArray(dept.members) ? dept.members : [];
+    const assign = $('assign-staff');
+    const opts = [option('', 'niemand')];
+    if (auth && auth.staff) opts.push(option(String(auth.staff.id), `mir (${auth.staff.name})`));
+    for (const m of members) {
+      if (!auth || !auth.staff || m.id !== auth.staff.id) opts.push(option(String(m.id), m.name));
+    }
+    assign.replaceChildren(...opts);
+    assign.value = d.assignee ? String(d.assignee.id) : '';
+    $('return-submit').parentElement.hidden = !d.department;
+
+    const box = $('draft-box');
+    box.hidden = !(open && d.draft);
+    if (open && d.draft) {
+      $('draft-meta').textContent = `Entwurf von ${d.draft.staff}, ${fmtDateTime(d.draft.at)}. Die Bürgerin / der Bürger erhält erst den freigegebenen Text.`;
+      if ($('draft-text').dataset.for !== `${d.reference}:${d.draft.at}`) {
+        $('draft-text').value = d.draft.text;
+        $('draft-text').dataset.for = `${d.reference}:${d.draft.at}`;
+      }
+    }
+    loadTextModules(d.reference);
+  }
+
+  async function loadTextModules(ref) {
+    const select = $('text-module');
+    select.replaceChildren(option('', '– Textbaustein wählen –'));
+    try {
+      const data = await api('GET', `/questions/${encodeURIComponent(ref)}/text-modules`);
+      const modules = data && Array.isArray(data.text_modules) ? data.text_modules : [];
+      for (const m of modules) {
+        const o = option(m.key, m.title);
+        o.dataset.text = m.text;
+        select.append(o);
+      }
+      select.disabled = modules.length === 0;
+    } catch (_) {
+      select.disabled = true;
+    }
+  }
+
+  function insertTextModule() {
+    const select = $('text-module');
+    const o = select.selectedOptions[0];
+    if (!o || !o.dataset.text) return;
+    const box = $('answer-text');
+    const start = box.selectionStart ?? box.value.length;
+    const end = box.selectionEnd ?? box.value.length;
+    box.value = box.value.slice(0, start) + o.dataset.text + box.value.slice(end);
+    select.value = '';
+    box.focus();
+  }
+
+  async function triageAction(path, body, successText) {
+    if (!currentDetail) return;
+    const ref = currentDetail.reference;
+    const errArea = $('action-error');
+    const statusArea = $('action-status');
+    statusArea.textContent = '';
+    try {
+      const detail = await api('POST', `/questions/${encodeURIComponent(ref)}/${path}`, body);
+      clearArea(errArea);
+      if (detail && currentView === 'question' && currentRef && sameRef(currentRef, ref)) renderDetail(detail);
+      flash(statusArea, successText);
+      return true;
+    } catch (err) {
+      if (err.status === 401) return false;
+      if (err.status === 404) {
+        showError(errArea, 'Das Anliegen ist für Sie nicht mehr sichtbar (an ein anderes Amt abgegeben).');
+      } else {
+        showError(errArea, err);
+      }
+      return false;
+    }
+  }
+
+  function requireText(id, message) {
+    const input = $(id);
+    const text = input.value.trim();
+    input.removeAttribute('aria-invalid');
+    if (!text) {
+      input.setAttribute('aria-invalid', 'true');
+      showError($('action-error'), message);
+      input.focus();
+      return null;
+    }
+    return text;
+  }
+
+  function wireTriage() {
+    $('text-module').addEventListener('change', insertTextModule);
+    $('route-submit').addEventListener('click', () => {
+      const slug = $('route-department').value;
+      triageAction('route', { department: slug || null }, slug ? 'Das Anliegen wurde weitergeleitet.' : 'Das Anliegen liegt beim Bürgerreferat.');
+    });
+    $('assign-submit').addEventListener('click', () => {
+      const id = $('assign-staff').value;
+      triageAction('assign', { staff: id ? Number(id) : null }, 'Die Zuständigkeit wurde gespeichert.');
+    });
+    $('return-submit').addEventListener('click', async () => {
+      const note = requireText('return-note', 'Bitte begründen Sie die Rückgabe.');
+      if (note === null) return;
+      if (await triageAction('return', { note }, 'Das Anliegen wurde an das Bürgerreferat zurückgegeben.')) {
+        $('return-note').value = '';
+      }
+    });
+    $('draft-approve').addEventListener('click', () => {
+      const text = requireText('draft-text', 'Der freizugebende Text darf nicht leer sein.');
+      if (text === null) return;
+      triageAction('approve', { text }, 'Die Antwort wurde freigegeben und wird zugestellt.');
+    });
+    $('draft-send-back').addEventListener('click', async () => {
+      const note = requireText('draft-note', 'Bitte geben Sie einen Hinweis für die Überarbeitung ein.');
+      if (note === null) return;
+      if (await triageAction('send-back', { note }, 'Der Entwurf wurde zurückgegeben.')) {
+        $('draft-note').value = '';
+      }
+    });
+    for (const id of ['filter-department', 'filter-channel', 'filter-overdue', 'filter-mine', 'filter-draft']) {
+      $(id).addEventListener('change', loadQueue);
+    }
+    document.addEventListener('keydown', onShortcut);
+  }
+
+  function queueRows() {
+    return Array.from($('queue-body').querySelectorAll('tr[data-reference]'));
+  }
+
+  function selectRow(index, focus) {
+    const rows = queueRows();
+    rows.forEach((r) => r.classList.remove('selected'));
+    if (rows.length === 0 || index < 0) {
+      selectedRow = -1;
+      return;
+    }
+    selectedRow = Math.max(0, Math.min(index, rows.length - 1));
+    const row = rows[selectedRow];
+    row.classList.add('selected');
+    if (focus) {
+      const link = row.querySelector('a');
+      if (link) link.focus();
+    }
+  }
+
+  function onShortcut(ev) {
+    if (ev.ctrlKey || ev.metaKey || ev.altKey || !auth) return;
+    const t = ev.target;
+    const typing = t instanceof HTMLElement
+      && (t.isContentEditable || ['INPUT', 'TEXTAREA', 'SELECT'].includes(t.tagName));
+    if (typing) return;
+    const focusField = (id) => {
+      const f = $(id);
+      if (f && !f.closest('[hidden]')) {
+        ev.preventDefault();
+        f.focus();
+      }
+    };
+    switch (ev.key) {
+      case 'j':
+      case 'k':
+        if (currentView === 'queue') {
+          ev.preventDefault();
+          selectRow(selectedRow + (ev.key === 'j' ? 1 : -1), true);
+        }
+        break;
+      case '/':
+        if (currentView !== 'queue') window.location.hash = '#/queue';
+        ev.preventDefault();
+        $('filter-q').focus();
+        break;
+      case 'a':
+        if (currentView === 'question') focusField('answer-text');
+        break;
+      case 'r':
+        if (currentView === 'question') focusField('route-department');
+        break;
+      case 'n':
+        if (currentView === 'question') focusField('note-text');
+        break;
+      case '?': {
+        const dialog = $('shortcut-help');
+        ev.preventDefault();
+        if (dialog.open) dialog.close();
+        else dialog.showModal();
+        break;
+      }
+      default:
+        break;
+    }
+  }
+
+  async function loadStats() {
+    try {
+      const data = await api('GET', '/stats');
+      clearArea($('stats-error'));
+      const DIM = { total: 'Gesamt', session: 'Sprechstunde', department: 'Fachamt', channel: 'Kanal' };
+      const rows = (data && Array.isArray(data.stats) ? data.stats : []).map((f) => {
+        const tr = el('tr');
+        const key = f.dimension === 'channel' ? (CHANNEL[f.key] || f.key) : (f.key === '-' ? 'ohne' : f.key);
+        tr.append(
+          el('td', null, DIM[f.dimension] || f.dimension),
+          el('td', null, f.dimension === 'total' ? 'alle' : key),
+          el('td', null, String(f.questions)),
+          el('td', null, String(f.answered)),
+          el('td', null, `${Math.round(f.answer_rate * 1000) / 10} %`),
+          el('td', null, f.median_minutes === null ? '–' : String(f.median_minutes)),
+          el('td', null, f.p90_minutes === null ? '–' : String(f.p90_minutes)),
+        );
+        return tr;
+      });
+      $('stats-body').replaceChildren(...rows);
+    } catch (err) {
+      if (err.status === 401) return;
+      showError($('stats-error'), err);
     }
   }
 
@@ -1075,7 +1373,7 @@
       loadAudit();
     });
     $('audit-verify').addEventListener('click', verifyAudit);
-
+    wireTriage();
     window.addEventListener('hashchange', () => route(true));
     checkMe();
   }

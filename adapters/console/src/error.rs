@@ -66,7 +66,9 @@ impl From<Refusal> for ApiError {
             Refusal::Empty
             | Refusal::EmptyText
             | Refusal::TooLong { .. }
-            | Refusal::InvalidSession(_) => ApiError::Invalid(refusal.to_string()),
+            | Refusal::InvalidSession(_)
+            | Refusal::InvalidDepartment(_) => ApiError::Invalid(refusal.to_string()),
+            Refusal::NoDraft | Refusal::SameApprover => ApiError::Conflict(refusal.to_string()),
         }
     }
 }

@@ -1,11 +1,13 @@
 //! The staff console (`/staff`, a page served by the binary) and the JSON API under
 //! `/api/v1` that the console and city systems use (see `docs/api.md`).
 
+pub mod access;
 pub mod accounts;
 mod audit;
 pub mod auth;
 pub mod error;
 mod routes;
+pub mod table;
 pub mod views;
 
 use std::sync::Arc;
@@ -13,7 +15,7 @@ use std::sync::Arc;
 use axum::Router;
 use axum::http::header;
 use axum::response::IntoResponse;
-use axum::routing::{get, post, put};
+use axum::routing::get;
 use jiff::SignedDuration;
 use sprechstunde_runtime::Office;
 use tokio_util::sync::CancellationToken;
@@ -58,26 +60,199 @@ impl Console {
         })
     }
 
-    /// Routes of the console page and the API.
+    /// Routes of the console page and the API. Every `/api/v1` route is declared in the
+    /// route table below (method, path, access, summary, handler); see `docs/api.md`.
     pub fn router(&self) -> Router {
-        use routes::{audit, events, login, outbox, questions, sessions};
-        let api = Router::new()
-            .route("/login", post(login::login))
-            .route("/logout", post(login::logout))
-            .route("/me", get(login::me))
-            .route("/questions", get(questions::list))
-            .route("/questions/{reference}", get(questions::detail))
-            .route("/questions/{reference}/answer", post(questions::answer))
-            .route("/questions/{reference}/notes", post(questions::note))
-            .route("/questions/{reference}/reject", post(questions::reject))
-            .route("/sessions", get(sessions::list).post(sessions::create))
-            .route("/sessions/{id}", put(sessions::update))
-            .route("/sessions/{id}/cancel", post(sessions::cancel))
-            .route("/outbox", get(outbox::list))
-            .route("/events", get(events::stream))
+        use axum::http::Method;
+        use routes::{
+            audit, departments, events, login, outbox, questions, sessions, stats, triage,
+        };
+        use sprechstunde_core::Permission::*;
+        use table::Access::{Login, Public, Staff};
+        const GET: Method = Method::GET;
+        const POST: Method = Method::POST;
+        const PUT: Method = Method::PUT;
+        let api = table::ApiTable::new(self.clone())
+            .add(
+                POST,
+                "/login",
+                Public,
+                "Log in to the console (cookie)",
+                login::login,
+            )
+            .add(POST, "/logout", Login, "Log out", login::logout)
+            .add(GET, "/me", Login, "The caller", login::me)
+            .add(
+                GET,
+                "/questions",
+                Staff(&[ReadQueue]),
+                "The queue, filtered",
+                questions::list,
+            )
+            .add(
+                GET,
+                "/questions/{reference}",
+                Staff(&[ReadQueue]),
+                "A question with its thread",
+                questions::detail,
+            )
+            .add(
+                POST,
+                "/questions/{reference}/answer",
+                Staff(&[WorkQuestions]),
+                "Answer (a draft where approval is required)",
+                questions::answer,
+            )
+            .add(
+                POST,
+                "/questions/{reference}/notes",
+                Staff(&[WorkQuestions]),
+                "Add an internal note",
+                questions::note,
+            )
+            .add(
+                POST,
+                "/questions/{reference}/reject",
+                Staff(&[WorkQuestions]),
+                "Reject with a reason",
+                questions::reject,
+            )
+            .add(
+                GET,
+                "/sessions",
+                Staff(&[ReadQueue, ManageSessions]),
+                "Sessions",
+                sessions::list,
+            )
+            .add(
+                POST,
+                "/sessions",
+                Staff(&[ManageSessions]),
+                "Create a session",
+                sessions::create,
+            )
+            .add(
+                PUT,
+                "/sessions/{id}",
+                Staff(&[ManageSessions]),
+                "Edit a session",
+                sessions::update,
+            )
+            .add(
+                POST,
+                "/sessions/{id}/cancel",
+                Staff(&[ManageSessions]),
+                "Cancel a session",
+                sessions::cancel,
+            )
+            .add(
+                GET,
+                "/outbox",
+                Staff(&[ReadQueue]),
+                "Delivery state of messages to citizens",
+                outbox::list,
+            )
+            .add(
+                GET,
+                "/events",
+                Staff(&[ReadQueue]),
+                "Live change notifications (SSE)",
+                events::stream,
+            )
+            // Triage and departments (issue 6).
+            .add(
+                POST,
+                "/questions/{reference}/route",
+                Staff(&[RouteQuestions]),
+                "Route to a department or back to the citizens' office",
+                triage::route,
+            )
+            .add(
+                POST,
+                "/questions/{reference}/assign",
+                Staff(&[WorkQuestions]),
+                "Assign to a staff member",
+                triage::assign,
+            )
+            .add(
+                POST,
+                "/questions/{reference}/return",
+                Staff(&[WorkQuestions]),
+                "Hand back to the citizens' office with a note",
+                triage::return_to_office,
+            )
+            .add(
+                POST,
+                "/questions/{reference}/approve",
+                Staff(&[ApproveAnswers]),
+                "Approve (and optionally edit) the draft answer",
+                triage::approve,
+            )
+            .add(
+                POST,
+                "/questions/{reference}/send-back",
+                Staff(&[ApproveAnswers]),
+                "Send the draft answer back with a note",
+                triage::send_back,
+            )
+            .add(
+                GET,
+                "/questions/{reference}/text-modules",
+                Staff(&[ReadQueue]),
+                "Text modules for the answer, placeholders filled",
+                triage::text_modules,
+            )
+            .add(
+                GET,
+                "/departments",
+                Staff(&[ReadQueue]),
+                "Departments with rules, text modules and members",
+                departments::list,
+            )
+            .add(
+                POST,
+                "/departments",
+                Staff(&[ManageDepartments]),
+                "Create a department",
+                departments::create,
+            )
+            .add(
+                PUT,
+                "/departments/{slug}",
+                Staff(&[ManageDepartments]),
+                "Edit a department",
+                departments::update,
+            )
+            .add(
+                GET,
+                "/stats",
+                Staff(&[ReadStats]),
+                "Statistics",
+                stats::json,
+            )
+            .add(
+                GET,
+                "/stats.csv",
+                Staff(&[ReadStats]),
+                "Statistics as CSV",
+                stats::csv,
+            )
             // Audit trail (issue 7): admin and data protection officer.
-            .route("/audit", get(audit::list))
-            .route("/audit/verify", get(audit::verify));
+            .add(
+                GET,
+                "/audit",
+                Staff(&[ViewAudit]),
+                "The audit trail, filtered",
+                audit::list,
+            )
+            .add(
+                GET,
+                "/audit/verify",
+                Staff(&[ViewAudit]),
+                "Verify the audit trail's hash chain",
+                audit::verify,
+            )
+            .finish();
         Router::new()
             .route("/staff", get(page))
             .route("/staff/", get(page))

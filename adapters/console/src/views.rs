@@ -66,6 +66,66 @@ pub struct Summary {
     pub preview: String,
     /// Delivery state of the latest message to the citizen.
     pub delivery: Option<String>,
+    /// Department it is routed to (slug and name).
+    pub department: Option<DepartmentRef>,
+    /// What the routing rules suggested, and which rule matched.
+    pub suggestion: Option<SuggestionView>,
+    /// Who works on it.
+    pub assignee: Option<AssigneeView>,
+    /// Open and past its due date.
+    pub overdue: bool,
+    /// An answer draft waiting for four-eyes approval.
+    pub draft: Option<DraftView>,
+}
+
+/// A department in a question.
+#[derive(Debug, Serialize)]
+pub struct DepartmentRef {
+    /// Slug.
+    pub slug: String,
+    /// Name.
+    pub name: String,
+}
+
+/// A routing suggestion.
+#[derive(Debug, Serialize)]
+pub struct SuggestionView {
+    /// The suggested department.
+    pub department: Option<DepartmentRef>,
+    /// The rule that matched.
+    pub rule: String,
+}
+
+/// The assignee of a question.
+#[derive(Debug, Serialize)]
+pub struct AssigneeView {
+    /// Staff id.
+    pub id: u64,
+    /// Name.
+    pub name: String,
+}
+
+/// A draft answer.
+#[derive(Debug, Serialize)]
+pub struct DraftView {
+    /// Author.
+    pub staff: String,
+    /// Author's id.
+    pub staff_id: u64,
+    /// Proposed text.
+    pub text: String,
+    /// When.
+    pub at: String,
+}
+
+fn department_ref(
+    state: &OfficeState,
+    id: sprechstunde_core::DepartmentId,
+) -> Option<DepartmentRef> {
+    state.department(id).map(|d| DepartmentRef {
+        slug: d.slug.clone(),
+        name: d.name.clone(),
+    })
 }
 
 /// Delivery of an entry to the citizen.
@@ -139,8 +199,8 @@ pub struct Detail {
     pub entries: Vec<EntryView>,
 }
 
-/// Builds the summary of a question.
-pub fn summary(state: &OfficeState, q: &Question) -> Summary {
+/// Builds the summary of a question; `today` is the local date (for `overdue`).
+pub fn summary(state: &OfficeState, q: &Question, today: jiff::civil::Date) -> Summary {
     let preview: String = q.first_text().chars().take(PREVIEW_CHARS).collect();
     let delivery = state
         .outbox_of_question(q.id)
@@ -167,11 +227,27 @@ pub fn summary(state: &OfficeState, q: &Question) -> Summary {
         due: q.due.map(|d| d.to_string()),
         preview,
         delivery,
+        department: q.department.and_then(|d| department_ref(state, d)),
+        suggestion: q.suggestion.as_ref().map(|s| SuggestionView {
+            department: department_ref(state, s.department),
+            rule: s.rule.clone(),
+        }),
+        assignee: q.assignee.as_ref().map(|a| AssigneeView {
+            id: a.id.0,
+            name: a.name.clone(),
+        }),
+        overdue: q.is_overdue(today),
+        draft: q.draft.as_ref().map(|d| DraftView {
+            staff: d.staff.name.clone(),
+            staff_id: d.staff.id.0,
+            text: d.text.clone(),
+            at: d.at.to_string(),
+        }),
     }
 }
 
 /// Builds the detail view of a question.
-pub fn detail(state: &OfficeState, q: &Question) -> Detail {
+pub fn detail(state: &OfficeState, q: &Question, today: jiff::civil::Date) -> Detail {
     let lang = state
         .citizen(q.citizen)
         .map_or(Lang::De, |c| c.lang)
@@ -200,7 +276,7 @@ pub fn detail(state: &OfficeState, q: &Question) -> Detail {
         })
         .collect();
     Detail {
-        summary: summary(state, q),
+        summary: summary(state, q, today),
         lang,
         rejection: q.rejection.clone(),
         entries,

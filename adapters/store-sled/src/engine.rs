@@ -7,7 +7,7 @@ use serde::de::DeserializeOwned;
 use sprechstunde_core::{Change, Counters, Snapshot, StoreError};
 
 use crate::errors;
-use crate::keys::{self, CITIZEN, COUNTERS_KEY, OUTBOX, QUESTION, SESSION};
+use crate::keys::{self, CITIZEN, COUNTERS_KEY, DEPARTMENT, OUTBOX, QUESTION, SESSION};
 use crate::vault::{KeyId, Vault};
 
 /// The key an outbox message is sealed under: its question's, or else its citizen's.
@@ -62,6 +62,9 @@ pub(crate) fn batch(
                 destroy.push(KeyId::Question(id.0));
             }
             Change::ForgetOutbox(id) => batch.remove(&keys::entity(OUTBOX, id.0)),
+            Change::Department(d) => {
+                batch.insert(&keys::entity(DEPARTMENT, d.id.0), encode("department", d)?);
+            }
         }
     }
     Ok((batch, destroy))
@@ -113,6 +116,13 @@ pub(crate) fn load(tree: &sled::Tree, vault: &Vault) -> Result<Snapshot, StoreEr
             Some(vault),
         )?,
         counters,
+        departments: scan(
+            tree,
+            DEPARTMENT,
+            "department",
+            |d: &sprechstunde_core::Department| d.id.0,
+            None,
+        )?,
     })
 }
 

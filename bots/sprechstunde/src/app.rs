@@ -48,7 +48,38 @@ pub async fn open_office(
     clock: Arc<dyn Clock>,
 ) -> anyhow::Result<Office> {
     let engine = Engine::new(settings.policy(), Texts::builtin()?);
-    Ok(Office::open(engine, store, clock).await?)
+    let office = Office::open(engine, store, clock).await?;
+    seed_departments(settings, &office).await?;
+    Ok(office)
+}
+
+/// Creates the configured departments whose slug the store does not know yet (durably,
+/// through the engine). Departments edited in the console are left as they are.
+async fn seed_departments(settings: &Settings, office: &Office) -> anyhow::Result<()> {
+    for d in &settings.departments {
+        let known = office
+            .read(|state, _, _| {
+                state.department_by_slug(&d.slug).is_some()
+                    || state
+                        .department(sprechstunde_core::DepartmentId(d.id))
+                        .is_some()
+            })
+            .await;
+        if known {
+            continue;
+        }
+        office
+            .submit(sprechstunde_core::Input::Staff {
+                actor: sprechstunde_core::StaffRef {
+                    id: sprechstunde_core::StaffId(0),
+                    name: "configuration".into(),
+                },
+                action: sprechstunde_core::StaffAction::SaveDepartment(d.department()),
+            })
+            .await?
+            .map_err(|e| anyhow::anyhow!("department {}: {e}", d.slug))?;
+    }
+    Ok(())
 }
 
 /// A built, not yet running server.

@@ -78,6 +78,9 @@ pub enum StaffCommand {
         /// Read the password from this file (first line).
         #[arg(long, value_name = "PATH")]
         password_file: Option<PathBuf>,
+        /// Department id (from `[[departments]]`), for department staff.
+        #[arg(long, value_name = "ID")]
+        department: Option<u64>,
     },
     /// List staff accounts.
     List,
@@ -221,6 +224,7 @@ async fn staff(command: StaffCommand, store: &Arc<dyn Store>) -> anyhow::Result<
             name,
             roles,
             password_file,
+            department,
         } => {
             let login = login.trim().to_owned();
             if login.is_empty() || login.chars().any(char::is_whitespace) {
@@ -243,7 +247,7 @@ async fn staff(command: StaffCommand, store: &Arc<dyn Store>) -> anyhow::Result<
                 login: login.clone(),
                 name,
                 roles: roles.into_iter().collect::<BTreeSet<_>>(),
-                department: None,
+                department: department.map(sprechstunde_core::DepartmentId),
                 password_hash: hash_password(&password)?,
                 disabled: false,
                 created_at: jiff::Timestamp::now(),

@@ -38,6 +38,10 @@ pub struct Settings {
     /// The audit trail.
     #[serde(default)]
     pub audit: AuditSettings,
+    /// Departments (Fachämter) created at start if no department with the slug exists yet;
+    /// later edits in the console win.
+    #[serde(default)]
+    pub departments: Vec<DepartmentSettings>,
 }
 
 /// `[audit]`.
@@ -71,6 +75,45 @@ pub struct ControllerSettings {
     pub dpo_name: String,
     /// The data protection officer's contact.
     pub dpo_contact: String,
+}
+
+/// `[[departments]]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DepartmentSettings {
+    /// Id (a positive number; staff are tied to it with `staff add --department ID`).
+    pub id: u64,
+    /// Short name for URLs and filters (a-z, 0-9, '-').
+    pub slug: String,
+    /// Name.
+    pub name: String,
+    /// Routing keywords.
+    #[serde(default)]
+    pub keywords: Vec<String>,
+    /// Routing patterns (regular expressions, case-insensitive).
+    #[serde(default)]
+    pub patterns: Vec<String>,
+    /// Answers need four-eyes approval.
+    #[serde(default)]
+    pub requires_approval: bool,
+    /// Text modules.
+    #[serde(default)]
+    pub text_modules: Vec<sprechstunde_core::triage::TextModule>,
+}
+
+impl DepartmentSettings {
+    /// The department.
+    pub fn department(&self) -> sprechstunde_core::Department {
+        sprechstunde_core::Department {
+            id: sprechstunde_core::DepartmentId(self.id),
+            name: self.name.clone(),
+            slug: self.slug.clone(),
+            keywords: self.keywords.clone(),
+            patterns: self.patterns.clone(),
+            requires_approval: self.requires_approval,
+            text_modules: self.text_modules.clone(),
+        }
+    }
 }
 
 /// `[privacy]`.
@@ -227,6 +270,9 @@ pub struct OfficeSettings {
     pub follow_up_days: u32,
     /// Holidays, `YYYY-MM-DD`.
     pub holidays: Vec<String>,
+    /// Federal state whose public holidays count (`NW`, `BY`, …); empty for none.
+    #[serde(default)]
+    pub state: String,
 }
 
 /// `[webchat]`.
@@ -355,6 +401,35 @@ impl Settings {
                 "every entry must be a date like 2026-12-25",
             );
         }
+        if !self.office.state.is_empty()
+            && self
+                .office
+                .state
+                .parse::<sprechstunde_core::holidays::GermanState>()
+                .is_err()
+        {
+            return invalid(
+                "office.state",
+                "must be a German state code (BW, BY, BE, BB, HB, HH, HE, MV, NI, NW, RP, SL, SN, ST, SH, TH) or empty",
+            );
+        }
+        for d in &self.departments {
+            if d.id == 0 {
+                return invalid("departments.id", "must be a positive number");
+            }
+            if let Err(e) = sprechstunde_core::triage::validate_department(&d.department()) {
+                return Err(SettingsError::Invalid {
+                    key: "departments",
+                    problem: format!("{}: {e}", d.slug),
+                });
+            }
+        }
+        let ids: std::collections::BTreeSet<_> = self.departments.iter().map(|d| d.id).collect();
+        let slugs: std::collections::BTreeSet<_> =
+            self.departments.iter().map(|d| d.slug.as_str()).collect();
+        if ids.len() != self.departments.len() || slugs.len() != self.departments.len() {
+            return invalid("departments", "ids and slugs must be unique");
+        }
         if !(1..=20_000).contains(&self.webchat.max_message_chars) {
             return invalid("webchat.max_message_chars", "must be between 1 and 20000");
         }
@@ -418,6 +493,7 @@ impl Settings {
             calendar.zone = zone;
         }
         calendar.holidays = self.holidays().unwrap_or_default();
+        calendar.state = self.office.state.parse().ok();
         Policy {
             calendar,
             answer_working_days: self.office.answer_working_days,
@@ -475,6 +551,18 @@ mod tests {
         std::fs::write(&file, "[server]\nlisten = \"nonsense\"\n").expect("write");
         let err = Settings::load(Some(&file)).expect_err("invalid listen");
         assert!(err.to_string().contains("listen"), "{err}");
+
+        std::fs::write(&file, "[office]\nstate = \"XY\"\n").expect("write");
+        let err = Settings::load(Some(&file)).expect_err("invalid state");
+        assert!(err.to_string().contains("office.state"), "{err}");
+
+        std::fs::write(
+            &file,
+            "[[departments]]\nid = 1\nslug = \"bau\"\nname = \"Bauamt\"\npatterns = [\"(\"]\n",
+        )
+        .expect("write");
+        let err = Settings::load(Some(&file)).expect_err("invalid pattern");
+        assert!(err.to_string().contains("departments"), "{err}");
 
         std::fs::write(&file, "[webchat]\nmax_message_chars = 500\n").expect("write");
         let settings = Settings::load(Some(&file)).expect("valid override");

@@ -13,6 +13,8 @@ pub struct Calendar {
     pub zone: TimeZone,
     /// Public holidays (besides Saturdays and Sundays).
     pub holidays: Vec<Date>,
+    /// The federal state whose statewide holidays are not working days, if any.
+    pub state: Option<crate::holidays::GermanState>,
 }
 
 impl Calendar {
@@ -25,6 +27,7 @@ impl Calendar {
             #[allow(clippy::expect_used)]
             zone: TimeZone::get("Europe/Berlin").expect("bundled tzdb has Europe/Berlin"),
             holidays: Vec::new(),
+            state: None,
         }
     }
 
@@ -32,6 +35,9 @@ impl Calendar {
     pub fn is_working_day(&self, date: Date) -> bool {
         !matches!(date.weekday(), Weekday::Saturday | Weekday::Sunday)
             && !self.holidays.contains(&date)
+            && !self
+                .state
+                .is_some_and(|s| crate::holidays::is_holiday(s, date))
     }
 
     /// The date `n` working days after the local date of `from`. The day of `from` itself
@@ -161,6 +167,18 @@ mod tests {
         assert_eq!(cal.working_days_after(friday, 5), date(2026, 12, 4));
         cal.holidays.push(date(2026, 11, 30));
         assert_eq!(cal.working_days_after(friday, 1), date(2026, 12, 1));
+    }
+
+    #[test]
+    fn state_holidays_are_not_working_days() {
+        let mut cal = Calendar::berlin();
+        // Wednesday 2026-06-03; Thursday 2026-06-04 is Fronleichnam in NW, not in Berlin.
+        let wed = at("2026-06-03T08:00:00Z");
+        assert_eq!(cal.working_days_after(wed, 1), date(2026, 6, 4));
+        cal.state = Some(crate::holidays::GermanState::NW);
+        assert_eq!(cal.working_days_after(wed, 1), date(2026, 6, 5));
+        // Over the weekend and the holiday: Thu (holiday), Fri, Mon.
+        assert_eq!(cal.working_days_after(wed, 2), date(2026, 6, 8));
     }
 
     #[test]

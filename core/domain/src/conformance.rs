@@ -47,6 +47,7 @@ macro_rules! store_conformance_tests {
                 audit_entries_append_in_order_and_survive_a_reopen,
                 audit_numbers_cannot_be_taken_twice,
                 audit_purge_removes_old_entries_and_keeps_the_anchor,
+                departments_load_back_and_are_replaced,
             );
         }
     };
@@ -118,6 +119,9 @@ pub fn question(id: u64) -> Question {
         updated_at: t("2026-11-20T10:05:00Z"),
         due: Some(jiff::civil::date(2026, 11, 27)),
         rejection: None,
+        suggestion: None,
+        assignee: None,
+        draft: None,
         entries: vec![
             Entry {
                 at: t("2026-11-20T10:00:00Z"),
@@ -492,4 +496,68 @@ pub async fn audit_purge_removes_old_entries_and_keeps_the_anchor<
     let verification = crate::audit::verify(store.as_ref()).await.expect("verify");
     assert!(verification.is_intact(), "{verification:?}");
     assert_eq!(verification.checked, 2);
+}
+
+/// A department fixture with routing rules and a text module.
+pub fn department(id: u64) -> crate::staff::Department {
+    crate::staff::Department {
+        id: crate::ids::DepartmentId(id),
+        name: format!("Amt {id}"),
+        slug: format!("amt-{id}"),
+        keywords: vec!["Schlagloch".into()],
+        patterns: vec![r"stra(ß|ss)e".into()],
+        requires_approval: id.is_multiple_of(2),
+        text_modules: vec![crate::triage::TextModule {
+            key: "eingang".into(),
+            title: "Eingang".into(),
+            text: "Ihr Anliegen {reference} ist bis {due} beantwortet.".into(),
+        }],
+    }
+}
+
+/// Departments load back in id order and a later version replaces the earlier one, also
+/// after a reopen; a question keeps its triage fields.
+pub async fn departments_load_back_and_are_replaced<F: AsyncFn(&Path) -> Arc<dyn Store>>(open: &F) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut routed = question(1);
+    routed.department = Some(crate::ids::DepartmentId(2));
+    routed.suggestion = Some(crate::triage::RouteSuggestion {
+        department: crate::ids::DepartmentId(2),
+        rule: "keyword \"Schlagloch\"".into(),
+    });
+    routed.assignee = Some(StaffRef {
+        id: StaffId(3),
+        name: "Max".into(),
+    });
+    routed.draft = Some(crate::triage::Draft {
+        staff: StaffRef {
+            id: StaffId(3),
+            name: "Max".into(),
+        },
+        text: "Entwurf".into(),
+        at: t("2026-11-20T11:00:00Z"),
+    });
+    {
+        let store = open(dir.path()).await;
+        store
+            .commit(&[
+                Change::Department(department(2)),
+                Change::Department(department(1)),
+                Change::Question(routed.clone()),
+            ])
+            .await
+            .expect("commit");
+        let mut renamed = department(2);
+        renamed.name = "Tiefbauamt".into();
+        store
+            .commit(&[Change::Department(renamed)])
+            .await
+            .expect("commit");
+    }
+    let store = open(dir.path()).await;
+    let s = store.load().await.expect("load");
+    let names: Vec<&str> = s.departments.iter().map(|d| d.name.as_str()).collect();
+    assert_eq!(names, ["Amt 1", "Tiefbauamt"]);
+    assert_eq!(s.departments[0], department(1));
+    assert_eq!(s.questions, vec![routed]);
 }

@@ -12,6 +12,7 @@ pub mod citizen;
 #[cfg(feature = "conformance")]
 pub mod conformance;
 pub mod engine;
+pub mod holidays;
 pub mod ids;
 pub mod outbox;
 pub mod privacy;
@@ -21,6 +22,7 @@ pub mod staff;
 pub mod state;
 pub mod store;
 pub mod texts;
+pub mod triage;
 
 pub use audit::{AuditActor, AuditAnchor, AuditEntry, AuditRecord, ChainBreak, Verification};
 pub use calendar::Calendar;

@@ -126,6 +126,15 @@ pub struct Question {
     pub rejection: Option<String>,
     /// The thread.
     pub entries: Vec<Entry>,
+    /// The department the routing rules suggested when the question came in.
+    #[serde(default)]
+    pub suggestion: Option<crate::triage::RouteSuggestion>,
+    /// The staff member working on it.
+    #[serde(default)]
+    pub assignee: Option<StaffRef>,
+    /// An answer waiting for four-eyes approval; the citizen has not seen it.
+    #[serde(default)]
+    pub draft: Option<crate::triage::Draft>,
 }
 
 impl Question {
@@ -140,5 +149,18 @@ impl Question {
     /// Whether it still waits for staff.
     pub fn is_open(&self) -> bool {
         self.status == QuestionStatus::Open
+    }
+
+    /// Whether it is open and its due date lies before `today` (local date).
+    pub fn is_overdue(&self, today: jiff::civil::Date) -> bool {
+        self.is_open() && self.due.is_some_and(|d| d < today)
+    }
+
+    /// When it was first answered, if it was.
+    pub fn answered_at(&self) -> Option<Timestamp> {
+        self.entries
+            .iter()
+            .find(|e| matches!(e.kind, EntryKind::Answer { .. }))
+            .map(|e| e.at)
     }
 }

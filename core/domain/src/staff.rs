@@ -84,8 +84,44 @@ pub enum Permission {
     WorkQuestions,
     /// Create, edit, cancel sessions.
     ManageSessions,
+    /// Route questions to departments (confirm or change the suggestion).
+    RouteQuestions,
+    /// Approve (or send back) answer drafts of departments that need four-eyes approval.
+    ApproveAnswers,
+    /// Create and edit departments, their routing rules and text modules.
+    ManageDepartments,
+    /// Read statistics.
+    ReadStats,
     /// Read and verify the audit trail.
     ViewAudit,
+}
+
+impl Permission {
+    /// All permissions.
+    pub const ALL: [Permission; 8] = [
+        Permission::ReadQueue,
+        Permission::WorkQuestions,
+        Permission::ManageSessions,
+        Permission::RouteQuestions,
+        Permission::ApproveAnswers,
+        Permission::ManageDepartments,
+        Permission::ReadStats,
+        Permission::ViewAudit,
+    ];
+
+    /// Stable name, used as the OpenAPI security scope.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Permission::ReadQueue => "read_queue",
+            Permission::WorkQuestions => "work_questions",
+            Permission::ManageSessions => "manage_sessions",
+            Permission::RouteQuestions => "route_questions",
+            Permission::ApproveAnswers => "approve_answers",
+            Permission::ManageDepartments => "manage_departments",
+            Permission::ReadStats => "read_stats",
+            Permission::ViewAudit => "view_audit",
+        }
+    }
 }
 
 /// A staff member.
@@ -125,6 +161,11 @@ impl StaffMember {
                 }
                 Permission::ManageSessions => has(Role::PressOffice),
                 Permission::ViewAudit => has(Role::DataProtection),
+                Permission::RouteQuestions => has(Role::CitizensOffice),
+                Permission::ApproveAnswers | Permission::ReadStats => {
+                    has(Role::CitizensOffice) || has(Role::PressOffice)
+                }
+                Permission::ManageDepartments => false,
             }
     }
 }
@@ -169,4 +210,20 @@ pub struct Department {
     pub id: DepartmentId,
     /// Name, e.g. "Tiefbauamt".
     pub name: String,
+    /// Short name used in URLs and filters, e.g. "tiefbau".
+    #[serde(default)]
+    pub slug: String,
+    /// Routing rule: a question containing one of these words (case- and umlaut-insensitive)
+    /// is suggested for this department.
+    #[serde(default)]
+    pub keywords: Vec<String>,
+    /// Routing rule: regular expressions (case-insensitive) matched against the question.
+    #[serde(default)]
+    pub patterns: Vec<String>,
+    /// Answers need four-eyes approval before the citizen gets them.
+    #[serde(default)]
+    pub requires_approval: bool,
+    /// Text modules (Textbausteine) for answers.
+    #[serde(default)]
+    pub text_modules: Vec<crate::triage::TextModule>,
 }

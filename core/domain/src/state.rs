@@ -8,10 +8,11 @@ use serde::{Deserialize, Serialize};
 
 use crate::channel::ChannelKind;
 use crate::citizen::Citizen;
-use crate::ids::{CitizenId, OutboxId, QuestionId, Reference, SessionId};
+use crate::ids::{CitizenId, DepartmentId, OutboxId, QuestionId, Reference, SessionId};
 use crate::outbox::{DeliveryState, OutboxMessage};
 use crate::question::{Question, Queue};
 use crate::session::{Session, SessionStatus};
+use crate::staff::Department;
 
 /// Most characters held in memory for a citizen who has not agreed yet.
 pub const MAX_HELD_CHARS: usize = 8000;
@@ -62,6 +63,8 @@ pub enum Change {
     ForgetQuestion(QuestionId),
     /// Forget an outbox message.
     ForgetOutbox(OutboxId),
+    /// A department, created or updated.
+    Department(Department),
 }
 
 /// Everything a store holds for the engine, as loaded at start.
@@ -77,6 +80,8 @@ pub struct Snapshot {
     pub outbox: Vec<OutboxMessage>,
     /// Counters; `None` in a new store.
     pub counters: Option<Counters>,
+    /// Departments.
+    pub departments: Vec<Department>,
 }
 
 #[derive(Debug, Default)]
@@ -89,6 +94,7 @@ struct Dirty {
     forget_citizens: BTreeSet<CitizenId>,
     forget_questions: BTreeSet<QuestionId>,
     forget_outbox: BTreeSet<OutboxId>,
+    departments: BTreeSet<DepartmentId>,
 }
 
 /// The office's state. Mutated only by the [`Engine`](crate::Engine); read by everyone.
@@ -109,6 +115,7 @@ pub struct OfficeState {
     /// memory only, never persisted (lost on restart, then the citizen sends it again).
     held: HashMap<CitizenId, String>,
     dirty: Dirty,
+    departments: BTreeMap<DepartmentId, Department>,
 }
 
 impl OfficeState {
@@ -132,6 +139,9 @@ impl OfficeState {
         for m in snapshot.outbox {
             state.index_outbox(&m);
             state.outbox.insert(m.id, m);
+        }
+        for d in snapshot.departments {
+            state.departments.insert(d.id, d);
         }
         state
     }
@@ -270,6 +280,21 @@ impl OfficeState {
         self.counters
     }
 
+    /// All departments, by id (the order routing rules are tried in).
+    pub fn departments(&self) -> impl DoubleEndedIterator<Item = &Department> {
+        self.departments.values()
+    }
+
+    /// One department.
+    pub fn department(&self, id: DepartmentId) -> Option<&Department> {
+        self.departments.get(&id)
+    }
+
+    /// A department by slug.
+    pub fn department_by_slug(&self, slug: &str) -> Option<&Department> {
+        self.departments.values().find(|d| d.slug == slug)
+    }
+
     /// The next moment at which the session clock changes something.
     pub fn next_clock_deadline(&self) -> Option<Timestamp> {
         self.sessions
@@ -322,6 +347,12 @@ impl OfficeState {
                 .map(Change::ForgetQuestion),
         );
         changes.extend(dirty.forget_citizens.into_iter().map(Change::ForgetCitizen));
+        changes.extend(
+            dirty
+                .departments
+                .iter()
+                .filter_map(|id| self.departments.get(id).cloned().map(Change::Department)),
+        );
         changes
     }
 
@@ -494,6 +525,11 @@ impl OfficeState {
         self.dirty.questions.insert(id);
         self.questions.insert(id, q);
         Some(r)
+    }
+
+    pub(crate) fn put_department(&mut self, department: Department) {
+        self.dirty.departments.insert(department.id);
+        self.departments.insert(department.id, department);
     }
 
     pub(crate) fn put_outbox(&mut self, message: OutboxMessage) {

@@ -39,6 +39,7 @@ impl OfficeEvent {
                 Change::ForgetQuestion(_) => event.forgotten = true,
                 Change::Citizen(_)
                 | Change::Counters(_)
+                | Change::Department(_)
                 | Change::ForgetCitizen(_)
                 | Change::ForgetOutbox(_) => {}
             }

@@ -11,4 +11,5 @@ mod matrix;
 mod privacy;
 mod restart;
 mod telegram;
+mod triage;
 mod webchat;

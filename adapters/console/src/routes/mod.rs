@@ -1,8 +1,11 @@
 //! The API routes, one file per resource.
 
 pub(crate) mod audit;
+pub(crate) mod departments;
 pub(crate) mod events;
 pub(crate) mod login;
 pub(crate) mod outbox;
 pub(crate) mod questions;
 pub(crate) mod sessions;
+pub(crate) mod stats;
+pub(crate) mod triage;

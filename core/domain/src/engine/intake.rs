@@ -217,6 +217,9 @@ impl Engine {
             updated_at: now,
             due,
             rejection: None,
+            suggestion: crate::triage::suggest(state.departments(), text),
+            assignee: None,
+            draft: None,
             entries: vec![Entry {
                 at: now,
                 kind: EntryKind::Citizen,

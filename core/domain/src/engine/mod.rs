@@ -12,6 +12,7 @@ mod privacy;
 mod staff;
 #[cfg(test)]
 mod tests;
+mod triage;
 
 use std::time::Duration;
 
@@ -144,6 +145,43 @@ pub enum StaffAction {
     },
     /// Cancel a session that has not closed.
     CancelSession(SessionId),
+    /// Route an open question to a department (`None`: back to the citizens' office).
+    Route {
+        /// Which question.
+        question: QuestionId,
+        /// The department.
+        department: Option<crate::ids::DepartmentId>,
+    },
+    /// Assign an open question to a staff member (`None`: unassign).
+    Assign {
+        /// Which question.
+        question: QuestionId,
+        /// Who.
+        assignee: Option<StaffRef>,
+    },
+    /// Hand a question back from the department to the citizens' office, with a note.
+    ReturnToOffice {
+        /// Which question.
+        question: QuestionId,
+        /// Why (an internal note).
+        note: String,
+    },
+    /// Approve the draft answer of a question (optionally edited) and send it.
+    Approve {
+        /// Which question.
+        question: QuestionId,
+        /// The edited text; `None` sends the draft as it is.
+        text: Option<String>,
+    },
+    /// Send a draft answer back to its author with a note; nothing is sent.
+    SendBackDraft {
+        /// Which question.
+        question: QuestionId,
+        /// Why (an internal note).
+        note: String,
+    },
+    /// Create (id 0: a new id is chosen) or replace a department.
+    SaveDepartment(crate::staff::Department),
 }
 
 /// How one delivery went.
@@ -250,6 +288,15 @@ pub enum Refusal {
     /// A text that must not be empty is empty.
     #[error("the text must not be empty")]
     EmptyText,
+    /// The department is unknown or its settings are invalid.
+    #[error("invalid department: {0}")]
+    InvalidDepartment(String),
+    /// The question has no draft answer awaiting approval.
+    #[error("the question has no draft answer awaiting approval")]
+    NoDraft,
+    /// Four-eyes principle: the author of a draft cannot approve it.
+    #[error("a draft must be approved by somebody other than its author")]
+    SameApprover,
 }
 
 /// The result of handling one input.

@@ -68,6 +68,12 @@ impl Engine {
                 self.hand_over_session(state, id, SessionStatus::Cancelled, now);
                 Ok(Receipt::Session(id))
             }
+            action @ (StaffAction::Route { .. }
+            | StaffAction::Assign { .. }
+            | StaffAction::ReturnToOffice { .. }
+            | StaffAction::Approve { .. }
+            | StaffAction::SendBackDraft { .. }
+            | StaffAction::SaveDepartment(_)) => self.triage_action(state, actor, action, now),
         }
     }
 
@@ -80,6 +86,23 @@ impl Engine {
         now: Timestamp,
     ) -> Result<Receipt, Refusal> {
         let text = non_empty(text)?;
+        open_question(state, id)?;
+        // Four-eyes approval: in departments that need it the answer waits as a draft.
+        if self.hold_for_approval(state, actor, id, &text, now)? {
+            return Ok(Receipt::Done);
+        }
+        self.send_answer(state, actor, id, text, now)
+    }
+
+    /// Sends `text` as the answer to open question `id`, by `actor`, and closes it.
+    pub(super) fn send_answer(
+        &self,
+        state: &mut OfficeState,
+        actor: &StaffRef,
+        id: QuestionId,
+        text: String,
+        now: Timestamp,
+    ) -> Result<Receipt, Refusal> {
         let (citizen, reference) = open_question(state, id)?;
         let message = self.render(
             citizen.lang,
@@ -98,6 +121,7 @@ impl Engine {
             });
             q.status = QuestionStatus::Answered;
             q.due = None;
+            q.draft = None;
             q.updated_at = now;
         });
         Ok(Receipt::Done)
@@ -121,6 +145,7 @@ impl Engine {
             q.status = QuestionStatus::Rejected;
             q.rejection = Some(reason);
             q.due = None;
+            q.draft = None;
             q.updated_at = now;
         });
         let _ = self.notify(state, &citizen, id, message, now);
@@ -129,7 +154,7 @@ impl Engine {
 }
 
 /// The asker and reference of a question staff may still act on.
-fn open_question(
+pub(super) fn open_question(
     state: &OfficeState,
     id: QuestionId,
 ) -> Result<(crate::citizen::Citizen, String), Refusal> {
@@ -141,7 +166,7 @@ fn open_question(
     Ok((citizen, q.reference.to_string()))
 }
 
-fn non_empty(text: &str) -> Result<String, Refusal> {
+pub(super) fn non_empty(text: &str) -> Result<String, Refusal> {
     let t = text.trim();
     if t.is_empty() {
         Err(Refusal::EmptyText)

@@ -14,6 +14,7 @@ mod privacy;
 mod refusals;
 mod sessions;
 mod staff;
+mod triage;
 
 use jiff::civil::Date;
 use jiff::{SignedDuration, Timestamp};
@@ -261,6 +262,7 @@ pub(super) fn dump(state: &OfficeState) -> Snapshot {
             .filter_map(|id| state.outbox_message(OutboxId(id)).cloned())
             .collect(),
         counters: Some(counters),
+        departments: state.departments().cloned().collect(),
     }
 }
 
@@ -275,6 +277,7 @@ pub(super) enum Key {
     Outbox(u64),
     Counters,
     Forgotten,
+    Department(u64),
 }
 
 pub(super) fn keys(changes: &[Change]) -> Vec<Key> {
@@ -289,6 +292,7 @@ pub(super) fn keys(changes: &[Change]) -> Vec<Key> {
             Change::ForgetCitizen(_) | Change::ForgetQuestion(_) | Change::ForgetOutbox(_) => {
                 Key::Forgotten
             }
+            Change::Department(d) => Key::Department(d.id.0),
         })
         .collect()
 }
@@ -335,5 +339,11 @@ pub(super) fn differences(before: &Snapshot, after: &Snapshot) -> Vec<Key> {
     if before.counters != after.counters {
         keys.push(Key::Counters);
     }
+    keys.extend(changed(
+        &before.departments,
+        &after.departments,
+        |d| d.id.0,
+        Key::Department,
+    ));
     keys
 }

@@ -208,6 +208,7 @@ fn every_outcome_reports_exactly_the_entities_that_changed() {
                 Change::Question(q) => state.question(q.id).cloned().map(Change::Question),
                 Change::Outbox(m) => state.outbox_message(m.id).cloned().map(Change::Outbox),
                 Change::Counters(_) => Some(Change::Counters(state.counters())),
+                Change::Department(d) => state.department(d.id).cloned().map(Change::Department),
                 forget => Some(forget.clone()),
             };
             assert_eq!(
@@ -251,6 +252,7 @@ struct FakeStore {
     citizens: BTreeMap<CitizenId, Citizen>,
     outbox: BTreeMap<OutboxId, OutboxMessage>,
     counters: Option<crate::state::Counters>,
+    departments: BTreeMap<u64, crate::staff::Department>,
 }
 
 impl FakeStore {
@@ -279,6 +281,9 @@ impl FakeStore {
                 Change::ForgetOutbox(id) => {
                     self.outbox.remove(&id);
                 }
+                Change::Department(d) => {
+                    self.departments.insert(d.id.0, d);
+                }
             }
         }
     }
@@ -290,6 +295,7 @@ impl FakeStore {
             citizens: self.citizens.values().cloned().collect(),
             outbox: self.outbox.values().cloned().collect(),
             counters: self.counters,
+            departments: self.departments.values().cloned().collect(),
         }
     }
 }

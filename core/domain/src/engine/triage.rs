@@ -1,0 +1,165 @@
+//! Triage actions: routing, assignment, hand-back, four-eyes approval and departments.
+
+use jiff::Timestamp;
+
+use super::staff::{non_empty, open_question};
+use super::{Engine, Receipt, Refusal, StaffAction};
+use crate::ids::{DepartmentId, QuestionId};
+use crate::question::{Entry, EntryKind, StaffRef};
+use crate::state::OfficeState;
+use crate::triage::{Draft, validate_department};
+
+impl Engine {
+    pub(super) fn triage_action(
+        &self,
+        state: &mut OfficeState,
+        actor: &StaffRef,
+        action: StaffAction,
+        now: Timestamp,
+    ) -> Result<Receipt, Refusal> {
+        match action {
+            StaffAction::Route {
+                question,
+                department,
+            } => {
+                open_question(state, question)?;
+                if let Some(d) = department
+                    && state.department(d).is_none()
+                {
+                    return Err(Refusal::InvalidDepartment(format!("no department {d}")));
+                }
+                state.update_question(question, |q| {
+                    if q.department != department {
+                        q.assignee = None;
+                    }
+                    q.department = department;
+                    q.updated_at = now;
+                });
+                Ok(Receipt::Done)
+            }
+            StaffAction::Assign { question, assignee } => {
+                open_question(state, question)?;
+                state.update_question(question, |q| {
+                    q.assignee = assignee;
+                    q.updated_at = now;
+                });
+                Ok(Receipt::Done)
+            }
+            StaffAction::ReturnToOffice { question, note } => {
+                let note = non_empty(&note)?;
+                open_question(state, question)?;
+                state.update_question(question, |q| {
+                    q.department = None;
+                    q.assignee = None;
+                    push_note(q, actor, note, now);
+                });
+                Ok(Receipt::Done)
+            }
+            StaffAction::Approve { question, text } => {
+                self.approve(state, actor, question, text, now)
+            }
+            StaffAction::SendBackDraft { question, note } => {
+                let note = non_empty(&note)?;
+                open_question(state, question)?;
+                if state.question(question).is_none_or(|q| q.draft.is_none()) {
+                    return Err(Refusal::NoDraft);
+                }
+                state.update_question(question, |q| {
+                    q.draft = None;
+                    push_note(q, actor, note, now);
+                });
+                Ok(Receipt::Done)
+            }
+            StaffAction::SaveDepartment(mut department) => {
+                department.name = department.name.trim().to_owned();
+                validate_department(&department)
+                    .map_err(|e| Refusal::InvalidDepartment(e.to_string()))?;
+                if department.id.0 == 0 {
+                    let next = state.departments().map(|d| d.id.0).max().unwrap_or(0) + 1;
+                    department.id = DepartmentId(next);
+                }
+                if state
+                    .department_by_slug(&department.slug)
+                    .is_some_and(|d| d.id != department.id)
+                {
+                    return Err(Refusal::InvalidDepartment(format!(
+                        "the slug {:?} is taken",
+                        department.slug
+                    )));
+                }
+                state.put_department(department);
+                Ok(Receipt::Done)
+            }
+            _ => Err(Refusal::NotFound),
+        }
+    }
+
+    /// The approval hook of the answer path: if the question's department needs four-eyes
+    /// approval, stores `text` as a draft by `actor` and returns `true` (nothing is sent).
+    pub(super) fn hold_for_approval(
+        &self,
+        state: &mut OfficeState,
+        actor: &StaffRef,
+        id: QuestionId,
+        text: &str,
+        now: Timestamp,
+    ) -> Result<bool, Refusal> {
+        let needs = state
+            .question(id)
+            .and_then(|q| q.department)
+            .and_then(|d| state.department(d))
+            .is_some_and(|d| d.requires_approval);
+        if !needs {
+            return Ok(false);
+        }
+        state.update_question(id, |q| {
+            q.draft = Some(Draft {
+                staff: actor.clone(),
+                text: text.to_owned(),
+                at: now,
+            });
+            q.updated_at = now;
+        });
+        Ok(true)
+    }
+
+    fn approve(
+        &self,
+        state: &mut OfficeState,
+        approver: &StaffRef,
+        id: QuestionId,
+        text: Option<String>,
+        now: Timestamp,
+    ) -> Result<Receipt, Refusal> {
+        open_question(state, id)?;
+        let draft = state
+            .question(id)
+            .and_then(|q| q.draft.clone())
+            .ok_or(Refusal::NoDraft)?;
+        if draft.staff.id == approver.id {
+            return Err(Refusal::SameApprover);
+        }
+        let edited = match text {
+            Some(t) => Some(non_empty(&t)?).filter(|t| *t != draft.text),
+            None => None,
+        };
+        let note = match &edited {
+            Some(_) => "Antwort bearbeitet und freigegeben.",
+            None => "Antwort freigegeben.",
+        };
+        state.update_question(id, |q| push_note(q, approver, note.to_owned(), now));
+        self.send_answer(state, &draft.staff, id, edited.unwrap_or(draft.text), now)
+    }
+}
+
+fn push_note(q: &mut crate::question::Question, actor: &StaffRef, text: String, now: Timestamp) {
+    q.entries.push(Entry {
+        at: now,
+        kind: EntryKind::Note {
+            staff: actor.clone(),
+        },
+        text,
+        outbox: None,
+    });
+    q.updated_at = now;
+}

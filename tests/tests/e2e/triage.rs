@@ -1,0 +1,559 @@
+//! Triage over HTTP: the route table's access control (walked from the OpenAPI document),
+//! department scoping on every question route, four-eyes approval, assignment, hand-back,
+//! filters, text modules and statistics.
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+use sprechstunde::settings::DepartmentSettings;
+use sprechstunde_core::triage::TextModule;
+use sprechstunde_core::{DepartmentId, Permission, Role, StaffId, StaffMember};
+use sprechstunde_runtime::SystemClock;
+use sprechstunde_tests::app::{TestApp, test_settings};
+use sprechstunde_tests::staff::{PASSWORD, StaffClient};
+
+/// A server with two departments: road works (1, no approval) and building (2, approval).
+async fn start(dir: &std::path::Path) -> TestApp {
+    let mut settings = test_settings(dir);
+    settings.departments = vec![
+        DepartmentSettings {
+            id: 1,
+            slug: "tiefbau".into(),
+            name: "Tiefbauamt".into(),
+            keywords: vec!["Schlagloch".into()],
+            patterns: vec![r"\bstra(ß|ss)e\b".into()],
+            requires_approval: false,
+            text_modules: vec![TextModule {
+                key: "eingang".into(),
+                title: "Eingang".into(),
+                text: "Ihr Anliegen {reference} ist bei uns. Antwort bis {due}.".into(),
+            }],
+        },
+        DepartmentSettings {
+            id: 2,
+            slug: "bauamt".into(),
+            name: "Bauordnungsamt".into(),
+            keywords: vec!["Bauantrag".into()],
+            patterns: Vec::new(),
+            requires_approval: true,
+            text_modules: Vec::new(),
+        },
+    ];
+    TestApp::start_with(settings, Arc::new(SystemClock))
+        .await
+        .unwrap()
+}
+
+/// Creates a member with these roles and department directly in the store.
+async fn member(app: &TestApp, login: &str, roles: &[Role], department: Option<u64>) -> StaffId {
+    let store = app.office().store();
+    let id = StaffId(
+        store
+            .staff()
+            .await
+            .unwrap()
+            .iter()
+            .map(|m| m.id.0)
+            .max()
+            .unwrap_or(0)
+            + 1,
+    );
+    store
+        .put_staff(&StaffMember {
+            id,
+            login: login.into(),
+            name: format!("{login} (Test)"),
+            roles: roles.iter().copied().collect(),
+            department: department.map(DepartmentId),
+            password_hash: sprechstunde_console::accounts::hash_password(PASSWORD).unwrap(),
+            disabled: false,
+            created_at: jiff::Timestamp::now(),
+        })
+        .await
+        .unwrap();
+    id
+}
+
+async fn login(app: &TestApp, login_name: &str, roles: &[Role], dept: Option<u64>) -> StaffClient {
+    member(app, login_name, roles, dept).await;
+    StaffClient::login(&app.base, login_name, PASSWORD)
+        .await
+        .unwrap()
+}
+
+/// A bearer token for a new member with these roles.
+async fn bearer(app: &TestApp, login: &str, roles: &[Role], department: Option<u64>) -> String {
+    let staff = member(app, login, roles, department).await;
+    let (id, secret) = sprechstunde_console::accounts::new_token().unwrap();
+    app.office()
+        .store()
+        .put_token(&sprechstunde_core::ApiToken {
+            id: id.clone(),
+            name: login.into(),
+            staff,
+            secret_hash: sprechstunde_console::accounts::sha256_hex(&secret),
+            created_at: jiff::Timestamp::now(),
+            revoked_at: None,
+        })
+        .await
+        .unwrap();
+    sprechstunde_console::accounts::format_token(&id, &secret)
+}
+
+/// Every operation of the OpenAPI document: (method, path template, permission scopes or
+/// `None` for public routes).
+fn operations(doc: &Value) -> Vec<(Method, String, Option<BTreeSet<String>>)> {
+    let mut out = Vec::new();
+    for (path, item) in doc["paths"].as_object().expect("paths") {
+        for (method, op) in item.as_object().expect("path item") {
+            let method: Method = method.to_uppercase().parse().expect("method");
+            let security = op["security"].as_array().expect("security");
+            let scopes = if security.is_empty() {
+                None
+            } else {
+                Some(
+                    security
+                        .iter()
+                        .flat_map(|alt| alt.as_object().expect("alternative").values())
+                        .flat_map(|s| s.as_array().expect("scopes").iter())
+                        .map(|s| s.as_str().expect("scope").to_owned())
+                        .collect(),
+                )
+            };
+            out.push((method, path.clone(), scopes));
+        }
+    }
+    out
+}
+
+fn concrete(path: &str, reference: &str) -> String {
+    path.replace("{reference}", reference)
+        .replace("{id}", "1")
+        .replace("{slug}", "tiefbau")
+}
+
+async fn call(
+    client: &reqwest::Client,
+    base: &str,
+    method: Method,
+    path: &str,
+    auth: Option<&str>,
+) -> StatusCode {
+    let mut request = client.request(method.clone(), format!("{base}{path}"));
+    if let Some(token) = auth {
+        request = request.header("authorization", format!("Bearer {token}"));
+    }
+    if method != Method::GET {
+        request = request.json(&json!({}));
+    }
+    // Only the status matters; the event stream's body is never read.
+    request.send().await.unwrap().status()
+}
+
+#[tokio::test]
+async fn every_staff_route_refuses_anonymous_callers_and_roles_without_the_permission() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = start(dir.path()).await;
+    let mut citizen = app.citizen().await.unwrap();
+    citizen.ask("Ein Schlagloch vor dem Haus").await.unwrap();
+    let client = reqwest::Client::new();
+    let doc: Value = client
+        .get(format!("{}/api/v1/openapi.json", app.base))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let mut tokens = Vec::new();
+    for role in Role::ALL {
+        let dept = (role == Role::Department).then_some(1);
+        let token = bearer(&app, &format!("role-{role}"), &[role], dept).await;
+        let may: BTreeSet<String> = Permission::ALL
+            .into_iter()
+            .filter(|p| {
+                StaffMember {
+                    id: StaffId(0),
+                    login: String::new(),
+                    name: String::new(),
+                    roles: [role].into(),
+                    department: None,
+                    password_hash: String::new(),
+                    disabled: false,
+                    created_at: jiff::Timestamp::UNIX_EPOCH,
+                }
+                .may(*p)
+            })
+            .map(|p| p.as_str().to_owned())
+            .collect();
+        tokens.push((role, token, may));
+    }
+
+    let ops = operations(&doc);
+    let (mut staff_routes, mut checks) = (0, 0);
+    for (method, template, scopes) in &ops {
+        let Some(scopes) = scopes else {
+            continue;
+        };
+        staff_routes += 1;
+        let path = concrete(template, "A-1001");
+        let anonymous = call(&client, &app.base, method.clone(), &path, None).await;
+        assert_eq!(
+            anonymous,
+            StatusCode::UNAUTHORIZED,
+            "{method} {path} anonymous"
+        );
+        checks += 1;
+        for (role, token, may) in &tokens {
+            let allowed = scopes.is_empty() || scopes.iter().any(|s| may.contains(s));
+            let status = call(&client, &app.base, method.clone(), &path, Some(token)).await;
+            if allowed {
+                assert!(
+                    status != StatusCode::UNAUTHORIZED && status != StatusCode::FORBIDDEN,
+                    "{method} {path} as {role}: {status}"
+                );
+            } else {
+                assert_eq!(status, StatusCode::FORBIDDEN, "{method} {path} as {role}");
+            }
+            checks += 1;
+        }
+    }
+    println!(
+        "route table: {} routes, {staff_routes} staff routes, {} roles, {checks} checks",
+        ops.len(),
+        tokens.len()
+    );
+    // The table really is the router: it holds the routes of every feature.
+    for expected in [
+        "/api/v1/questions/{reference}/answer",
+        "/api/v1/questions/{reference}/approve",
+        "/api/v1/sessions/{id}",
+        "/api/v1/stats.csv",
+        "/api/v1/openapi.json",
+    ] {
+        assert!(doc["paths"].get(expected).is_some(), "{expected}");
+    }
+    assert!(staff_routes >= 24, "{staff_routes}");
+    citizen.close().await;
+    app.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn department_staff_see_and_act_only_on_their_departments_questions() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = start(dir.path()).await;
+    let office = login(&app, "br", &[Role::CitizensOffice], None).await;
+    let road = login(&app, "tiefbau", &[Role::Department], Some(1)).await;
+    let mut citizen = app.citizen().await.unwrap();
+    citizen.ask("Schlagloch in der Hauptstrasse").await.unwrap();
+    citizen.ask("Mein Bauantrag dauert").await.unwrap();
+    // A second citizen with an unrouted question.
+    let mut other = app.citizen().await.unwrap();
+    other.ask("Wann hat das Bürgerbüro offen?").await.unwrap();
+
+    // The suggestion and the matched rule are shown; nothing is routed yet.
+    let a1 = office.get("/api/v1/questions/A-1001").await.unwrap();
+    assert_eq!(a1["suggestion"]["department"]["slug"], "tiefbau");
+    assert_eq!(a1["suggestion"]["rule"], "keyword \"Schlagloch\"");
+    assert_eq!(a1["department"], Value::Null);
+    let listed = road.get("/api/v1/questions").await.unwrap();
+    assert_eq!(listed["questions"].as_array().unwrap().len(), 0);
+
+    // The citizens' office confirms one suggestion and routes the other.
+    for (reference, dept) in [("A-1001", "tiefbau"), ("A-1002", "bauamt")] {
+        let routed = office
+            .post(
+                &format!("/api/v1/questions/{reference}/route"),
+                json!({"department": dept}),
+            )
+            .await
+            .unwrap();
+        assert_eq!(routed["department"]["slug"], dept);
+    }
+    let (status, _) = road
+        .request(
+            Method::POST,
+            "/api/v1/questions/A-1001/route",
+            Some(json!({"department": "bauamt"})),
+        )
+        .await
+        .unwrap();
+    assert_eq!(status, StatusCode::FORBIDDEN, "departments do not route");
+
+    let listed = road.get("/api/v1/questions?status=all").await.unwrap();
+    let refs: Vec<&str> = listed["questions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|q| q["reference"].as_str().unwrap())
+        .collect();
+    assert_eq!(refs, ["A-1001"]);
+    road.get("/api/v1/questions/A-1001").await.unwrap();
+
+    // Every question route of the table refuses the other department's question.
+    let doc: Value = reqwest::get(format!("{}/api/v1/openapi.json", app.base))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let mut checked = 0;
+    for (method, template, _) in operations(&doc) {
+        if !template.contains("{reference}") {
+            continue;
+        }
+        for reference in ["A-1002", "A-1003"] {
+            let path = concrete(&template, reference);
+            let (status, _) = road
+                .request(
+                    method.clone(),
+                    &path,
+                    Some(json!({"text": "x", "note": "x", "reason": "x"})),
+                )
+                .await
+                .unwrap();
+            assert!(
+                status == StatusCode::NOT_FOUND || status == StatusCode::FORBIDDEN,
+                "{method} {path}: {status}"
+            );
+            checked += 1;
+        }
+    }
+    assert!(checked >= 16, "{checked}");
+    // Nothing changed on those questions.
+    let a2 = office.get("/api/v1/questions/A-1002").await.unwrap();
+    assert_eq!(a2["entries"].as_array().unwrap().len(), 2, "{a2}");
+    assert_eq!(a2["draft"], Value::Null);
+
+    // Assignment within the department; members of other departments are refused.
+    let road_member = app
+        .office()
+        .store()
+        .staff_by_login("tiefbau")
+        .await
+        .unwrap()
+        .unwrap();
+    let assigned = office
+        .post(
+            "/api/v1/questions/A-1001/assign",
+            json!({"staff": road_member.id.0}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(assigned["assignee"]["id"], road_member.id.0);
+    let building = member(&app, "bau", &[Role::Department], Some(2)).await;
+    let (status, _) = office
+        .request(
+            Method::POST,
+            "/api/v1/questions/A-1001/assign",
+            Some(json!({"staff": building.0})),
+        )
+        .await
+        .unwrap();
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    let mine = road.get("/api/v1/questions?assignee=me").await.unwrap();
+    assert_eq!(mine["questions"].as_array().unwrap().len(), 1);
+
+    // Text modules with placeholders filled.
+    let modules = road
+        .get("/api/v1/questions/A-1001/text-modules")
+        .await
+        .unwrap();
+    let text = modules["text_modules"][0]["text"].as_str().unwrap();
+    assert!(
+        text.starts_with("Ihr Anliegen A-1001 ist bei uns. Antwort bis "),
+        "{text}"
+    );
+    assert!(!text.contains('{'), "{text}");
+
+    // Back to the citizens' office with a note: the department loses sight of it.
+    let returned = road
+        .post(
+            "/api/v1/questions/A-1001/return",
+            json!({"note": "Zuständig ist die Straßenverkehrsbehörde"}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(returned["department"], Value::Null);
+    assert_eq!(returned["assignee"], Value::Null);
+    let (status, _) = road
+        .request(Method::GET, "/api/v1/questions/A-1001", None)
+        .await
+        .unwrap();
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let a1 = office.get("/api/v1/questions/A-1001").await.unwrap();
+    let last = a1["entries"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!(last["kind"], "note");
+    assert_eq!(last["text"], "Zuständig ist die Straßenverkehrsbehörde");
+
+    citizen.close().await;
+    other.close().await;
+    app.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn four_eyes_the_citizen_receives_only_the_approved_text() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = start(dir.path()).await;
+    let office = login(&app, "br", &[Role::CitizensOffice], None).await;
+    let press = login(&app, "presse", &[Role::PressOffice], None).await;
+    let building = login(&app, "bau", &[Role::Department], Some(2)).await;
+    let mut citizen = app.citizen().await.unwrap();
+    citizen
+        .ask("Wie steht es um meinen Bauantrag?")
+        .await
+        .unwrap();
+    office
+        .post(
+            "/api/v1/questions/A-1001/route",
+            json!({"department": "bauamt"}),
+        )
+        .await
+        .unwrap();
+
+    // The department's answer becomes a draft; nothing is sent.
+    let drafted = building
+        .answer("A-1001", "ENTWURF: Der Antrag ist durch.")
+        .await
+        .unwrap();
+    assert_eq!(drafted["status"], "open");
+    assert_eq!(drafted["draft"]["text"], "ENTWURF: Der Antrag ist durch.");
+    let pending = office.get("/api/v1/questions?draft=true").await.unwrap();
+    assert_eq!(pending["questions"].as_array().unwrap().len(), 1);
+    // The department cannot approve; the press office sends it back.
+    let (status, _) = building
+        .request(
+            Method::POST,
+            "/api/v1/questions/A-1001/approve",
+            Some(json!({})),
+        )
+        .await
+        .unwrap();
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let back = press
+        .post(
+            "/api/v1/questions/A-1001/send-back",
+            json!({"note": "Bitte das Datum nennen"}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(back["draft"], Value::Null);
+    // A new draft, edited and approved by the citizens' office.
+    building
+        .answer("A-1001", "ENTWURF 2: genehmigt am 3.")
+        .await
+        .unwrap();
+    let approved = office
+        .post(
+            "/api/v1/questions/A-1001/approve",
+            json!({"text": "Ihr Bauantrag wurde am 3. Dezember genehmigt."}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(approved["status"], "answered");
+    let received = citizen
+        .office_message_containing("3. Dezember genehmigt")
+        .await
+        .unwrap();
+    assert!(received["text"].as_str().unwrap().contains("Ihr Bauantrag"));
+    let sent: Vec<String> = app
+        .office()
+        .read(|state, _, _| state.outbox().map(|m| m.text.clone()).collect())
+        .await;
+    assert!(
+        sent.iter().all(|t| !t.contains("ENTWURF")),
+        "a draft reached the outbox: {sent:?}"
+    );
+    let detail = office.get("/api/v1/questions/A-1001").await.unwrap();
+    let answer = detail["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["kind"] == "answer")
+        .unwrap()
+        .clone();
+    assert_eq!(answer["staff"], "bau (Test)");
+
+    // Statistics: one of one answered.
+    let stats = office.get("/api/v1/stats").await.unwrap();
+    let total = &stats["stats"][0];
+    assert_eq!(
+        (&total["dimension"], &total["questions"], &total["answered"]),
+        (&json!("total"), &json!(1), &json!(1))
+    );
+    assert_eq!(total["answer_rate"], 1.0);
+    assert!(total["median_minutes"].is_number());
+    let dept = stats["stats"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["dimension"] == "department")
+        .unwrap();
+    assert_eq!(dept["key"], "bauamt");
+    let csv = office
+        .http()
+        .get(format!("{}/api/v1/stats.csv", app.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(csv.starts_with("dimension,key,questions,answered,answer_rate,median_minutes,p90_minutes\ntotal,all,1,1,1,"), "{csv}");
+    assert!(csv.contains("\nchannel,web,1,1,1,"), "{csv}");
+    citizen.close().await;
+    app.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn filters_and_search_find_questions_however_they_are_spelt() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = start(dir.path()).await;
+    let office = login(&app, "br", &[Role::CitizensOffice], None).await;
+    let mut one = app.citizen().await.unwrap();
+    one.ask("Die Straßenlaterne in der Goethestraße ist aus")
+        .await
+        .unwrap();
+    let mut two = app.citizen().await.unwrap();
+    two.ask("Müllabfuhr am Feiertag?").await.unwrap();
+    let refs = |v: Value| -> Vec<String> {
+        v["questions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|q| q["reference"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let cases = [
+        ("q=GOETHESTRASSE", vec!["A-1001"]),
+        ("q=muellabfuhr", vec!["A-1002"]),
+        ("q=m%C3%BCll%20feiertag", vec!["A-1002"]),
+        ("q=A-1002", vec!["A-1002"]),
+        ("q=nichts", vec![]),
+        ("channel=web", vec!["A-1001", "A-1002"]),
+        ("channel=telegram", vec![]),
+        ("department=none", vec!["A-1001", "A-1002"]),
+        ("department=tiefbau", vec![]),
+        ("overdue=true", vec![]),
+        ("assignee=none", vec!["A-1001", "A-1002"]),
+    ];
+    for (query, expected) in cases {
+        let got = refs(
+            office
+                .get(&format!("/api/v1/questions?{query}"))
+                .await
+                .unwrap(),
+        );
+        assert_eq!(got, expected, "{query}");
+    }
+    let (status, _) = office
+        .request(Method::GET, "/api/v1/questions?channel=fax", None)
+        .await
+        .unwrap();
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    one.close().await;
+    two.close().await;
+    app.stop().await.unwrap();
+}

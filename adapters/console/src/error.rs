@@ -66,7 +66,8 @@ impl From<Refusal> for ApiError {
             Refusal::Empty
             | Refusal::EmptyText
             | Refusal::TooLong { .. }
-            | Refusal::InvalidSession(_) => ApiError::Invalid(refusal.to_string()),
+            | Refusal::InvalidSession(_)
+            | Refusal::Flooded { .. } => ApiError::Invalid(refusal.to_string()),
         }
     }
 }

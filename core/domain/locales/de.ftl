@@ -88,3 +88,7 @@ greeting-matrix =
     { $session }
 
     { $privacy } Wir speichern Ihre Fragen unter einem Pseudonym, nicht unter Ihrer Matrix-ID. Befehle: /status, /hilfe, /zurueckziehen.
+
+## web hardening
+# Sent once when a citizen exceeds the per-citizen message limit; $seconds until messages are taken again.
+flood-limit = Sie haben in kurzer Zeit sehr viele Nachrichten geschickt. Damit alle Anliegen bearbeitet werden können, nehmen wir für kurze Zeit keine weiteren Nachrichten von Ihnen an. Bitte schreiben Sie in { $seconds } Sekunden wieder; was Sie bis dahin senden, wird nicht gespeichert.

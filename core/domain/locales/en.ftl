@@ -86,3 +86,7 @@ greeting-matrix =
     { $session }
 
     { $privacy } Your questions are stored under a pseudonym, not under your Matrix ID. Commands: /status, /help, /withdraw.
+
+## web hardening
+# Sent once when a citizen exceeds the per-citizen message limit; $seconds until messages are taken again.
+flood-limit = You have sent a lot of messages in a short time. So that every request can be dealt with, we are not taking further messages from you for a short while. Please write again in { $seconds } seconds; anything you send until then is not stored.

@@ -94,6 +94,8 @@ pub struct OfficeState {
     outbox_by_citizen: HashMap<CitizenId, Vec<OutboxId>>,
     pending_outbox: BTreeSet<OutboxId>,
     dirty: Dirty,
+    /// Per-citizen flood windows (web hardening); memory only, never persisted.
+    flood: crate::engine::FloodWindows,
 }
 
 impl OfficeState {
@@ -268,6 +270,11 @@ impl OfficeState {
     }
 
     // ----- writing (engine only) -------------------------------------------------------------
+
+    /// The per-citizen flood windows (see `engine::flood`).
+    pub(crate) fn flood_mut(&mut self) -> &mut crate::engine::FloodWindows {
+        &mut self.flood
+    }
 
     pub(crate) fn take_changes(&mut self) -> Vec<Change> {
         let dirty = std::mem::take(&mut self.dirty);

@@ -231,6 +231,8 @@ pub const REQUIRED_KEYS: &[&str] = &[
     "privacy-matrix-encrypted",
     "privacy-matrix-plain",
     "greeting-matrix",
+    // web hardening
+    "flood-limit",
 ];
 
 #[cfg(test)]

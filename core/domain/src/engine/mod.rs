@@ -7,6 +7,7 @@
 mod clock;
 mod commands;
 mod delivery;
+mod flood;
 mod intake;
 mod staff;
 #[cfg(test)]
@@ -27,6 +28,7 @@ use crate::state::{Change, OfficeState};
 use crate::texts::{Args, Lang, Texts};
 
 pub use commands::Command;
+pub use flood::{FloodPolicy, FloodWindows};
 
 /// How the office works; from configuration.
 #[derive(Debug, Clone)]
@@ -41,6 +43,8 @@ pub struct Policy {
     pub max_message_chars: usize,
     /// Outbox retries.
     pub retry: RetryPolicy,
+    /// Per-citizen flood limit.
+    pub flood: FloodPolicy,
 }
 
 impl Default for Policy {
@@ -51,6 +55,7 @@ impl Default for Policy {
             follow_up_window: SignedDuration::from_hours(14 * 24),
             max_message_chars: 2000,
             retry: RetryPolicy::default(),
+            flood: FloodPolicy::default(),
         }
     }
 }
@@ -234,6 +239,12 @@ pub enum Refusal {
     /// A text that must not be empty is empty.
     #[error("the text must not be empty")]
     EmptyText,
+    /// The citizen sent more messages than the flood limit allows; nothing was stored.
+    #[error("too many messages; try again in {retry_after_secs} s")]
+    Flooded {
+        /// Seconds until a message is admitted again.
+        retry_after_secs: u64,
+    },
 }
 
 /// The result of handling one input.

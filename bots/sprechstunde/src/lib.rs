@@ -4,6 +4,7 @@
 pub mod app;
 pub mod cli;
 pub mod settings;
+pub mod web_security;
 
 pub use app::Application;
 pub use settings::Settings;

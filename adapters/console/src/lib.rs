@@ -5,6 +5,7 @@ pub mod accounts;
 pub mod auth;
 mod csrf;
 pub mod error;
+pub mod neutralise;
 mod routes;
 pub mod throttle;
 pub mod views;

@@ -142,6 +142,7 @@ pub struct Detail {
 /// Builds the summary of a question.
 pub fn summary(state: &OfficeState, q: &Question) -> Summary {
     let preview: String = q.first_text().chars().take(PREVIEW_CHARS).collect();
+    let preview = crate::neutralise::neutralise(&preview).into_owned();
     let delivery = state
         .outbox_of_question(q.id)
         .last()
@@ -191,7 +192,7 @@ pub fn detail(state: &OfficeState, q: &Question) -> Detail {
                 at: e.at.to_string(),
                 kind: kind.into(),
                 staff,
-                text: e.text.clone(),
+                text: crate::neutralise::neutralise(&e.text).into_owned(),
                 delivery: e
                     .outbox
                     .and_then(|id| state.outbox_message(id))
@@ -202,7 +203,10 @@ pub fn detail(state: &OfficeState, q: &Question) -> Detail {
     Detail {
         summary: summary(state, q),
         lang,
-        rejection: q.rejection.clone(),
+        rejection: q
+            .rejection
+            .as_deref()
+            .map(|r| crate::neutralise::neutralise(r).into_owned()),
         entries,
     }
 }

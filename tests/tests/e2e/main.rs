@@ -6,6 +6,7 @@
 
 mod browser;
 mod console;
+mod hardening;
 mod matrix;
 mod restart;
 mod telegram;

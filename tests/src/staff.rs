@@ -138,6 +138,11 @@ impl StaffClient {
         Ok(reply)
     }
 
+    /// The CSRF token of the login (for hand-made requests).
+    pub fn csrf(&self) -> &str {
+        &self.csrf
+    }
+
     /// The underlying client (cookies included).
     pub fn http(&self) -> &Client {
         &self.http

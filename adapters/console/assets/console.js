@@ -25,6 +25,7 @@
     409: 'Die Aktion ist im aktuellen Zustand nicht möglich.',
     413: 'Der Text ist zu lang.',
     422: 'Bitte prüfen Sie Ihre Eingaben.',
+    429: 'Zu viele fehlgeschlagene Anmeldeversuche. Bitte warten Sie einige Minuten und versuchen Sie es dann erneut.',
     503: 'Der Dienst ist vorübergehend nicht verfügbar. Bitte versuchen Sie es später erneut.',
   };
 

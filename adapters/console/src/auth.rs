@@ -10,8 +10,11 @@ use crate::Console;
 use crate::accounts::{parse_token, sha256_hex};
 use crate::error::ApiError;
 
-/// Name of the console login cookie.
+/// Name of the console login cookie when cookies are not `Secure` (plain HTTP; discouraged).
 pub const COOKIE: &str = "sprechstunde_staff";
+/// Name of the console login cookie (default): `__Host-` binds it to this host, `Secure`,
+/// `Path=/`, without `Domain`.
+pub const HOST_COOKIE: &str = "__Host-sprechstunde_staff";
 /// Header that carries the CSRF token of a cookie login.
 pub const CSRF_HEADER: &str = "x-csrf-token";
 
@@ -84,7 +87,10 @@ impl FromRequestParts<Console> for Staff {
             });
         }
         let jar = CookieJar::from_headers(&parts.headers);
-        let secret = jar.get(COOKIE).ok_or(ApiError::Unauthorized)?.value();
+        let secret = jar
+            .get(console.cookie_name())
+            .ok_or(ApiError::Unauthorized)?
+            .value();
         let login = store
             .login(&sha256_hex(secret))
             .await?

@@ -31,6 +31,17 @@ pub enum ApiError {
     /// 503: storage failed; nothing was changed.
     #[error("the service is unavailable, please try again")]
     Unavailable,
+    /// 429: too many failed logins; the name or address is locked for a while.
+    #[error(
+        "Zu viele fehlgeschlagene Anmeldeversuche. Bitte versuchen Sie es in {minutes} \
+         Minute(n) erneut."
+    )]
+    TooManyRequests {
+        /// Whole minutes until the next attempt may succeed (rounded up).
+        minutes: u64,
+        /// Seconds, for `Retry-After`.
+        retry_after_secs: u64,
+    },
 }
 
 impl ApiError {
@@ -43,6 +54,9 @@ impl ApiError {
             ApiError::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
             ApiError::Invalid(_) => (StatusCode::UNPROCESSABLE_ENTITY, "invalid"),
             ApiError::Unavailable => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
+            ApiError::TooManyRequests { .. } => {
+                (StatusCode::TOO_MANY_REQUESTS, "too_many_requests")
+            }
         }
     }
 }
@@ -50,11 +64,21 @@ impl ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let (status, code) = self.parts();
-        (
+        let mut response = (
             status,
             Json(json!({"error": code, "message": self.to_string()})),
         )
-            .into_response()
+            .into_response();
+        if let ApiError::TooManyRequests {
+            retry_after_secs, ..
+        } = self
+        {
+            response.headers_mut().insert(
+                axum::http::header::RETRY_AFTER,
+                axum::http::HeaderValue::from(retry_after_secs),
+            );
+        }
+        response
     }
 }
 
@@ -67,7 +91,8 @@ impl From<Refusal> for ApiError {
             | Refusal::EmptyText
             | Refusal::TooLong { .. }
             | Refusal::InvalidSession(_)
-            | Refusal::InvalidDepartment(_) => ApiError::Invalid(refusal.to_string()),
+            | Refusal::InvalidDepartment(_)
+            | Refusal::Flooded { .. } => ApiError::Invalid(refusal.to_string()),
             Refusal::NoDraft | Refusal::SameApprover => ApiError::Conflict(refusal.to_string()),
         }
     }

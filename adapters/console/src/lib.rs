@@ -5,20 +5,26 @@ pub mod access;
 pub mod accounts;
 mod audit;
 pub mod auth;
+mod csrf;
 pub mod error;
+pub mod neutralise;
 mod routes;
 pub mod table;
+pub mod throttle;
 pub mod views;
 
 use std::sync::Arc;
 
 use axum::Router;
-use axum::http::header;
+use axum::http::{HeaderValue, header};
+use axum::middleware;
 use axum::response::IntoResponse;
 use axum::routing::get;
 use jiff::SignedDuration;
 use sprechstunde_runtime::Office;
 use tokio_util::sync::CancellationToken;
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::set_header::SetResponseHeaderLayer;
 
 pub use routes::sessions::parse_time;
 
@@ -30,15 +36,20 @@ pub struct Console {
     pub(crate) login_lifetime: SignedDuration,
     pub(crate) secure_cookies: bool,
     pub(crate) shutdown: CancellationToken,
+    pub(crate) limits: Arc<throttle::ConsoleLimits>,
+    pub(crate) throttle: Arc<throttle::LoginThrottle>,
 }
 
 /// Console settings.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct ConsoleSettings {
     /// How long a console login lasts.
     pub login_lifetime: SignedDuration,
-    /// Mark cookies `Secure` (behind TLS).
+    /// The login cookie is `__Host-sprechstunde_staff` and `Secure` (default); `false` only for
+    /// plain HTTP on a non-loopback address: then `sprechstunde_staff`, not `Secure`.
     pub secure_cookies: bool,
+    /// Login throttling and request body sizes.
+    pub limits: throttle::ConsoleLimits,
 }
 
 impl Console {
@@ -57,7 +68,19 @@ impl Console {
             login_lifetime: settings.login_lifetime,
             secure_cookies: settings.secure_cookies,
             shutdown,
+            limits: Arc::new(settings.limits),
+            throttle: Arc::default(),
         })
+    }
+
+    /// The name of the login cookie: `__Host-sprechstunde_staff`, or without the prefix when
+    /// cookies are not `Secure` (the prefix requires it).
+    pub fn cookie_name(&self) -> &'static str {
+        if self.secure_cookies {
+            auth::HOST_COOKIE
+        } else {
+            auth::COOKIE
+        }
     }
 
     /// Routes of the console page and the API. Every `/api/v1` route is declared in the
@@ -73,6 +96,7 @@ impl Console {
         const POST: Method = Method::POST;
         const PUT: Method = Method::PUT;
         let api = table::ApiTable::new(self.clone())
+            .limit_body("/login", self.limits.login_body_bytes)
             .add(
                 POST,
                 "/login",
@@ -252,7 +276,14 @@ impl Console {
                 "Verify the audit trail's hash chain",
                 audit::verify,
             )
-            .finish();
+            .finish()
+            // Web hardening: body size, CSRF for every state-changing route, no caching.
+            .layer(RequestBodyLimitLayer::new(self.limits.api_body_bytes))
+            .layer(middleware::from_fn_with_state(self.clone(), csrf::guard))
+            .layer(SetResponseHeaderLayer::overriding(
+                header::CACHE_CONTROL,
+                HeaderValue::from_static("no-store"),
+            ));
         Router::new()
             .route("/staff", get(page))
             .route("/staff/", get(page))

@@ -60,6 +60,7 @@ pub(crate) struct ApiTable {
     console: Console,
     router: Router<Console>,
     routes: Vec<RouteSpec>,
+    body_limits: Vec<(&'static str, usize)>,
 }
 
 impl ApiTable {
@@ -68,7 +69,15 @@ impl ApiTable {
             console,
             router: Router::new(),
             routes: Vec::new(),
+            body_limits: Vec::new(),
         }
+    }
+
+    /// Sets a smaller request body limit for the route at `path` (declare it before the
+    /// route); the API-wide limit applies to all others.
+    pub(crate) fn limit_body(mut self, path: &'static str, bytes: usize) -> Self {
+        self.body_limits.push((path, bytes));
+        self
     }
 
     /// Declares a route: method, path, access, summary and handler.
@@ -85,10 +94,13 @@ impl ApiTable {
         T: 'static,
     {
         let filter = MethodFilter::try_from(method.clone()).unwrap_or(MethodFilter::GET);
-        let guarded = on(filter, handler).route_layer(middleware::from_fn_with_state(
+        let mut guarded = on(filter, handler).route_layer(middleware::from_fn_with_state(
             (self.console.clone(), access),
             guard,
         ));
+        if let Some((_, bytes)) = self.body_limits.iter().find(|(p, _)| *p == path) {
+            guarded = guarded.layer(tower_http::limit::RequestBodyLimitLayer::new(*bytes));
+        }
         self.router = self.router.route(path, guarded);
         self.routes.push(RouteSpec {
             method,

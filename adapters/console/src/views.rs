@@ -202,6 +202,7 @@ pub struct Detail {
 /// Builds the summary of a question; `today` is the local date (for `overdue`).
 pub fn summary(state: &OfficeState, q: &Question, today: jiff::civil::Date) -> Summary {
     let preview: String = q.first_text().chars().take(PREVIEW_CHARS).collect();
+    let preview = crate::neutralise::neutralise(&preview).into_owned();
     let delivery = state
         .outbox_of_question(q.id)
         .last()
@@ -267,7 +268,7 @@ pub fn detail(state: &OfficeState, q: &Question, today: jiff::civil::Date) -> De
                 at: e.at.to_string(),
                 kind: kind.into(),
                 staff,
-                text: e.text.clone(),
+                text: crate::neutralise::neutralise(&e.text).into_owned(),
                 delivery: e
                     .outbox
                     .and_then(|id| state.outbox_message(id))
@@ -278,7 +279,10 @@ pub fn detail(state: &OfficeState, q: &Question, today: jiff::civil::Date) -> De
     Detail {
         summary: summary(state, q, today),
         lang,
-        rejection: q.rejection.clone(),
+        rejection: q
+            .rejection
+            .as_deref()
+            .map(|r| crate::neutralise::neutralise(r).into_owned()),
         entries,
     }
 }

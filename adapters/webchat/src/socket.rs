@@ -215,6 +215,18 @@ impl Conversation {
                 client_id: Some(client_id),
                 code: "too_long".into(),
             },
+            Ok(Err(Refusal::Flooded { retry_after_secs })) => ServerFrame::Error {
+                message: office.engine().render(
+                    self.lang,
+                    "flood-limit",
+                    &[(
+                        "seconds",
+                        sprechstunde_core::texts::Arg::Num(retry_after_secs),
+                    )],
+                ),
+                client_id: Some(client_id),
+                code: "flooded".into(),
+            },
             Ok(Err(_)) => ServerFrame::Error {
                 message: office.engine().render(self.lang, "error-empty", &[]),
                 client_id: Some(client_id),

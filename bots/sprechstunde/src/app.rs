@@ -23,9 +23,7 @@ use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::trace::TraceLayer;
 
 use crate::settings::Settings;
-
-/// Largest HTTP request body accepted.
-const MAX_BODY_BYTES: usize = 256 * 1024;
+use crate::web_security;
 
 /// Opens the store in the configured data directory.
 ///
@@ -142,6 +140,11 @@ impl Application {
         .await
         .context("cannot start the Matrix channel")?;
         let webchat = WebChat::new(office.clone(), shutdown.clone());
+        // Bound first: the allowed origins default to the listen address with its real port.
+        let listener = TcpListener::bind(settings.server.listen)
+            .await
+            .with_context(|| format!("cannot listen on {}", settings.server.listen))?;
+        let origins = settings.allowed_origins(listener.local_addr()?);
         let console = Console::new(
             office.clone(),
             ConsoleSettings {
@@ -149,6 +152,7 @@ impl Application {
                     settings.server.login_hours,
                 )),
                 secure_cookies: settings.server.secure_cookies,
+                limits: crate::web_security::console_limits(&settings.limits),
             },
             shutdown.clone(),
         )?;
@@ -159,12 +163,21 @@ impl Application {
         if let Some(telegram) = &telegram {
             router = router.merge(telegram.router());
         }
+        // Web hardening (docs/security.md), for every route of every adapter.
         let router = router
-            .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
-            .layer(TraceLayer::new_for_http());
-        let listener = TcpListener::bind(settings.server.listen)
-            .await
-            .with_context(|| format!("cannot listen on {}", settings.server.listen))?;
+            .layer(RequestBodyLimitLayer::new(settings.limits.max_body_bytes))
+            .layer(axum::middleware::map_response(
+                web_security::clear_payload_too_large,
+            ))
+            .layer(axum::middleware::from_fn_with_state(
+                web_security::OriginPolicy::new(origins.clone()),
+                web_security::origin_guard,
+            ));
+        let router = web_security::with_headers(
+            router,
+            web_security::security_headers(&origins, settings.hsts()),
+        )
+        .layer(TraceLayer::new_for_http());
         let workers = office.spawn_workers();
         let audit_purge = tokio::spawn(purge_audit_daily(
             office.clone(),
@@ -232,9 +245,12 @@ impl Application {
                 tracing::debug!(%error, "could not set TCP_NODELAY");
             }
         });
-        let served = axum::serve(listener, router)
-            .with_graceful_shutdown(async move { signal.cancelled().await })
-            .await;
+        let served = axum::serve(
+            listener,
+            router.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(async move { signal.cancelled().await })
+        .await;
         // However the server ended, the channels stop too.
         shutdown.cancel();
         if let Some(telegram) = telegram {

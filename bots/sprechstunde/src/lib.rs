@@ -6,6 +6,7 @@ pub mod audit_cli;
 pub mod cli;
 pub mod record;
 pub mod settings;
+pub mod web_security;
 
 pub use app::Application;
 pub use settings::Settings;

@@ -11,6 +11,9 @@ use jiff::SignedDuration;
 use serde::Deserialize;
 use sprechstunde_core::{Calendar, Policy, RetryPolicy};
 
+mod security;
+pub use security::{Hsts, LimitSettings, origin_of, own_origins};
+
 /// The embedded default configuration.
 pub const DEFAULT_CONFIG: &str = include_str!("../../../config/sprechstunde.toml");
 
@@ -42,6 +45,9 @@ pub struct Settings {
     /// later edits in the console win.
     #[serde(default)]
     pub departments: Vec<DepartmentSettings>,
+    /// Flood limits, login throttling and request sizes (web hardening).
+    #[serde(default)]
+    pub limits: LimitSettings,
 }
 
 /// `[audit]`.
@@ -254,6 +260,13 @@ pub struct ServerSettings {
     pub secure_cookies: bool,
     /// Console login lifetime in hours.
     pub login_hours: u32,
+    /// The public base URL (e.g. `https://sprechstunde.musterstadt.de`); its origin is allowed
+    /// for WebSockets and state-changing requests, and `https` turns HSTS on.
+    #[serde(default)]
+    pub public_url: String,
+    /// `Strict-Transport-Security`: `auto` (with an https `public_url`), `on` or `off`.
+    #[serde(default)]
+    pub hsts: Hsts,
 }
 
 /// `[office]`.
@@ -281,6 +294,10 @@ pub struct OfficeSettings {
 pub struct WebchatSettings {
     /// Longest message.
     pub max_message_chars: usize,
+    /// Origins allowed to open the WebSocket and to send state-changing requests; empty for
+    /// the server's own origins (`server.public_url` and the listen address).
+    #[serde(default)]
+    pub allowed_origins: Vec<String>,
 }
 
 /// `[outbox]`.
@@ -473,6 +490,28 @@ impl Settings {
         if !(1..=3650).contains(&self.audit.retention_days) {
             return invalid("audit.retention_days", "must be between 1 and 3650");
         }
+        if let Some((key, problem)) = self.limits.problem() {
+            return invalid(key, problem);
+        }
+        if !self.server.public_url.is_empty() && origin_of(&self.server.public_url).is_none() {
+            return invalid(
+                "server.public_url",
+                "must be an http:// or https:// URL, e.g. https://sprechstunde.musterstadt.de",
+            );
+        }
+        if let Some(bad) = self
+            .webchat
+            .allowed_origins
+            .iter()
+            .find(|o| origin_of(o).as_deref() != Some(o.trim_end_matches('/')))
+        {
+            return Err(SettingsError::Invalid {
+                key: "webchat.allowed_origins",
+                problem: format!(
+                    "{bad:?} is not an origin like https://sprechstunde.musterstadt.de"
+                ),
+            });
+        }
         if tracing_subscriber::EnvFilter::try_new(&self.log.level).is_err() {
             return invalid(
                 "log.level",
@@ -480,6 +519,34 @@ impl Settings {
             );
         }
         Ok(())
+    }
+
+    /// The origins allowed for WebSockets and state-changing browser requests, given the
+    /// bound listen address: `webchat.allowed_origins`, or else the server's own.
+    pub fn allowed_origins(&self, listen: SocketAddr) -> Vec<String> {
+        if self.webchat.allowed_origins.is_empty() {
+            own_origins(&self.server.public_url, listen)
+        } else {
+            self.webchat
+                .allowed_origins
+                .iter()
+                .filter_map(|o| origin_of(o))
+                .collect()
+        }
+    }
+
+    /// Whether responses carry HSTS.
+    pub fn hsts(&self) -> bool {
+        match self.server.hsts {
+            Hsts::On => true,
+            Hsts::Off => false,
+            Hsts::Auto => self
+                .server
+                .public_url
+                .trim()
+                .to_ascii_lowercase()
+                .starts_with("https://"),
+        }
     }
 
     fn holidays(&self) -> Result<Vec<jiff::civil::Date>, jiff::Error> {
@@ -505,6 +572,10 @@ impl Settings {
                 base: Duration::from_secs(self.outbox.retry_base_seconds),
                 max_delay: Duration::from_secs(self.outbox.retry_max_seconds),
                 max_attempts: self.outbox.max_attempts,
+            },
+            flood: sprechstunde_core::FloodPolicy {
+                max_messages: self.limits.citizen_messages,
+                window: SignedDuration::from_secs(i64::from(self.limits.citizen_window_seconds)),
             },
             privacy: self.privacy_policy(),
         }

@@ -115,3 +115,7 @@ erase-confirm = Möchten Sie wirklich alle Ihre Daten bei uns löschen (Ihre Anl
 button-erase-confirm = Ja, alles löschen
 button-erase-cancel = Abbrechen
 erased = Alle Ihre Daten wurden gelöscht. Auch diese Nachricht wird bei uns nicht aufbewahrt.
+
+## web hardening
+# Sent once when a citizen exceeds the per-citizen message limit; $seconds until messages are taken again.
+flood-limit = Sie haben in kurzer Zeit sehr viele Nachrichten geschickt. Damit alle Anliegen bearbeitet werden können, nehmen wir für kurze Zeit keine weiteren Nachrichten von Ihnen an. Bitte schreiben Sie in { $seconds } Sekunden wieder; was Sie bis dahin senden, wird nicht gespeichert.

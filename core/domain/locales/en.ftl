@@ -113,3 +113,7 @@ erase-confirm = Do you really want to delete all your data with us (your request
 button-erase-confirm = Yes, delete everything
 button-erase-cancel = Cancel
 erased = All your data has been deleted. This message is not kept either.
+
+## web hardening
+# Sent once when a citizen exceeds the per-citizen message limit; $seconds until messages are taken again.
+flood-limit = You have sent a lot of messages in a short time. So that every request can be dealt with, we are not taking further messages from you for a short while. Please write again in { $seconds } seconds; anything you send until then is not stored.

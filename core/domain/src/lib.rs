@@ -29,8 +29,8 @@ pub use calendar::Calendar;
 pub use channel::{Channel, ChannelIdentity, ChannelKind, Delivery, DeliveryError};
 pub use citizen::Citizen;
 pub use engine::{
-    CitizenMessage, Command, DeliveryReport, Engine, Input, Intake, Outcome, Policy, Receipt,
-    Refusal, RetryPolicy, StaffAction,
+    CitizenMessage, Command, DeliveryReport, Engine, FloodPolicy, Input, Intake, Outcome, Policy,
+    Receipt, Refusal, RetryPolicy, StaffAction,
 };
 pub use ids::{CitizenId, DepartmentId, OutboxId, QuestionId, Reference, SessionId, StaffId};
 pub use outbox::{Choice, DeliveryState, OutboxMessage};

@@ -116,6 +116,8 @@ pub struct OfficeState {
     held: HashMap<CitizenId, String>,
     dirty: Dirty,
     departments: BTreeMap<DepartmentId, Department>,
+    /// Per-citizen flood windows (web hardening); memory only, never persisted.
+    flood: crate::engine::FloodWindows,
 }
 
 impl OfficeState {
@@ -308,6 +310,11 @@ impl OfficeState {
     }
 
     // ----- writing (engine only) -------------------------------------------------------------
+
+    /// The per-citizen flood windows (see `engine::flood`).
+    pub(crate) fn flood_mut(&mut self) -> &mut crate::engine::FloodWindows {
+        &mut self.flood
+    }
 
     pub(crate) fn take_changes(&mut self) -> Vec<Change> {
         let dirty = std::mem::take(&mut self.dirty);

@@ -255,6 +255,8 @@ pub const REQUIRED_KEYS: &[&str] = &[
     "button-erase-confirm",
     "button-erase-cancel",
     "erased",
+    // web hardening
+    "flood-limit",
 ];
 
 #[cfg(test)]

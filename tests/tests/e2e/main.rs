@@ -7,6 +7,7 @@
 mod audit;
 mod browser;
 mod console;
+mod hardening;
 mod matrix;
 mod privacy;
 mod restart;

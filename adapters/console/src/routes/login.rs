@@ -11,8 +11,9 @@ use sprechstunde_core::LoginSession;
 
 use crate::Console;
 use crate::accounts::{random_secret, sha256_hex, verify_password};
-use crate::auth::{COOKIE, Staff, Via};
+use crate::auth::{Staff, Via};
 use crate::error::ApiError;
+use crate::throttle::ClientAddress;
 use crate::views::StaffView;
 
 /// Login form.
@@ -24,9 +25,18 @@ pub(crate) struct Credentials {
 
 pub(crate) async fn login(
     State(console): State<Console>,
+    ClientAddress(address): ClientAddress,
     jar: CookieJar,
     Json(credentials): Json<Credentials>,
 ) -> Result<(CookieJar, Json<Value>), ApiError> {
+    // Throttling first, before the password is looked at (docs/security.md).
+    if let Some(wait) = console
+        .throttle
+        .locked(&credentials.login, address, console.office.now())
+    {
+        tracing::info!("console login refused: locked after too many failures");
+        return Err(too_many(wait));
+    }
     let store = console.office.store();
     let member = store.staff_by_login(credentials.login.trim()).await?;
     let hash = member
@@ -39,10 +49,15 @@ pub(crate) async fn login(
     let member = match member {
         Some(m) if verified && !m.disabled => m,
         _ => {
-            tracing::info!("console login refused");
+            let now = console.office.now();
+            let locked = console
+                .throttle
+                .failed(&credentials.login, address, &console.limits, now);
+            tracing::info!(locked, "console login refused");
             return Err(ApiError::Unauthorized);
         }
     };
+    console.throttle.succeeded(&credentials.login);
     let secret = random_secret(32).map_err(|_| ApiError::Unavailable)?;
     let csrf = random_secret(24).map_err(|_| ApiError::Unavailable)?;
     let now = console.office.now();
@@ -59,7 +74,7 @@ pub(crate) async fn login(
         })
         .await?;
     tracing::info!(staff = member.id.0, "console login");
-    let cookie = Cookie::build((COOKIE, secret))
+    let cookie = Cookie::build((console.cookie_name(), secret))
         .path("/")
         .http_only(true)
         .same_site(SameSite::Strict)
@@ -76,7 +91,7 @@ pub(crate) async fn logout(
     staff: Staff,
     jar: CookieJar,
 ) -> Result<(CookieJar, StatusCode), ApiError> {
-    if let Some(cookie) = jar.get(COOKIE) {
+    if let Some(cookie) = jar.get(console.cookie_name()) {
         console
             .office
             .store()
@@ -85,7 +100,13 @@ pub(crate) async fn logout(
     }
     tracing::info!(staff = staff.member.id.0, "console logout");
     Ok((
-        jar.remove(Cookie::build(COOKIE).path("/")),
+        jar.remove(
+            Cookie::build(console.cookie_name())
+                .path("/")
+                .http_only(true)
+                .same_site(SameSite::Strict)
+                .secure(console.secure_cookies),
+        ),
         StatusCode::NO_CONTENT,
     ))
 }
@@ -96,4 +117,13 @@ pub(crate) async fn me(staff: Staff) -> Json<Value> {
         Via::Bearer { .. } => None,
     };
     Json(json!({"staff": StaffView::from(&staff.member), "csrf": csrf}))
+}
+
+/// The polite refusal of a locked login, with whole minutes rounded up.
+fn too_many(wait: jiff::SignedDuration) -> ApiError {
+    let secs = u64::try_from(wait.as_secs()).unwrap_or(0).max(1);
+    ApiError::TooManyRequests {
+        minutes: secs.div_ceil(60),
+        retry_after_secs: secs,
+    }
 }

@@ -26,6 +26,7 @@ impl Engine {
         message: CitizenMessage,
         now: Timestamp,
     ) -> Result<Receipt, Refusal> {
+        self.flood_gate(state, &message, now)?;
         let text = message.text.trim();
         if text.is_empty() {
             return Err(Refusal::Empty);

@@ -7,6 +7,7 @@
 mod clock;
 mod commands;
 mod delivery;
+mod flood;
 mod intake;
 mod privacy;
 mod staff;
@@ -29,6 +30,7 @@ use crate::state::{Change, OfficeState};
 use crate::texts::{Args, Lang, Texts};
 
 pub use commands::Command;
+pub use flood::{FloodPolicy, FloodWindows};
 
 /// How the office works; from configuration.
 #[derive(Debug, Clone)]
@@ -45,6 +47,8 @@ pub struct Policy {
     pub retry: RetryPolicy,
     /// Consent and retention.
     pub privacy: crate::privacy::PrivacyPolicy,
+    /// Per-citizen flood limit.
+    pub flood: FloodPolicy,
 }
 
 impl Default for Policy {
@@ -56,6 +60,7 @@ impl Default for Policy {
             max_message_chars: 2000,
             retry: RetryPolicy::default(),
             privacy: crate::privacy::PrivacyPolicy::default(),
+            flood: FloodPolicy::default(),
         }
     }
 }
@@ -297,6 +302,12 @@ pub enum Refusal {
     /// Four-eyes principle: the author of a draft cannot approve it.
     #[error("a draft must be approved by somebody other than its author")]
     SameApprover,
+    /// The citizen sent more messages than the flood limit allows; nothing was stored.
+    #[error("too many messages; try again in {retry_after_secs} s")]
+    Flooded {
+        /// Seconds until a message is admitted again.
+        retry_after_secs: u64,
+    },
 }
 
 /// The result of handling one input.

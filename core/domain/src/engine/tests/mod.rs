@@ -7,6 +7,7 @@
 mod clock;
 mod commands;
 mod delivery;
+mod flood;
 mod follow_ups;
 mod intake;
 mod persistence;

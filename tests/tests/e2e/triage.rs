@@ -248,7 +248,8 @@ async fn department_staff_see_and_act_only_on_their_departments_questions() {
     let road = login(&app, "tiefbau", &[Role::Department], Some(1)).await;
     let mut citizen = app.citizen().await.unwrap();
     citizen.ask("Schlagloch in der Hauptstrasse").await.unwrap();
-    citizen.ask("Mein Bauantrag dauert").await.unwrap();
+    let mut builder = app.citizen().await.unwrap();
+    builder.ask("Mein Bauantrag dauert").await.unwrap();
     // A second citizen with an unrouted question.
     let mut other = app.citizen().await.unwrap();
     other.ask("Wann hat das Bürgerbüro offen?").await.unwrap();
@@ -389,6 +390,7 @@ async fn department_staff_see_and_act_only_on_their_departments_questions() {
     assert_eq!(last["text"], "Zuständig ist die Straßenverkehrsbehörde");
 
     citizen.close().await;
+    builder.close().await;
     other.close().await;
     app.stop().await.unwrap();
 }
@@ -556,4 +558,143 @@ async fn filters_and_search_find_questions_however_they_are_spelt() {
     one.close().await;
     two.close().await;
     app.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn the_console_filters_routes_with_shortcuts_and_shows_statistics_accessibly() {
+    use fantoccini::Locator;
+    use sprechstunde_tests::browser::Browser;
+    let Some(browser) = Browser::start().await.unwrap() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let app = start(dir.path()).await;
+    member(&app, "erika", &[Role::CitizensOffice], None).await;
+    let mut citizen = app.citizen().await.unwrap();
+    citizen.ask("Ein Schlagloch am Markt").await.unwrap();
+    let mut second = app.citizen().await.unwrap();
+    second.ask("Wo bleibt mein Bauantrag?").await.unwrap();
+    let client = browser.client();
+    client.goto(&format!("{}/staff", app.base)).await.unwrap();
+    browser
+        .wait_for("#login")
+        .await
+        .unwrap()
+        .send_keys("erika")
+        .await
+        .unwrap();
+    client
+        .find(Locator::Css("#password"))
+        .await
+        .unwrap()
+        .send_keys(PASSWORD)
+        .await
+        .unwrap();
+    client
+        .find(Locator::Css("#login-form button[type='submit']"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    browser
+        .wait_for("#queue tr[data-reference='A-1002']")
+        .await
+        .unwrap();
+    browser
+        .wait_for_text(
+            "#queue tr[data-reference='A-1002'] td.department",
+            "Bauordnungsamt",
+        )
+        .await
+        .unwrap();
+
+    // "/" jumps to the search; the queue narrows to the building application.
+    client
+        .active_element()
+        .await
+        .unwrap()
+        .send_keys("/")
+        .await
+        .unwrap();
+    client
+        .active_element()
+        .await
+        .unwrap()
+        .send_keys("BAUANTRAG\u{E007}")
+        .await
+        .unwrap();
+    browser
+        .wait_for_text("#queue-caption", "(1)")
+        .await
+        .unwrap();
+    // "j" selects the first row and focuses its link; Enter opens it.
+    client
+        .find(Locator::Css("#view-title"))
+        .await
+        .unwrap()
+        .send_keys("j")
+        .await
+        .unwrap();
+    browser
+        .wait_for("#queue tr.selected[data-reference='A-1002']")
+        .await
+        .unwrap();
+    client
+        .active_element()
+        .await
+        .unwrap()
+        .send_keys("\u{E007}")
+        .await
+        .unwrap();
+    browser
+        .wait_for_text("#question-meta", "Regel: keyword \"Bauantrag\"")
+        .await
+        .unwrap();
+    assert_accessible(&browser, "question with triage").await;
+    // Route with the suggestion preselected.
+    client
+        .find(Locator::Css("#route-submit"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    browser
+        .wait_for_text("#action-status", "weitergeleitet")
+        .await
+        .unwrap();
+    let routed = app
+        .office()
+        .read(|state, _, _| {
+            state
+                .question_by_reference(sprechstunde_core::Reference(1002))
+                .and_then(|q| q.department)
+        })
+        .await;
+    assert_eq!(routed, Some(DepartmentId(2)));
+
+    client
+        .goto(&format!("{}/staff#/stats", app.base))
+        .await
+        .unwrap();
+    browser
+        .wait_for_text("#stats-body", "Gesamt")
+        .await
+        .unwrap();
+    assert_accessible(&browser, "statistics").await;
+
+    citizen.close().await;
+    second.close().await;
+    browser.close().await.unwrap();
+    app.stop().await.unwrap();
+}
+
+async fn assert_accessible(browser: &sprechstunde_tests::browser::Browser, view: &str) {
+    let violations = browser.axe().await.unwrap();
+    assert!(
+        violations.is_empty(),
+        "{view}: {}",
+        sprechstunde_tests::browser::describe(&violations)
+    );
 }

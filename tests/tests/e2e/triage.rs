@@ -152,6 +152,21 @@ async fn call(
     request.send().await.unwrap().status()
 }
 
+/// References of the outbox messages a staff member may list (pending, then delivered).
+async fn outbox_refs(client: &StaffClient) -> BTreeSet<String> {
+    let mut refs = BTreeSet::new();
+    for state in ["pending", "delivered"] {
+        let list = client
+            .get(&format!("/api/v1/outbox?state={state}"))
+            .await
+            .unwrap();
+        for m in list["messages"].as_array().unwrap() {
+            refs.insert(m["reference"].as_str().unwrap_or("-").to_owned());
+        }
+    }
+    refs
+}
+
 #[tokio::test]
 async fn every_staff_route_refuses_anonymous_callers_and_roles_without_the_permission() {
     let dir = tempfile::tempdir().unwrap();
@@ -292,6 +307,11 @@ async fn department_staff_see_and_act_only_on_their_departments_questions() {
         .collect();
     assert_eq!(refs, ["A-1001"]);
     road.get("/api/v1/questions/A-1001").await.unwrap();
+    // The outbox list is scoped too.
+    let seen_by_road = outbox_refs(&road).await;
+    assert_eq!(seen_by_road, BTreeSet::from(["A-1001".to_owned()]));
+    let seen_by_office = outbox_refs(&office).await;
+    assert!(seen_by_office.contains("A-1002"), "{seen_by_office:?}");
 
     // Every question route of the table refuses the other department's question.
     let doc: Value = reqwest::get(format!("{}/api/v1/openapi.json", app.base))

@@ -703,6 +703,15 @@ async fn the_console_filters_routes_with_shortcuts_and_shows_statistics_accessib
         .await
         .unwrap();
     assert_accessible(&browser, "statistics").await;
+    client
+        .goto(&format!("{}/staff#/departments", app.base))
+        .await
+        .unwrap();
+    browser
+        .wait_for_text("#departments-body", "Bauordnungsamt")
+        .await
+        .unwrap();
+    assert_accessible(&browser, "departments").await;
 
     citizen.close().await;
     second.close().await;
@@ -717,4 +726,75 @@ async fn assert_accessible(browser: &sprechstunde_tests::browser::Browser, view:
         "{view}: {}",
         sprechstunde_tests::browser::describe(&violations)
     );
+}
+
+#[tokio::test]
+async fn admins_create_and_edit_departments_and_new_questions_follow_the_rules() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = start(dir.path()).await;
+    let admin = login(&app, "admin", &[Role::Admin], None).await;
+    let created = admin
+        .post(
+            "/api/v1/departments",
+            json!({"name": "Ordnungsamt", "slug": "ordnung", "keywords": ["Lärm"],
+                   "text_modules": [{"key": "k", "title": "T", "text": "Zu {reference}"}]}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(created["id"], 3);
+    let (status, body) = admin
+        .request(
+            Method::PUT,
+            "/api/v1/departments/ordnung",
+            Some(json!({"name": "Ordnungsamt", "slug": "ordnung", "patterns": ["("]})),
+        )
+        .await
+        .unwrap();
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    let (status, _) = admin
+        .request(
+            Method::POST,
+            "/api/v1/departments",
+            Some(json!({"name": "Doppelt", "slug": "tiefbau"})),
+        )
+        .await
+        .unwrap();
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    admin
+        .request(
+            Method::PUT,
+            "/api/v1/departments/ordnung",
+            Some(json!({"name": "Ordnungs- und Bürgeramt", "slug": "ordnung", "keywords": ["Lärm", "Parken"]})),
+        )
+        .await
+        .unwrap();
+    let mut citizen = app.citizen().await.unwrap();
+    citizen.ask("Nachts ist es laut: LÄRM!").await.unwrap();
+    let q = admin.get("/api/v1/questions/A-1001").await.unwrap();
+    assert_eq!(
+        q["suggestion"]["department"]["name"],
+        "Ordnungs- und Bürgeramt"
+    );
+    let listed = admin.get("/api/v1/departments").await.unwrap();
+    let slugs: Vec<&str> = listed["departments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["slug"].as_str().unwrap())
+        .collect();
+    assert_eq!(slugs, ["tiefbau", "bauamt", "ordnung"]);
+    citizen.close().await;
+    // Departments are durable: they survive a restart (and the configuration does not undo
+    // the edit).
+    app.stop().await.unwrap();
+    let app = start(dir.path()).await;
+    let names: Vec<String> = app
+        .office()
+        .read(|state, _, _| state.departments().map(|d| d.name.clone()).collect())
+        .await;
+    assert_eq!(
+        names,
+        ["Tiefbauamt", "Bauordnungsamt", "Ordnungs- und Bürgeramt"]
+    );
+    app.stop().await.unwrap();
 }

@@ -36,6 +36,7 @@
     sessions: 'Sprechstunden',
     audit: 'Zugriffsprotokoll',
     stats: 'Statistik',
+    departments: 'Fachämter',
   };
 
   let dateTimeFmt;
@@ -235,7 +236,7 @@
   }
 
   // ---- views ----
-  const VIEWS = ['login', 'queue', 'question', 'sessions', 'stats', 'audit'];
+  const VIEWS = ['login', 'queue', 'question', 'sessions', 'stats', 'departments', 'audit'];
 
   function setTitle(text) {
     $('view-title').textContent = text;
@@ -254,6 +255,7 @@
       queue: $('nav-queue'),
       sessions: $('nav-sessions'),
       stats: $('nav-stats'),
+      departments: $('nav-departments'),
       audit: $('nav-audit'),
     };
     for (const [key, link] of Object.entries(links)) {
@@ -281,6 +283,7 @@
     if (h === '#/sessions') return { view: 'sessions' };
     if (h === '#/audit') return { view: 'audit' };
     if (h === '#/stats') return { view: 'stats' };
+    if (h === '#/departments') return { view: 'departments' };
     return { view: 'queue' };
   }
 
@@ -312,6 +315,7 @@
       if (r.view === 'queue') loadQueue();
       else if (r.view === 'audit') loadAudit();
       else if (r.view === 'stats') loadStats();
+      else if (r.view === 'departments') showDepartments();
       else loadSessions();
     }
     if (focus) $('view-title').focus();
@@ -329,7 +333,7 @@
     auth = { staff: data && data.staff ? data.staff : {}, csrf: data && typeof data.csrf === 'string' ? data.csrf : null };
     $('staff-name').textContent = staffName(auth.staff) || '–';
     $('nav-audit-item').hidden = !mayViewAudit();
-    for (const id of ['nav-queue', 'nav-sessions', 'nav-stats']) $(id).parentElement.hidden = auditOnly();
+    for (const id of ['nav-queue', 'nav-sessions', 'nav-stats', 'nav-departments']) $(id).parentElement.hidden = auditOnly();
     if (!auditOnly()) {
       startEvents();
       loadDepartments().then(() => {
@@ -1048,6 +1052,99 @@
     }
   }
 
+  // ---- departments (admins edit) ----
+  let editingDepartment = null;
+
+  async function showDepartments() {
+    await loadDepartments();
+    const isAdmin = !!(auth && auth.staff && Array.isArray(auth.staff.roles) && auth.staff.roles.includes('admin'));
+    $('department-form').hidden = !isAdmin;
+    const rows = departments.map((d) => {
+      const tr = el('tr');
+      const action = el('td');
+      if (isAdmin) {
+        const b = el('button', 'button-secondary department-edit', 'Bearbeiten');
+        b.type = 'button';
+        b.dataset.slug = d.slug;
+        action.append(b);
+      }
+      tr.append(
+        el('td', null, d.name),
+        el('td', null, d.slug),
+        el('td', null, (d.keywords || []).join(', ') || '–'),
+        el('td', null, (d.patterns || []).join(' · ') || '–'),
+        el('td', null, d.requires_approval ? 'ja' : 'nein'),
+        el('td', null, (d.text_modules || []).map((m) => m.title).join(', ') || '–'),
+        el('td', null, (d.members || []).map((m) => m.name).join(', ') || '–'),
+        action,
+      );
+      return tr;
+    });
+    if (rows.length === 0) {
+      const tr = el('tr', 'empty');
+      const td = el('td', null, 'Noch keine Fachämter.');
+      td.colSpan = 8;
+      tr.append(td);
+      rows.push(tr);
+    }
+    $('departments-body').replaceChildren(...rows);
+  }
+
+  function fillDepartmentForm(d) {
+    editingDepartment = d ? d.slug : null;
+    $('d-name').value = d ? d.name : '';
+    $('d-slug').value = d ? d.slug : '';
+    $('d-keywords').value = d ? (d.keywords || []).join(', ') : '';
+    $('d-patterns').value = d ? (d.patterns || []).join('\n') : '';
+    $('d-modules').value = d ? (d.text_modules || []).map((m) => `${m.key} | ${m.title} | ${m.text}`).join('\n') : '';
+    $('d-approval').checked = d ? !!d.requires_approval : false;
+    clearArea($('department-error'));
+  }
+
+  async function onDepartmentSubmit(ev) {
+    ev.preventDefault();
+    const lines = (v) => v.split('\n').map((x) => x.trim()).filter((x) => x);
+    const modules = [];
+    for (const line of lines($('d-modules').value)) {
+      const parts = line.split('|').map((x) => x.trim());
+      if (parts.length < 3) {
+        showError($('department-error'), `Textbaustein „${line}“: bitte Schlüssel | Titel | Text angeben.`);
+        return;
+      }
+      modules.push({ key: parts[0], title: parts[1], text: parts.slice(2).join(' | ') });
+    }
+    const body = {
+      name: $('d-name').value.trim(),
+      slug: $('d-slug').value.trim(),
+      keywords: $('d-keywords').value.split(',').map((x) => x.trim()).filter((x) => x),
+      patterns: lines($('d-patterns').value),
+      requires_approval: $('d-approval').checked,
+      text_modules: modules,
+    };
+    try {
+      if (editingDepartment) await api('PUT', `/departments/${encodeURIComponent(editingDepartment)}`, body);
+      else await api('POST', '/departments', body);
+      clearArea($('department-error'));
+      flash($('departments-status'), `Das Fachamt ${body.name} wurde gespeichert.`);
+      fillDepartmentForm(null);
+      showDepartments();
+    } catch (err) {
+      if (err.status === 401) return;
+      showError($('department-error'), err);
+    }
+  }
+
+  function wireDepartments() {
+    $('department-form').addEventListener('submit', onDepartmentSubmit);
+    $('department-new').addEventListener('click', () => fillDepartmentForm(null));
+    $('departments-body').addEventListener('click', (ev) => {
+      const button = ev.target instanceof Element ? ev.target.closest('button.department-edit') : null;
+      if (!button) return;
+      fillDepartmentForm(departments.find((d) => d.slug === button.dataset.slug) || null);
+      $('d-name').focus();
+    });
+  }
+
   // ---- sessions ----
   async function loadSessions() {
     const seq = ++sessionsSeq;
@@ -1375,6 +1472,7 @@
     });
     $('audit-verify').addEventListener('click', verifyAudit);
     wireTriage();
+    wireDepartments();
     window.addEventListener('hashchange', () => route(true));
     checkMe();
   }

@@ -152,6 +152,21 @@ async fn call(
     request.send().await.unwrap().status()
 }
 
+/// References of the outbox messages a staff member may list (pending, then delivered).
+async fn outbox_refs(client: &StaffClient) -> BTreeSet<String> {
+    let mut refs = BTreeSet::new();
+    for state in ["pending", "delivered"] {
+        let list = client
+            .get(&format!("/api/v1/outbox?state={state}"))
+            .await
+            .unwrap();
+        for m in list["messages"].as_array().unwrap() {
+            refs.insert(m["reference"].as_str().unwrap_or("-").to_owned());
+        }
+    }
+    refs
+}
+
 #[tokio::test]
 async fn every_staff_route_refuses_anonymous_callers_and_roles_without_the_permission() {
     let dir = tempfile::tempdir().unwrap();
@@ -248,7 +263,8 @@ async fn department_staff_see_and_act_only_on_their_departments_questions() {
     let road = login(&app, "tiefbau", &[Role::Department], Some(1)).await;
     let mut citizen = app.citizen().await.unwrap();
     citizen.ask("Schlagloch in der Hauptstrasse").await.unwrap();
-    citizen.ask("Mein Bauantrag dauert").await.unwrap();
+    let mut builder = app.citizen().await.unwrap();
+    builder.ask("Mein Bauantrag dauert").await.unwrap();
     // A second citizen with an unrouted question.
     let mut other = app.citizen().await.unwrap();
     other.ask("Wann hat das Bürgerbüro offen?").await.unwrap();
@@ -291,6 +307,11 @@ async fn department_staff_see_and_act_only_on_their_departments_questions() {
         .collect();
     assert_eq!(refs, ["A-1001"]);
     road.get("/api/v1/questions/A-1001").await.unwrap();
+    // The outbox list is scoped too.
+    let seen_by_road = outbox_refs(&road).await;
+    assert_eq!(seen_by_road, BTreeSet::from(["A-1001".to_owned()]));
+    let seen_by_office = outbox_refs(&office).await;
+    assert!(seen_by_office.contains("A-1002"), "{seen_by_office:?}");
 
     // Every question route of the table refuses the other department's question.
     let doc: Value = reqwest::get(format!("{}/api/v1/openapi.json", app.base))
@@ -389,6 +410,7 @@ async fn department_staff_see_and_act_only_on_their_departments_questions() {
     assert_eq!(last["text"], "Zuständig ist die Straßenverkehrsbehörde");
 
     citizen.close().await;
+    builder.close().await;
     other.close().await;
     app.stop().await.unwrap();
 }
@@ -555,5 +577,224 @@ async fn filters_and_search_find_questions_however_they_are_spelt() {
     assert_eq!(status, StatusCode::BAD_REQUEST);
     one.close().await;
     two.close().await;
+    app.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn the_console_filters_routes_with_shortcuts_and_shows_statistics_accessibly() {
+    use fantoccini::Locator;
+    use sprechstunde_tests::browser::Browser;
+    let Some(browser) = Browser::start().await.unwrap() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let app = start(dir.path()).await;
+    member(&app, "erika", &[Role::CitizensOffice], None).await;
+    let mut citizen = app.citizen().await.unwrap();
+    citizen.ask("Ein Schlagloch am Markt").await.unwrap();
+    let mut second = app.citizen().await.unwrap();
+    second.ask("Wo bleibt mein Bauantrag?").await.unwrap();
+    let client = browser.client();
+    client.goto(&format!("{}/staff", app.base)).await.unwrap();
+    browser
+        .wait_for("#login")
+        .await
+        .unwrap()
+        .send_keys("erika")
+        .await
+        .unwrap();
+    client
+        .find(Locator::Css("#password"))
+        .await
+        .unwrap()
+        .send_keys(PASSWORD)
+        .await
+        .unwrap();
+    client
+        .find(Locator::Css("#login-form button[type='submit']"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    browser
+        .wait_for("#queue tr[data-reference='A-1002']")
+        .await
+        .unwrap();
+    browser
+        .wait_for_text(
+            "#queue tr[data-reference='A-1002'] td.department",
+            "Bauordnungsamt",
+        )
+        .await
+        .unwrap();
+
+    // "/" jumps to the search; the queue narrows to the building application.
+    client
+        .active_element()
+        .await
+        .unwrap()
+        .send_keys("/")
+        .await
+        .unwrap();
+    client
+        .active_element()
+        .await
+        .unwrap()
+        .send_keys("BAUANTRAG\u{E007}")
+        .await
+        .unwrap();
+    browser
+        .wait_for_text("#queue-caption", "(1)")
+        .await
+        .unwrap();
+    // "j" selects the first row and focuses its link; Enter opens it.
+    client
+        .find(Locator::Css("#view-title"))
+        .await
+        .unwrap()
+        .send_keys("j")
+        .await
+        .unwrap();
+    browser
+        .wait_for("#queue tr.selected[data-reference='A-1002']")
+        .await
+        .unwrap();
+    client
+        .active_element()
+        .await
+        .unwrap()
+        .send_keys("\u{E007}")
+        .await
+        .unwrap();
+    browser
+        .wait_for_text("#question-meta", "Regel: keyword \"Bauantrag\"")
+        .await
+        .unwrap();
+    assert_accessible(&browser, "question with triage").await;
+    // Route with the suggestion preselected.
+    client
+        .find(Locator::Css("#route-submit"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    browser
+        .wait_for_text("#action-status", "weitergeleitet")
+        .await
+        .unwrap();
+    let routed = app
+        .office()
+        .read(|state, _, _| {
+            state
+                .question_by_reference(sprechstunde_core::Reference(1002))
+                .and_then(|q| q.department)
+        })
+        .await;
+    assert_eq!(routed, Some(DepartmentId(2)));
+
+    client
+        .goto(&format!("{}/staff#/stats", app.base))
+        .await
+        .unwrap();
+    browser
+        .wait_for_text("#stats-body", "Gesamt")
+        .await
+        .unwrap();
+    assert_accessible(&browser, "statistics").await;
+    client
+        .goto(&format!("{}/staff#/departments", app.base))
+        .await
+        .unwrap();
+    browser
+        .wait_for_text("#departments-body", "Bauordnungsamt")
+        .await
+        .unwrap();
+    assert_accessible(&browser, "departments").await;
+
+    citizen.close().await;
+    second.close().await;
+    browser.close().await.unwrap();
+    app.stop().await.unwrap();
+}
+
+async fn assert_accessible(browser: &sprechstunde_tests::browser::Browser, view: &str) {
+    let violations = browser.axe().await.unwrap();
+    assert!(
+        violations.is_empty(),
+        "{view}: {}",
+        sprechstunde_tests::browser::describe(&violations)
+    );
+}
+
+#[tokio::test]
+async fn admins_create_and_edit_departments_and_new_questions_follow_the_rules() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = start(dir.path()).await;
+    let admin = login(&app, "admin", &[Role::Admin], None).await;
+    let created = admin
+        .post(
+            "/api/v1/departments",
+            json!({"name": "Ordnungsamt", "slug": "ordnung", "keywords": ["Lärm"],
+                   "text_modules": [{"key": "k", "title": "T", "text": "Zu {reference}"}]}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(created["id"], 3);
+    let (status, body) = admin
+        .request(
+            Method::PUT,
+            "/api/v1/departments/ordnung",
+            Some(json!({"name": "Ordnungsamt", "slug": "ordnung", "patterns": ["("]})),
+        )
+        .await
+        .unwrap();
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    let (status, _) = admin
+        .request(
+            Method::POST,
+            "/api/v1/departments",
+            Some(json!({"name": "Doppelt", "slug": "tiefbau"})),
+        )
+        .await
+        .unwrap();
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    admin
+        .request(
+            Method::PUT,
+            "/api/v1/departments/ordnung",
+            Some(json!({"name": "Ordnungs- und Bürgeramt", "slug": "ordnung", "keywords": ["Lärm", "Parken"]})),
+        )
+        .await
+        .unwrap();
+    let mut citizen = app.citizen().await.unwrap();
+    citizen.ask("Nachts ist es laut: LÄRM!").await.unwrap();
+    let q = admin.get("/api/v1/questions/A-1001").await.unwrap();
+    assert_eq!(
+        q["suggestion"]["department"]["name"],
+        "Ordnungs- und Bürgeramt"
+    );
+    let listed = admin.get("/api/v1/departments").await.unwrap();
+    let slugs: Vec<&str> = listed["departments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["slug"].as_str().unwrap())
+        .collect();
+    assert_eq!(slugs, ["tiefbau", "bauamt", "ordnung"]);
+    citizen.close().await;
+    // Departments are durable: they survive a restart (and the configuration does not undo
+    // the edit).
+    app.stop().await.unwrap();
+    let app = start(dir.path()).await;
+    let names: Vec<String> = app
+        .office()
+        .read(|state, _, _| state.departments().map(|d| d.name.clone()).collect())
+        .await;
+    assert_eq!(
+        names,
+        ["Tiefbauamt", "Bauordnungsamt", "Ordnungs- und Bürgeramt"]
+    );
     app.stop().await.unwrap();
 }

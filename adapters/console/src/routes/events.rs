@@ -22,8 +22,35 @@ pub(crate) async fn stream(
 ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
     staff.require(Permission::ReadQueue)?;
     let stop = console.shutdown.clone().cancelled_owned();
+    let office = console.office.clone();
+    let member = std::sync::Arc::new(staff.member);
     let events = BroadcastStream::new(console.office.subscribe())
         .take_until(stop)
+        .then(move |item| {
+            let office = office.clone();
+            let member = member.clone();
+            async move {
+                match item {
+                    // Department staff only hear of their department's questions.
+                    Ok(mut e) if sprechstunde_core::triage::department_scoped(&member) => {
+                        let refs = std::mem::take(&mut e.questions);
+                        e.questions = office
+                            .read(|state, _, _| {
+                                refs.into_iter()
+                                    .filter(|r| {
+                                        state
+                                            .question_by_reference(*r)
+                                            .is_some_and(|q| crate::access::visible(&member, q))
+                                    })
+                                    .collect()
+                            })
+                            .await;
+                        Ok(e)
+                    }
+                    other => other,
+                }
+            }
+        })
         .map(|item| {
             let data = match item {
                 // Forgotten questions (erasure, retention) have no reference any more.

@@ -32,15 +32,24 @@ pub(crate) async fn list(
             "state must be pending, delivered or failed".into(),
         ));
     }
+    let member = staff.member.clone();
     let messages = console
         .office
-        .read(|state, _, _| {
+        .read(move |state, _, _| {
+            // Department staff see only messages about their department's questions.
+            let visible = |m: &&sprechstunde_core::OutboxMessage| {
+                !sprechstunde_core::triage::department_scoped(&member)
+                    || m.question
+                        .and_then(|q| state.question(q))
+                        .is_some_and(|q| crate::access::visible(&member, q))
+            };
             let all: Box<dyn Iterator<Item = _>> = if wanted == "pending" {
                 Box::new(state.pending_outbox())
             } else {
                 Box::new(state.outbox().rev().filter(|m| m.state.name() == wanted))
             };
-            all.take(LIMIT)
+            all.filter(visible)
+                .take(LIMIT)
                 .map(|m| {
                     let view = crate::views::DeliveryView::from(&m.state);
                     json!({

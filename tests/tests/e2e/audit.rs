@@ -261,3 +261,68 @@ async fn the_data_protection_officer_reads_and_verifies_the_trail_in_the_console
     browser.close().await.unwrap();
     app.stop().await.unwrap();
 }
+
+#[tokio::test]
+async fn the_server_purges_audit_entries_past_retention_and_the_chain_still_verifies() {
+    use std::sync::Arc;
+
+    use jiff::SignedDuration;
+    use sprechstunde_runtime::{AuditFilter, ManualClock};
+    use sprechstunde_tests::app::test_settings;
+
+    let dir = tempfile::tempdir().unwrap();
+    let start: jiff::Timestamp = "2026-03-02T09:00:00Z".parse().unwrap();
+    let clock = Arc::new(ManualClock::new(start));
+    let mut settings = test_settings(dir.path());
+    settings.audit.retention_days = 30;
+    let app = TestApp::start_with(settings.clone(), clock.clone())
+        .await
+        .unwrap();
+    let office = app.staff("br", &["citizens_office"]).await.unwrap();
+    office.get("/api/v1/questions").await.unwrap();
+    // Still within the 12-hour console login.
+    clock.advance(SignedDuration::from_hours(11));
+    office.get("/api/v1/sessions").await.unwrap();
+    app.stop().await.unwrap();
+
+    // 30 days and 6 hours later: the first read is past 30 days, the second is not.
+    clock.set(start + SignedDuration::from_hours(24 * 30 + 6));
+    let app = TestApp::start_with(settings, clock.clone()).await.unwrap();
+    let trail = app.office().audit();
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
+    let purges = loop {
+        let purges = trail
+            .entries(
+                &AuditFilter {
+                    action: Some("audit.purge".into()),
+                    ..AuditFilter::default()
+                },
+                10,
+            )
+            .await
+            .unwrap();
+        if !purges.is_empty() {
+            break purges;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "no purge at start");
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    };
+
+    let remaining = trail.entries(&AuditFilter::default(), 100).await.unwrap();
+    let actions: Vec<&str> = remaining.iter().map(|e| e.record.action.as_str()).collect();
+    assert_eq!(
+        actions,
+        vec!["GET /api/v1/sessions", "audit.purge"],
+        "{remaining:?}"
+    );
+    assert_eq!(purges[0].record.outcome, "removed=1");
+    let verification = trail.verify().await.unwrap();
+    println!(
+        "audit retention e2e: anchor {:?}, {} entries verified",
+        verification.anchor.as_ref().map(|a| a.seq),
+        verification.checked
+    );
+    assert!(verification.is_intact(), "{verification:?}");
+    assert_eq!(verification.checked, 2);
+    app.stop().await.unwrap();
+}

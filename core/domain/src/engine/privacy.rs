@@ -244,18 +244,15 @@ impl Engine {
         }
         let _ = state.take_held(citizen.id);
         state.unindex_citizen(citizen);
-        let stub = Citizen {
-            id: citizen.id,
-            channel: citizen.channel,
-            pseudonym: String::new(),
-            address: citizen.address.clone(),
-            lang: citizen.lang,
-            first_seen: now,
-            recent_intake: Vec::new(),
-            consent: None,
-            last_seen: Some(now),
-            erased: true,
-        };
+        // Built from a clone so that fields added later need no change here; everything but
+        // the channel, the reply address and the language is cleared.
+        let mut stub = citizen.clone();
+        stub.pseudonym.clear();
+        stub.first_seen = now;
+        stub.recent_intake.clear();
+        stub.consent = None;
+        stub.last_seen = Some(now);
+        stub.erased = true;
         state.put_citizen(stub.clone());
         let text = self.render(stub.lang, farewell, &[]);
         let outbox = self.enqueue(state, &stub, None, text, now);

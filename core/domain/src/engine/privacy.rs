@@ -29,11 +29,20 @@ impl Engine {
         self.policy.privacy.require_consent && citizen.consent.is_none()
     }
 
-    /// A bare "ja"/"yes" counts as agreement while the notice is pending.
+    /// While the notice is pending, a bare "Einverstanden", "ja", "yes" (or "Ablehnen",
+    /// "nein", "no") as the whole message counts as the answer.
     pub(super) fn bare_consent(&self, citizen: &Citizen, text: &str) -> Option<super::Command> {
+        if !self.needs_consent(citizen) {
+            return None;
+        }
         let word = text.trim().trim_end_matches(['.', '!']).to_lowercase();
-        (self.needs_consent(citizen) && matches!(word.as_str(), "ja" | "yes" | "ok"))
-            .then_some(super::Command::Agree)
+        match word.as_str() {
+            "einverstanden" | "zustimmen" | "agree" | "i agree" | "ja" | "yes" | "ok" => {
+                Some(super::Command::Agree)
+            }
+            "ablehnen" | "decline" | "nein" | "no" => Some(super::Command::Decline),
+            _ => None,
+        }
     }
 
     /// The privacy notice for this citizen's channel.

@@ -126,7 +126,8 @@ fn handles(
     let staff = StaffTrees::open(&db)?;
     let audit = AuditTree::open(&db)?;
     // Keys first (no durable record sealed under a key that is not), destroyed keys after
-    // the records are gone.
+    // the records are gone. Syncing the keys beside the flush instead would be faster but
+    // could leave half a batch readable after a power loss (the records under old keys).
     let commits = GroupCommit::new(move || {
         vault.before_flush()?;
         let bytes = db.flush().map_err(|e| errors::storage("flushing", e))?;

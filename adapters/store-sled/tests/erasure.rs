@@ -95,3 +95,26 @@ async fn citizen_data_is_never_on_disk_in_clear_and_erasure_destroys_its_keys() 
         seeded.len()
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn records_whose_keys_are_lost_load_as_never_written() {
+    // Arrange: a citizen with a question, then the key file loses its keys (as if the keys
+    // of an unacknowledged commit never reached the disk).
+    let dir = tempfile::tempdir().expect("dir");
+    let store = SledStore::open(dir.path()).expect("open");
+    store
+        .commit(&[Change::Citizen(citizen(1)), Change::Question(question(1))])
+        .await
+        .expect("commit");
+    drop(store);
+    let path = dir.path().join("citizen-keys");
+    let header = b"SPRECHSTUNDE-KEYS-1\n";
+    std::fs::write(&path, header).expect("truncate");
+
+    // Act
+    let reopened = SledStore::open(dir.path()).expect("reopen");
+    let snapshot = reopened.load().await.expect("load");
+
+    // Assert
+    assert!(snapshot.citizens.is_empty() && snapshot.questions.is_empty());
+}

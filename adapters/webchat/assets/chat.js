@@ -343,7 +343,8 @@
   }
 
   function signature(item) {
-    return [lang, item.from, item.text, item.at, item.state || '', item.reference || ''].join('\u0000');
+    const choices = (item.choices || []).map((c) => c.command).join('\u0001');
+    return [lang, item.from, item.text, item.at, item.state || '', item.reference || '', choices].join('\u0000');
   }
 
   function fillMsg(node, item) {
@@ -370,7 +371,18 @@
       meta.append(' ', el('span', cls, st));
     }
     const text = el('p', 'msg-text', item.text);
-    node.replaceChildren(meta, text);
+    const parts = [meta, text];
+    if (item.choices && item.choices.length > 0) {
+      const row = el('div', 'msg-choices');
+      for (const c of item.choices) {
+        const b = el('button', 'button-secondary', c.label);
+        b.type = 'button';
+        b.addEventListener('click', () => sendText(c.command));
+        row.append(b);
+      }
+      parts.push(row);
+    }
+    node.replaceChildren(...parts);
   }
 
   // Reconciles #log with `items`, reusing nodes so that a screen reader does not
@@ -554,7 +566,10 @@
     const id = String(f.id);
     if (shownOffice.has(id)) return;
     shownOffice.add(id);
-    addItem({ key: 'o:' + id, id, from: 'office', text: f.text, at: f.at, state: null, reference: null });
+    const choices = Array.isArray(f.choices)
+      ? f.choices.filter((c) => c && typeof c.label === 'string' && typeof c.command === 'string')
+      : [];
+    addItem({ key: 'o:' + id, id, from: 'office', text: f.text, at: f.at, state: null, reference: null, choices });
   }
 
   function onError(f) {

@@ -89,6 +89,7 @@ impl Channel for WebChannel {
             from: From::Office,
             text: delivery.text.clone(),
             at: jiff::Timestamp::now().to_string(),
+            choices: delivery.choices.clone(),
         };
         let mut delivered = false;
         for tx in senders {

@@ -111,6 +111,9 @@ pub enum ServerFrame {
         text: String,
         /// When, RFC 3339.
         at: String,
+        /// Choices offered with it (the page shows them as buttons that send `command`).
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        choices: Vec<sprechstunde_core::Choice>,
     },
     /// A refused frame.
     Error {

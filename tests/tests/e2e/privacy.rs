@@ -200,8 +200,10 @@ async fn erasure_and_retention_leave_no_trace_in_the_data_directory() {
         .await
         .unwrap();
     web.send("/loeschen").await.unwrap();
-    web.office_message_containing("wirklich").await.unwrap();
-    web.send("/loeschen bestaetigen").await.unwrap();
+    let prompt = web.office_message_containing("wirklich").await.unwrap();
+    let confirm = prompt["choices"][0]["command"].as_str().unwrap().to_owned();
+    assert_eq!(confirm, "/loeschen bestaetigen");
+    web.send(&confirm).await.unwrap();
     web.office_message_containing("Alle Ihre Daten wurden gelöscht")
         .await
         .unwrap();

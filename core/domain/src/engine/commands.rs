@@ -49,8 +49,10 @@ impl Command {
             "zurueckziehen" | "zurückziehen" | "withdraw" if prefixed => {
                 Some(Command::Withdraw(arg))
             }
-            "einverstanden" | "zustimmen" | "agree" => Some(Command::Agree),
-            "ablehnen" | "decline" => Some(Command::Decline),
+            // Bare words count only while the notice is pending (see `Engine::bare_consent`):
+            // "Einverstanden" can also be a reply to an answer.
+            "einverstanden" | "zustimmen" | "agree" if prefixed => Some(Command::Agree),
+            "ablehnen" | "decline" if prefixed => Some(Command::Decline),
             "meinedaten" | "mydata" | "auskunft" if prefixed => Some(Command::MyData),
             "loeschen" | "löschen" | "erase" if prefixed => Some(Command::Erase(matches!(
                 arg.as_deref().map(str::to_lowercase).as_deref(),
@@ -91,10 +93,11 @@ mod tests {
             ("Wann wird die Straße saniert?", None),
             ("/unbekannt", None),
             ("/einverstanden", Some(Command::Agree)),
-            ("Einverstanden", Some(Command::Agree)),
+            ("Einverstanden", None),
             ("/agree", Some(Command::Agree)),
             ("/ablehnen", Some(Command::Decline)),
-            ("decline", Some(Command::Decline)),
+            ("decline", None),
+            ("!ablehnen", Some(Command::Decline)),
             ("/meinedaten", Some(Command::MyData)),
             ("/mydata", Some(Command::MyData)),
             ("meinedaten", None),

@@ -29,11 +29,20 @@ impl Engine {
         self.policy.privacy.require_consent && citizen.consent.is_none()
     }
 
-    /// A bare "ja"/"yes" counts as agreement while the notice is pending.
+    /// While the notice is pending, a bare "Einverstanden", "ja", "yes" (or "Ablehnen",
+    /// "nein", "no") as the whole message counts as the answer.
     pub(super) fn bare_consent(&self, citizen: &Citizen, text: &str) -> Option<super::Command> {
+        if !self.needs_consent(citizen) {
+            return None;
+        }
         let word = text.trim().trim_end_matches(['.', '!']).to_lowercase();
-        (self.needs_consent(citizen) && matches!(word.as_str(), "ja" | "yes" | "ok"))
-            .then_some(super::Command::Agree)
+        match word.as_str() {
+            "einverstanden" | "zustimmen" | "agree" | "i agree" | "ja" | "yes" | "ok" => {
+                Some(super::Command::Agree)
+            }
+            "ablehnen" | "decline" | "nein" | "no" => Some(super::Command::Decline),
+            _ => None,
+        }
     }
 
     /// The privacy notice for this citizen's channel.
@@ -244,18 +253,15 @@ impl Engine {
         }
         let _ = state.take_held(citizen.id);
         state.unindex_citizen(citizen);
-        let stub = Citizen {
-            id: citizen.id,
-            channel: citizen.channel,
-            pseudonym: String::new(),
-            address: citizen.address.clone(),
-            lang: citizen.lang,
-            first_seen: now,
-            recent_intake: Vec::new(),
-            consent: None,
-            last_seen: Some(now),
-            erased: true,
-        };
+        // Built from a clone so that fields added later need no change here; everything but
+        // the channel, the reply address and the language is cleared.
+        let mut stub = citizen.clone();
+        stub.pseudonym.clear();
+        stub.first_seen = now;
+        stub.recent_intake.clear();
+        stub.consent = None;
+        stub.last_seen = Some(now);
+        stub.erased = true;
         state.put_citizen(stub.clone());
         let text = self.render(stub.lang, farewell, &[]);
         let outbox = self.enqueue(state, &stub, None, text, now);

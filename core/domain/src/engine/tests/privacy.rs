@@ -402,3 +402,41 @@ fn agreeing_without_a_held_message_asks_for_the_question() {
     let q = ask(&engine, &mut state, 1, "Jetzt die Frage", FRIDAY);
     assert_eq!(question(&state, q.question).first_text(), "Jetzt die Frage");
 }
+
+#[test]
+fn bare_words_answer_the_notice_only_while_it_is_pending() {
+    let engine = engine();
+    let mut state = OfficeState::default();
+    let asked = ask(&engine, &mut state, 1, "Darf ich den Baum fällen?", FRIDAY);
+    run(
+        &engine,
+        &mut state,
+        answer(asked.question, "Ja, mit Genehmigung."),
+        FRIDAY,
+    );
+
+    // A reply to the answer, not a consent command: it follows up the question.
+    let reply = engine.handle(&mut state, says(1, "Einverstanden"), at(FRIDAY));
+
+    assert!(
+        matches!(
+            reply.result,
+            Ok(Receipt::Question {
+                intake: Intake::FollowUp,
+                ..
+            })
+        ),
+        "{:?}",
+        reply.result
+    );
+    let declined = engine_with_consent();
+    let mut fresh = OfficeState::default();
+    declined.handle(&mut fresh, says(2, "Frage"), at(FRIDAY));
+    declined.handle(&mut fresh, says(2, "Nein."), at(FRIDAY));
+    assert!(
+        fresh
+            .citizen_by_pseudonym(ChannelKind::Web, &web(2).pseudonym)
+            .is_none()
+    );
+    assert_eq!(fresh.questions().count(), 0);
+}

@@ -38,7 +38,12 @@ pub enum Format {
 pub fn run(command: PrivacyCommand, settings: &Settings) -> anyhow::Result<()> {
     let PrivacyCommand::Record { format } = command;
     // Departments come from the configuration once they are configurable; none until then.
-    let record = ProcessingRecord::build(settings, &[]);
+    let departments: Vec<String> = settings
+        .departments
+        .iter()
+        .map(|d| d.name.clone())
+        .collect();
+    let record = ProcessingRecord::build(settings, &departments);
     match format {
         Format::Markdown => print!("{}", record.markdown()),
         Format::Json => println!("{}", serde_json::to_string_pretty(&record)?),
@@ -425,13 +430,30 @@ fn channels(settings: &Settings) -> Vec<ChannelEntry> {
 }
 
 fn retention(settings: &Settings) -> Vec<Retention> {
+    let r = &settings.privacy.retention;
     vec![
         Retention {
-            data: "Anliegen, Nachrichten und Pseudonyme der Bürgerinnen und Bürger".into(),
-            period: "bis zur Löschung auf Wunsch (Selbstauskunft und Löschung in jedem Kanal); \
-                     automatische Fristen je Art laut [privacy.retention], soweit konfiguriert"
-                .into(),
-            source: "privacy.retention".into(),
+            data: "Beantwortete Anliegen mit Verlauf".into(),
+            period: format!("{} Tage nach der letzten Änderung", r.answered_days),
+            source: "privacy.retention.answered_days".into(),
+        },
+        Retention {
+            data: "Abgelehnte Anliegen mit Verlauf".into(),
+            period: format!("{} Tage nach der letzten Änderung", r.rejected_days),
+            source: "privacy.retention.rejected_days".into(),
+        },
+        Retention {
+            data: "Zurückgezogene Anliegen mit Verlauf".into(),
+            period: format!("{} Tage nach der letzten Änderung", r.withdrawn_days),
+            source: "privacy.retention.withdrawn_days".into(),
+        },
+        Retention {
+            data: "Pseudonym und Antwortadresse ohne verbliebene Anliegen".into(),
+            period: format!(
+                "{} Tage nach dem letzten Kontakt; jederzeit vorher auf Wunsch (/loeschen in jedem Kanal)",
+                r.inactive_citizen_days
+            ),
+            source: "privacy.retention.inactive_citizen_days".into(),
         },
         Retention {
             data: "Zustellaufträge (Outbox)".into(),
@@ -481,10 +503,26 @@ fn measures(settings: &Settings) -> Vec<Measure> {
             ),
         },
         Measure {
+            name: "Verschlüsselung gespeicherter Daten".into(),
+            detail: "Anliegen, Nachrichten und Antwortadressen liegen im Datenverzeichnis nur verschlüsselt (XChaCha20-Poly1305), mit einem eigenen Schlüssel je Bürgerin/Bürger bzw. Anliegen; bei Löschung wird der Schlüssel vernichtet, sodass auch alte Bytes der Datenbank unlesbar werden".into(),
+        },
+        Measure {
+            name: "Einwilligung".into(),
+            detail: if settings.privacy.require_consent {
+                format!(
+                    "vor dem Speichern der ersten Frage Datenschutzhinweis je Kanal mit Zustimmung (Fassung {}); ohne Zustimmung wird nichts gespeichert",
+                    settings.privacy.notice_version.trim()
+                )
+            } else {
+                "Einwilligungsabfrage abgeschaltet (privacy.require_consent = false)".into()
+            },
+        },
+        Measure {
             name: "Transportverschlüsselung und Web-Sicherheit".into(),
             detail: format!(
-                "HTTPS über Reverse Proxy; Anmelde-Cookies {}HttpOnly, SameSite=Strict; CSRF-Token bei jeder ändernden Anfrage der Konsole; begrenzte Anfragegrößen",
-                if settings.server.secure_cookies { "Secure, " } else { "" }
+                "HTTPS über Reverse Proxy{}; Anmelde-Cookies {}HttpOnly, SameSite=Strict; CSRF-Token und Origin-Prüfung bei jeder ändernden Anfrage; Content-Security-Policy ohne unsafe-inline, frame-ancestors 'none', nosniff, Referrer-Policy no-referrer; WebSocket nur von erlaubten Origins; Anmeldedrosselung mit Sperre; begrenzte Anfragegrößen; Nachrichtenlimit je Bürgerin/Bürger",
+                if settings.hsts() { " mit HSTS" } else { "" },
+                if settings.server.secure_cookies { "__Host-, Secure, " } else { "" }
             ),
         },
         Measure {

@@ -67,6 +67,13 @@ impl From<Refusal> for ApiError {
             | Refusal::EmptyText
             | Refusal::TooLong { .. }
             | Refusal::InvalidSession(_) => ApiError::Invalid(refusal.to_string()),
+            // Office hours as events.
+            Refusal::InvalidSeries(_) => ApiError::Invalid(refusal.to_string()),
+            Refusal::CannotMerge
+            | Refusal::NotInSession
+            | Refusal::SessionNotLive
+            | Refusal::SessionNotClosed
+            | Refusal::SummaryPublished => ApiError::Conflict(refusal.to_string()),
         }
     }
 }

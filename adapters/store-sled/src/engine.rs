@@ -6,7 +6,7 @@ use serde::de::DeserializeOwned;
 use sprechstunde_core::{Change, Counters, Snapshot, StoreError};
 
 use crate::errors;
-use crate::keys::{self, CITIZEN, COUNTERS_KEY, OUTBOX, QUESTION, SESSION};
+use crate::keys::{self, CITIZEN, COUNTERS_KEY, OUTBOX, QUESTION, SESSION, SUMMARY};
 
 /// Encodes `changes` as one atomic batch. Later changes to the same entity win.
 ///
@@ -29,6 +29,9 @@ pub(crate) fn batch(changes: &[Change]) -> Result<sled::Batch, StoreError> {
                 batch.insert(&keys::entity(OUTBOX, m.id.0), encode("outbox message", m)?);
             }
             Change::Counters(c) => batch.insert(COUNTERS_KEY, encode("counters", c)?),
+            Change::Summary(s) => {
+                batch.insert(&keys::entity(SUMMARY, s.session.0), encode("summary", s)?);
+            }
         }
     }
     Ok(batch)
@@ -76,6 +79,12 @@ pub(crate) fn load(tree: &sled::Tree) -> Result<Snapshot, StoreError> {
             |m: &sprechstunde_core::OutboxMessage| m.id.0,
         )?,
         counters,
+        summaries: scan(
+            tree,
+            SUMMARY,
+            "summary",
+            |s: &sprechstunde_core::Summary| s.session.0,
+        )?,
     })
 }
 

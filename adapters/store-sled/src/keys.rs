@@ -26,6 +26,8 @@ pub(crate) const QUESTION: u8 = b'q';
 pub(crate) const CITIZEN: u8 = b'c';
 /// Key prefix of outbox messages.
 pub(crate) const OUTBOX: u8 = b'o';
+/// Key prefix of session summaries (by session id).
+pub(crate) const SUMMARY: u8 = b'y';
 
 /// The id counters.
 pub(crate) const COUNTERS_KEY: &[u8] = b"m/counters";

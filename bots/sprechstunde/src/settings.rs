@@ -139,6 +139,9 @@ pub struct OfficeSettings {
     pub follow_up_days: u32,
     /// Holidays, `YYYY-MM-DD`.
     pub holidays: Vec<String>,
+    /// Reminders to subscribers before a session starts, e.g. `["24h", "15m"]`.
+    #[serde(default)]
+    pub reminders: Vec<String>,
 }
 
 /// `[webchat]`.
@@ -267,6 +270,15 @@ impl Settings {
                 "every entry must be a date like 2026-12-25",
             );
         }
+        if self
+            .reminders()
+            .is_none_or(|r| r.iter().any(|d| d.is_negative() || d.is_zero()))
+        {
+            return invalid(
+                "office.reminders",
+                "every entry must be a positive duration like \"24h\" or \"15m\"",
+            );
+        }
         if !(1..=20_000).contains(&self.webchat.max_message_chars) {
             return invalid("webchat.max_message_chars", "must be between 1 and 20000");
         }
@@ -293,6 +305,14 @@ impl Settings {
         Ok(())
     }
 
+    fn reminders(&self) -> Option<Vec<SignedDuration>> {
+        self.office
+            .reminders
+            .iter()
+            .map(|d| d.trim().parse::<SignedDuration>().ok())
+            .collect()
+    }
+
     fn holidays(&self) -> Result<Vec<jiff::civil::Date>, jiff::Error> {
         self.office.holidays.iter().map(|d| d.parse()).collect()
     }
@@ -316,6 +336,7 @@ impl Settings {
                 max_delay: Duration::from_secs(self.outbox.retry_max_seconds),
                 max_attempts: self.outbox.max_attempts,
             },
+            reminders: self.reminders().unwrap_or_default(),
         }
     }
 }
@@ -329,6 +350,13 @@ mod tests {
         let settings = Settings::load(None).expect("default config");
         assert_eq!(settings.server.listen.to_string(), "127.0.0.1:8080");
         assert_eq!(settings.policy().answer_working_days, 5);
+        assert_eq!(
+            settings.policy().reminders,
+            [
+                SignedDuration::from_hours(24),
+                SignedDuration::from_mins(15)
+            ]
+        );
     }
 
     #[test]
@@ -342,6 +370,10 @@ mod tests {
         std::fs::write(&file, "[server]\nlisten = \"nonsense\"\n").expect("write");
         let err = Settings::load(Some(&file)).expect_err("invalid listen");
         assert!(err.to_string().contains("listen"), "{err}");
+
+        std::fs::write(&file, "[office]\nreminders = [\"soon\"]\n").expect("write");
+        let err = Settings::load(Some(&file)).expect_err("invalid reminder");
+        assert!(err.to_string().contains("office.reminders"), "{err}");
 
         std::fs::write(&file, "[webchat]\nmax_message_chars = 500\n").expect("write");
         let settings = Settings::load(Some(&file)).expect("valid override");

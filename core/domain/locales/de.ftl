@@ -88,3 +88,15 @@ greeting-matrix =
     { $session }
 
     { $privacy } Wir speichern Ihre Fragen unter einem Pseudonym, nicht unter Ihrer Matrix-ID. Befehle: /status, /hilfe, /zurueckziehen.
+
+## Office hours as events (subscriptions, announcements, reminders, merged questions)
+subscribed = Sie erhalten jetzt Ankündigungen der Sprechstunden: neue Termine, Änderungen, Absagen und Erinnerungen. Abbestellen können Sie jederzeit mit /abbestellen.
+unsubscribed = Sie erhalten keine Ankündigungen der Sprechstunden mehr. Wieder abonnieren können Sie mit /abonnieren.
+button-subscribe = Ankündigungen abonnieren
+button-unsubscribe = Ankündigungen abbestellen
+announce-new = Neue Sprechstunde: „{ $session }“ mit { $host } am { $start } (bis { $end }). Sie können Ihre Frage dann einfach hier schreiben.
+announce-series = Neue Sprechstunden-Reihe: „{ $session }“ mit { $host }, { $count } Termine, der erste am { $start } (bis { $end }).
+announce-rescheduled = Die Sprechstunde „{ $session }“ wurde verlegt. Neuer Termin: { $start } (bis { $end }).
+announce-cancelled = Die Sprechstunde „{ $session }“ am { $start } wurde abgesagt.
+reminder = Erinnerung: Die Sprechstunde „{ $session }“ mit { $host } beginnt am { $start } (bis { $end }). Schreiben Sie Ihre Frage dann einfach hier.
+merged = Ihr Anliegen { $reference } wurde mit einer gleichen Frage zusammengefasst. Sie erhalten die Antwort hier unter Ihrer Nummer { $reference }.

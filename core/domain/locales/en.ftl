@@ -86,3 +86,15 @@ greeting-matrix =
     { $session }
 
     { $privacy } Your questions are stored under a pseudonym, not under your Matrix ID. Commands: /status, /help, /withdraw.
+
+## Office hours as events (subscriptions, announcements, reminders, merged questions)
+subscribed = You will now receive announcements of office hours: new dates, changes, cancellations and reminders. You can unsubscribe at any time with /unsubscribe.
+unsubscribed = You will no longer receive announcements of office hours. You can subscribe again with /subscribe.
+button-subscribe = Subscribe to announcements
+button-unsubscribe = Unsubscribe from announcements
+announce-new = New office hour: "{ $session }" with { $host } on { $start } (until { $end }). You can simply write your question here then.
+announce-series = New series of office hours: "{ $session }" with { $host }, { $count } dates, the first on { $start } (until { $end }).
+announce-rescheduled = The office hour "{ $session }" has been moved. New date: { $start } (until { $end }).
+announce-cancelled = The office hour "{ $session }" on { $start } has been cancelled.
+reminder = Reminder: the office hour "{ $session }" with { $host } starts on { $start } (until { $end }). Simply write your question here then.
+merged = Your question { $reference } has been grouped with an identical question. You will receive the answer here under your number { $reference }.

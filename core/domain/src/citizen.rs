@@ -27,6 +27,9 @@ pub struct Citizen {
     /// so a message delivered twice becomes one question.
     #[serde(default)]
     pub recent_intake: Vec<String>,
+    /// Wants announcements of office hours (new, rescheduled, cancelled, reminders).
+    #[serde(default)]
+    pub subscribed: bool,
 }
 
 impl Citizen {

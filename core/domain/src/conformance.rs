@@ -42,6 +42,7 @@ macro_rules! store_conformance_tests {
                 staff_login_names_are_unique,
                 staff_tokens_and_logins_survive_a_reopen,
                 logins_can_be_ended,
+                summaries_load_back_and_are_replaced,
             );
         }
     };
@@ -72,6 +73,9 @@ pub fn session(id: u64) -> Session {
         question_cap: Some(15),
         presubmission: Some(SignedDuration::from_hours(24)),
         admitted: 0,
+        series: None,
+        reminded: Vec::new(),
+        answering: None,
     }
 }
 
@@ -85,6 +89,7 @@ pub fn citizen(id: u64) -> Citizen {
         lang: Lang::De,
         first_seen: t("2026-11-20T10:00:00Z"),
         recent_intake: vec![format!("key-{id}")],
+        subscribed: false,
     }
 }
 
@@ -127,6 +132,7 @@ pub fn question(id: u64) -> Question {
                 outbox: None,
             },
         ],
+        merged_into: None,
     }
 }
 
@@ -359,4 +365,40 @@ pub async fn logins_can_be_ended<F: AsyncFn(&Path) -> Arc<dyn Store>>(open: &F) 
         .await
         .expect("delete");
     assert_eq!(store.login(&login.secret_hash).await.expect("get"), None);
+}
+
+/// A summary fixture: a draft for session `session`.
+pub fn summary(session: u64) -> crate::summary::Summary {
+    crate::summary::Summary {
+        session: SessionId(session),
+        title: format!("Bürgersprechstunde {session}"),
+        host: "Oberbürgermeisterin".into(),
+        starts_at: t("2026-12-01T16:00:00Z"),
+        items: vec![crate::summary::SummaryItem {
+            question: "Wann wird die Brücke saniert?".into(),
+            answer: "Im Frühjahr.".into(),
+            asked_by: 3,
+        }],
+        updated_at: t("2026-12-01T17:00:00Z"),
+        published_at: None,
+    }
+}
+
+/// Summaries load back equal, by session id, and a later version replaces the draft.
+pub async fn summaries_load_back_and_are_replaced<F: AsyncFn(&Path) -> Arc<dyn Store>>(open: &F) {
+    let (dir, store) = fresh(open).await;
+    let mut published = summary(1);
+    published.published_at = Some(t("2026-12-02T09:00:00Z"));
+    store
+        .commit(&[Change::Summary(summary(2)), Change::Summary(summary(1))])
+        .await
+        .expect("commit");
+    store
+        .commit(&[Change::Summary(published.clone())])
+        .await
+        .expect("commit");
+    drop(store);
+    let store = open(dir.path()).await;
+    let s = store.load().await.expect("load");
+    assert_eq!(s.summaries, vec![published, summary(2)]);
 }

@@ -14,10 +14,12 @@ pub mod engine;
 pub mod ids;
 pub mod outbox;
 pub mod question;
+pub mod series;
 pub mod session;
 pub mod staff;
 pub mod state;
 pub mod store;
+pub mod summary;
 pub mod texts;
 
 pub use calendar::Calendar;
@@ -30,8 +32,10 @@ pub use engine::{
 pub use ids::{CitizenId, DepartmentId, OutboxId, QuestionId, Reference, SessionId, StaffId};
 pub use outbox::{Choice, DeliveryState, OutboxMessage};
 pub use question::{Entry, EntryKind, Question, QuestionStatus, Queue, StaffRef};
+pub use series::{Repeat, SeriesError, SeriesRule};
 pub use session::{Session, SessionDraft, SessionDraftError, SessionStatus};
 pub use staff::{ApiToken, Department, LoginSession, Permission, Role, StaffMember};
 pub use state::{Change, Counters, OfficeState, Snapshot};
 pub use store::{CommitSeq, Store, StoreError};
+pub use summary::{Summary, SummaryItem};
 pub use texts::{Lang, Texts};

@@ -126,6 +126,10 @@ pub struct Question {
     pub rejection: Option<String>,
     /// The thread.
     pub entries: Vec<Entry>,
+    /// Merged as a duplicate into this (primary) question: answering the primary answers
+    /// this one too, on its own channel and with its own reference.
+    #[serde(default)]
+    pub merged_into: Option<QuestionId>,
 }
 
 impl Question {

@@ -12,6 +12,7 @@ use crate::ids::{CitizenId, OutboxId, QuestionId, Reference, SessionId};
 use crate::outbox::{DeliveryState, OutboxMessage};
 use crate::question::{Question, Queue};
 use crate::session::{Session, SessionStatus};
+use crate::summary::Summary;
 
 /// Id counters; persisted so ids and references never repeat.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -53,6 +54,8 @@ pub enum Change {
     Outbox(OutboxMessage),
     /// The id counters.
     Counters(Counters),
+    /// A session summary, created or updated.
+    Summary(Summary),
 }
 
 /// Everything a store holds for the engine, as loaded at start.
@@ -68,6 +71,8 @@ pub struct Snapshot {
     pub outbox: Vec<OutboxMessage>,
     /// Counters; `None` in a new store.
     pub counters: Option<Counters>,
+    /// Session summaries.
+    pub summaries: Vec<Summary>,
 }
 
 #[derive(Debug, Default)]
@@ -77,6 +82,7 @@ struct Dirty {
     citizens: BTreeSet<CitizenId>,
     outbox: BTreeSet<OutboxId>,
     counters: bool,
+    summaries: BTreeSet<SessionId>,
 }
 
 /// The office's state. Mutated only by the [`Engine`](crate::Engine); read by everyone.
@@ -94,6 +100,7 @@ pub struct OfficeState {
     outbox_by_citizen: HashMap<CitizenId, Vec<OutboxId>>,
     pending_outbox: BTreeSet<OutboxId>,
     dirty: Dirty,
+    summaries: BTreeMap<SessionId, Summary>,
 }
 
 impl OfficeState {
@@ -117,6 +124,9 @@ impl OfficeState {
         for m in snapshot.outbox {
             state.index_outbox(&m);
             state.outbox.insert(m.id, m);
+        }
+        for s in snapshot.summaries {
+            state.summaries.insert(s.session, s);
         }
         state
     }
@@ -267,7 +277,34 @@ impl OfficeState {
             .min()
     }
 
+    /// The summary of a session, draft or published.
+    pub fn summary(&self, session: SessionId) -> Option<&Summary> {
+        self.summaries.get(&session)
+    }
+
+    /// All summaries by session id.
+    pub fn summaries(&self) -> impl DoubleEndedIterator<Item = &Summary> {
+        self.summaries.values()
+    }
+
+    /// Questions merged into `primary` as duplicates, oldest first.
+    pub fn merged_into(&self, primary: QuestionId) -> impl Iterator<Item = &Question> {
+        self.questions
+            .values()
+            .filter(move |q| q.merged_into == Some(primary))
+    }
+
+    /// Citizens who subscribed to announcements.
+    pub fn subscribers(&self) -> impl Iterator<Item = &Citizen> {
+        self.citizens.values().filter(|c| c.subscribed)
+    }
+
     // ----- writing (engine only) -------------------------------------------------------------
+
+    pub(crate) fn put_summary(&mut self, summary: Summary) {
+        self.dirty.summaries.insert(summary.session);
+        self.summaries.insert(summary.session, summary);
+    }
 
     pub(crate) fn take_changes(&mut self) -> Vec<Change> {
         let dirty = std::mem::take(&mut self.dirty);
@@ -299,6 +336,12 @@ impl OfficeState {
         if dirty.counters {
             changes.push(Change::Counters(self.counters));
         }
+        changes.extend(
+            dirty
+                .summaries
+                .iter()
+                .filter_map(|id| self.summaries.get(id).cloned().map(Change::Summary)),
+        );
         changes
     }
 

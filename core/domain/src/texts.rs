@@ -231,6 +231,17 @@ pub const REQUIRED_KEYS: &[&str] = &[
     "privacy-matrix-encrypted",
     "privacy-matrix-plain",
     "greeting-matrix",
+    // Office hours as events.
+    "subscribed",
+    "unsubscribed",
+    "button-subscribe",
+    "button-unsubscribe",
+    "announce-new",
+    "announce-series",
+    "announce-rescheduled",
+    "announce-cancelled",
+    "reminder",
+    "merged",
 ];
 
 #[cfg(test)]

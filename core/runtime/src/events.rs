@@ -34,6 +34,10 @@ impl OfficeEvent {
                         event.questions.insert(q.reference);
                     }
                 }
+                // A summary belongs to its session: its views refresh with the session's.
+                Change::Summary(s) => {
+                    event.sessions.insert(s.session);
+                }
                 Change::Citizen(_) | Change::Counters(_) => {}
             }
         }

@@ -12,6 +12,10 @@ pub enum Command {
     Status,
     /// Withdraw my open question, or the one with this reference.
     Withdraw(Option<String>),
+    /// Subscribe to announcements of office hours.
+    Subscribe,
+    /// Unsubscribe from announcements.
+    Unsubscribe,
 }
 
 impl Command {
@@ -41,6 +45,8 @@ impl Command {
             "zurueckziehen" | "zurückziehen" | "withdraw" if prefixed => {
                 Some(Command::Withdraw(arg))
             }
+            "abonnieren" | "subscribe" => Some(Command::Subscribe),
+            "abbestellen" | "unsubscribe" => Some(Command::Unsubscribe),
             _ => None,
         }
     }
@@ -75,6 +81,12 @@ mod tests {
             ("Status meines Antrags?", None),
             ("Wann wird die Straße saniert?", None),
             ("/unbekannt", None),
+            ("/abonnieren", Some(Command::Subscribe)),
+            ("!subscribe", Some(Command::Subscribe)),
+            ("Abonnieren", Some(Command::Subscribe)),
+            ("/abbestellen", Some(Command::Unsubscribe)),
+            ("/unsubscribe@stadt_bot", Some(Command::Unsubscribe)),
+            ("abonnieren Sie mich", None),
         ];
         for (input, want) in cases {
             assert_eq!(&Command::parse(input), want, "{input:?}");

@@ -127,6 +127,7 @@ impl Engine {
             lang: m.lang.unwrap_or_default(),
             first_seen: now,
             recent_intake: Vec::new(),
+            subscribed: false,
         };
         state.put_citizen(citizen.clone());
         citizen
@@ -189,6 +190,7 @@ impl Engine {
                 text: text.to_owned(),
                 outbox: None,
             }],
+            merged_into: None,
         });
         let lang = citizen.lang;
         let reference = reference.to_string();
@@ -342,7 +344,11 @@ impl Engine {
                 let outbox =
                     self.enqueue(state, citizen, None, format!("{greeting}\n\n{help}"), now);
                 self.offer(state, outbox, lang, None);
+                self.offer_subscription(state, outbox, citizen);
                 return;
+            }
+            Command::Subscribe | Command::Unsubscribe => {
+                return self.subscription(state, citizen, command, now);
             }
             Command::Help => self.render(lang, "help", &[]),
             Command::Status => self.status_text(state, citizen.id, lang),

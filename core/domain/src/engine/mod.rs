@@ -8,6 +8,7 @@ mod clock;
 mod commands;
 mod delivery;
 mod intake;
+mod office_hours;
 mod staff;
 #[cfg(test)]
 mod tests;
@@ -41,6 +42,8 @@ pub struct Policy {
     pub max_message_chars: usize,
     /// Outbox retries.
     pub retry: RetryPolicy,
+    /// Reminders to subscribers before a session starts, e.g. 24 hours and 15 minutes.
+    pub reminders: Vec<SignedDuration>,
 }
 
 impl Default for Policy {
@@ -51,6 +54,7 @@ impl Default for Policy {
             follow_up_window: SignedDuration::from_hours(14 * 24),
             max_message_chars: 2000,
             retry: RetryPolicy::default(),
+            reminders: Vec::new(),
         }
     }
 }
@@ -137,6 +141,38 @@ pub enum StaffAction {
     },
     /// Cancel a session that has not closed.
     CancelSession(SessionId),
+    /// Create a recurring series of sessions; the draft is the first one.
+    CreateSeries {
+        /// The first session.
+        draft: SessionDraft,
+        /// How it repeats.
+        rule: crate::series::SeriesRule,
+    },
+    /// Merge duplicate questions into a primary one: answering the primary answers them all.
+    Merge {
+        /// The question that will be answered.
+        primary: QuestionId,
+        /// The duplicates.
+        duplicates: Vec<QuestionId>,
+    },
+    /// Live moderation: the question being answered now in a live session (`None` clears it).
+    AnsweringNow {
+        /// The live session.
+        session: SessionId,
+        /// The question.
+        question: Option<QuestionId>,
+    },
+    /// Build (or rebuild) the draft summary of a closed session from its answered questions.
+    DraftSummary(SessionId),
+    /// Replace the items of a session's summary (edit, reorder, remove).
+    EditSummary {
+        /// The session.
+        session: SessionId,
+        /// The new items.
+        items: Vec<crate::summary::SummaryItem>,
+    },
+    /// Publish a session's summary.
+    PublishSummary(SessionId),
 }
 
 /// How one delivery went.
@@ -204,6 +240,8 @@ pub enum Receipt {
     Session(SessionId),
     /// Done.
     Done,
+    /// A series of sessions was created.
+    Series(Vec<SessionId>),
 }
 
 /// Why an input was refused. Nothing was changed, except that a citizen may have been
@@ -234,6 +272,26 @@ pub enum Refusal {
     /// A text that must not be empty is empty.
     #[error("the text must not be empty")]
     EmptyText,
+    /// The series rule is invalid.
+    #[error(transparent)]
+    InvalidSeries(#[from] crate::series::SeriesError),
+    /// The questions cannot be merged this way.
+    #[error(
+        "a question cannot be merged into itself, into a merged question, or across ended questions"
+    )]
+    CannotMerge,
+    /// The question is not in that session's queue.
+    #[error("the question is not in this session's queue")]
+    NotInSession,
+    /// The session is not live.
+    #[error("the session is not live")]
+    SessionNotLive,
+    /// The session has not closed yet.
+    #[error("the session has not closed yet")]
+    SessionNotClosed,
+    /// The summary is already published and can only be edited.
+    #[error("the summary is already published")]
+    SummaryPublished,
 }
 
 /// The result of handling one input.

@@ -39,6 +39,7 @@ fn out_of_hours_question_is_forwarded_to_citizens_office_with_due_date() {
             lang: Lang::De,
             first_seen: now,
             recent_intake: vec![],
+            subscribed: false,
         }
     );
     let q = question(&state, QuestionId(1));
@@ -505,7 +506,17 @@ fn acknowledgements_and_greetings_offer_choices_that_are_commands() {
             "greeting, German",
             Lang::De,
             "/start",
-            &[("Stand abfragen", "/status"), ("Hilfe", "/hilfe")],
+            &[
+                ("Stand abfragen", "/status"),
+                ("Hilfe", "/hilfe"),
+                ("Ankündigungen abonnieren", "/abonnieren"),
+            ],
+        ),
+        (
+            "subscribing offers unsubscribing",
+            Lang::En,
+            "/subscribe",
+            &[("Unsubscribe from announcements", "/unsubscribe")],
         ),
         ("help has none", Lang::De, "/hilfe", &[]),
     ];

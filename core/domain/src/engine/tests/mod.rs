@@ -9,6 +9,7 @@ mod commands;
 mod delivery;
 mod follow_ups;
 mod intake;
+mod office_hours;
 mod persistence;
 mod refusals;
 mod sessions;
@@ -248,6 +249,7 @@ pub(super) fn dump(state: &OfficeState) -> Snapshot {
             .filter_map(|id| state.outbox_message(OutboxId(id)).cloned())
             .collect(),
         counters: Some(counters),
+        summaries: state.summaries().cloned().collect(),
     }
 }
 
@@ -261,6 +263,7 @@ pub(super) enum Key {
     Question(u64),
     Outbox(u64),
     Counters,
+    Summary(u64),
 }
 
 pub(super) fn keys(changes: &[Change]) -> Vec<Key> {
@@ -272,6 +275,7 @@ pub(super) fn keys(changes: &[Change]) -> Vec<Key> {
             Change::Question(q) => Key::Question(q.id.0),
             Change::Outbox(m) => Key::Outbox(m.id.0),
             Change::Counters(_) => Key::Counters,
+            Change::Summary(s) => Key::Summary(s.session.0),
         })
         .collect()
 }
@@ -318,5 +322,11 @@ pub(super) fn differences(before: &Snapshot, after: &Snapshot) -> Vec<Key> {
     if before.counters != after.counters {
         keys.push(Key::Counters);
     }
+    keys.extend(changed(
+        &before.summaries,
+        &after.summaries,
+        |s| s.session.0,
+        Key::Summary,
+    ));
     keys
 }

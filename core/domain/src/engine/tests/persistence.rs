@@ -207,6 +207,7 @@ fn every_outcome_reports_exactly_the_entities_that_changed() {
                 Change::Question(q) => state.question(q.id).cloned().map(Change::Question),
                 Change::Outbox(m) => state.outbox_message(m.id).cloned().map(Change::Outbox),
                 Change::Counters(_) => Some(Change::Counters(state.counters())),
+                Change::Summary(s) => state.summary(s.session).cloned().map(Change::Summary),
             };
             assert_eq!(
                 current.as_ref(),
@@ -249,6 +250,7 @@ struct FakeStore {
     citizens: BTreeMap<CitizenId, Citizen>,
     outbox: BTreeMap<OutboxId, OutboxMessage>,
     counters: Option<crate::state::Counters>,
+    summaries: BTreeMap<SessionId, crate::summary::Summary>,
 }
 
 impl FakeStore {
@@ -268,6 +270,9 @@ impl FakeStore {
                     self.outbox.insert(m.id, m);
                 }
                 Change::Counters(c) => self.counters = Some(c),
+                Change::Summary(s) => {
+                    self.summaries.insert(s.session, s);
+                }
             }
         }
     }
@@ -279,6 +284,7 @@ impl FakeStore {
             citizens: self.citizens.values().cloned().collect(),
             outbox: self.outbox.values().cloned().collect(),
             counters: self.counters,
+            summaries: self.summaries.values().cloned().collect(),
         }
     }
 }

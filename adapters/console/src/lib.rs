@@ -59,7 +59,7 @@ impl Console {
 
     /// Routes of the console page and the API.
     pub fn router(&self) -> Router {
-        use routes::{events, login, outbox, questions, sessions};
+        use routes::{events, login, office_hours, outbox, questions, sessions};
         let api = Router::new()
             .route("/login", post(login::login))
             .route("/logout", post(login::logout))
@@ -73,7 +73,24 @@ impl Console {
             .route("/sessions/{id}", put(sessions::update))
             .route("/sessions/{id}/cancel", post(sessions::cancel))
             .route("/outbox", get(outbox::list))
-            .route("/events", get(events::stream));
+            .route("/events", get(events::stream))
+            // Office hours as events: series, live moderation, merging, summaries.
+            .route("/sessions/series", post(office_hours::create_series))
+            .route("/sessions/{id}/live", get(office_hours::live))
+            .route("/sessions/{id}/answering", post(office_hours::answering))
+            .route("/questions/{reference}/merge", post(office_hours::merge))
+            .route(
+                "/sessions/{id}/summary",
+                get(office_hours::summary).put(office_hours::edit_summary),
+            )
+            .route(
+                "/sessions/{id}/summary/draft",
+                post(office_hours::draft_summary),
+            )
+            .route(
+                "/sessions/{id}/summary/publish",
+                post(office_hours::publish_summary),
+            );
         Router::new()
             .route("/staff", get(page))
             .route("/staff/", get(page))

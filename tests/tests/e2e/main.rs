@@ -7,6 +7,7 @@
 mod browser;
 mod console;
 mod matrix;
+mod office_hours;
 mod restart;
 mod telegram;
 mod webchat;

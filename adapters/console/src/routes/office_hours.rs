@@ -7,8 +7,8 @@ use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use sprechstunde_core::{
-    Input, Permission, QuestionId, Receipt, Reference, Repeat, SeriesRule, SessionId, StaffAction,
-    SummaryItem,
+    Input, Permission, QuestionId, Queue, Receipt, Reference, Repeat, SeriesRule, SessionId,
+    StaffAction, SummaryItem,
 };
 
 use super::sessions::SessionInput;
@@ -107,8 +107,8 @@ pub(crate) struct LiveQuestion {
     answering: bool,
 }
 
-/// `GET /sessions/{id}/live`: the session's questions (duplicates folded into their
-/// primary), open ones first in queue order.
+/// `GET /sessions/{id}/live`: the questions in the session's queue (duplicates folded into
+/// their primary; overflow beyond the cap is the citizens' office's), open ones first.
 pub(crate) async fn live(
     State(console): State<Console>,
     staff: Staff,
@@ -122,7 +122,7 @@ pub(crate) async fn live(
             let session = state.session(id)?;
             let mut questions: Vec<(bool, u64, LiveQuestion)> = state
                 .questions()
-                .filter(|q| q.session == Some(id) && q.merged_into.is_none())
+                .filter(|q| q.queue == Queue::Session(id) && q.merged_into.is_none())
                 .map(|q| {
                     let merged: Vec<String> = state
                         .merged_into(q.id)

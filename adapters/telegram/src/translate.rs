@@ -126,12 +126,16 @@ pub(crate) fn commands(lang: Lang) -> Vec<BotCommand> {
             ("hilfe", "So funktioniert die Bürgersprechstunde"),
             ("status", "Stand meiner Anliegen"),
             ("zurueckziehen", "Mein offenes Anliegen zurückziehen"),
+            ("abonnieren", "Ankündigungen der Sprechstunden abonnieren"),
+            ("abbestellen", "Ankündigungen abbestellen"),
         ],
         Lang::En => &[
             ("start", "Welcome and the next office hours"),
             ("help", "How the office hours work"),
             ("status", "Where my questions stand"),
             ("withdraw", "Withdraw my open question"),
+            ("subscribe", "Subscribe to announcements of office hours"),
+            ("unsubscribe", "Unsubscribe from announcements"),
         ],
     };
     list.iter().map(|(c, d)| BotCommand::new(*c, *d)).collect()

@@ -217,8 +217,28 @@ async fn the_command_list_is_registered_in_german_and_english() {
             .map(|(c, _)| c)
             .collect()
     };
-    assert_eq!(names("de"), ["start", "hilfe", "status", "zurueckziehen"]);
-    assert_eq!(names("en"), ["start", "help", "status", "withdraw"]);
+    assert_eq!(
+        names("de"),
+        [
+            "start",
+            "hilfe",
+            "status",
+            "zurueckziehen",
+            "abonnieren",
+            "abbestellen"
+        ]
+    );
+    assert_eq!(
+        names("en"),
+        [
+            "start",
+            "help",
+            "status",
+            "withdraw",
+            "subscribe",
+            "unsubscribe"
+        ]
+    );
     assert_eq!(names(""), names("de"), "German is the default list");
     app.stop().await.unwrap();
 }

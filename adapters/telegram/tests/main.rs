@@ -132,9 +132,27 @@ async fn start_registers_the_commands_in_german_and_english() {
             .map(|(c, _)| c)
             .collect()
     };
-    assert_eq!(names(""), ["start", "hilfe", "status", "zurueckziehen"]);
-    assert_eq!(names("de"), ["start", "hilfe", "status", "zurueckziehen"]);
-    assert_eq!(names("en"), ["start", "help", "status", "withdraw"]);
+    let de = [
+        "start",
+        "hilfe",
+        "status",
+        "zurueckziehen",
+        "abonnieren",
+        "abbestellen",
+    ];
+    assert_eq!(names(""), de);
+    assert_eq!(names("de"), de);
+    assert_eq!(
+        names("en"),
+        [
+            "start",
+            "help",
+            "status",
+            "withdraw",
+            "subscribe",
+            "unsubscribe"
+        ]
+    );
     shutdown.cancel();
     telegram.join().await;
 }

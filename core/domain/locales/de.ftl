@@ -8,6 +8,7 @@ help =
     • /status – zeigt den Stand Ihrer Anliegen.
     • /zurueckziehen – zieht Ihr offenes Anliegen zurück (oder /zurueckziehen A-1042).
     • /hilfe – zeigt diese Hilfe.
+    • /abonnieren – Ankündigungen der Sprechstunden und Erinnerungen (/abbestellen beendet sie).
     Außerhalb der Sprechstunde beantwortet das Bürgerreferat Ihr Anliegen.
 
 ack-live =

@@ -6,6 +6,7 @@ help =
     • /status – shows where your questions stand.
     • /withdraw – withdraws your open question (or /withdraw A-1042).
     • /help – shows this help.
+    • /subscribe – announcements of office hours and reminders (/unsubscribe ends them).
     Outside office hours, the citizens' office answers your question.
 
 ack-live =

@@ -33,6 +33,7 @@
     queue: 'Warteschlange',
     question: 'Anliegen',
     sessions: 'Sprechstunden',
+    live: 'Live-Moderation',
   };
 
   let dateTimeFmt;
@@ -62,6 +63,8 @@
   let queueSeq = 0;
   let questionSeq = 0;
   let sessionsSeq = 0;
+  let liveSeq = 0;
+  let currentLiveId = null;
 
   const $ = (id) => document.getElementById(id);
 
@@ -229,7 +232,7 @@
   }
 
   // ---- views ----
-  const VIEWS = ['login', 'queue', 'question', 'sessions'];
+  const VIEWS = ['login', 'queue', 'question', 'sessions', 'live'];
 
   function setTitle(text) {
     $('view-title').textContent = text;
@@ -268,6 +271,8 @@
       return { view: 'question', ref };
     }
     if (h === '#/sessions') return { view: 'sessions' };
+    const live = /^#\/sessions\/(\d+)\/live$/.exec(h);
+    if (live) return { view: 'live', id: live[1] };
     return { view: 'queue' };
   }
 
@@ -291,7 +296,9 @@
       currentRef = null;
       currentDetail = null;
       showView(r.view);
+      currentLiveId = r.view === 'live' ? r.id : null;
       if (r.view === 'queue') loadQueue();
+      else if (r.view === 'live') loadLive();
       else loadSessions();
     }
     if (focus) $('view-title').focus();
@@ -488,6 +495,8 @@
       if (concerned) loadQuestion(currentRef);
     } else if (currentView === 'sessions') {
       if (change.all || change.sessions) loadSessions();
+    } else if (currentView === 'live') {
+      loadLive();
     }
   }
 
@@ -739,6 +748,78 @@
     }
   }
 
+  // ---- live moderation (office hours as events) ----
+  async function loadLive() {
+    const id = currentLiveId;
+    if (!id) return;
+    const seq = ++liveSeq;
+    try {
+      const data = await api('GET', `/sessions/${encodeURIComponent(id)}/live`);
+      if (seq !== liveSeq) return;
+      clearArea($('live-error'));
+      renderLive(data || {});
+    } catch (err) {
+      if (seq !== liveSeq || err.status === 401) return;
+      showError($('live-error'), err);
+    }
+  }
+
+  function renderLive(data) {
+    if (data.session) setTitle(`Live-Moderation: ${data.session.title}`);
+    $('live-answering').textContent = data.answering
+      ? `Jetzt beantwortet: ${data.answering}`
+      : 'Gerade wird keine Frage beantwortet.';
+    const items = [];
+    for (const q of Array.isArray(data.questions) ? data.questions : []) {
+      const li = el('li', `entry live-question status-${q.status}`);
+      const head = el('p', 'meta');
+      const link = el('a', null, q.reference);
+      link.href = `#/questions/${encodeURIComponent(q.reference)}`;
+      head.append(link, ` · ${q.channel} · ${q.status === 'open' ? 'offen' : 'erledigt'}`);
+      if (q.me_too > 0) head.append(` · ${q.me_too} weitere fragen das Gleiche (${q.merged.join(', ')})`);
+      if (q.answering) head.append(' · wird jetzt beantwortet');
+      li.append(head, el('p', 'text', q.text));
+      if (q.status === 'open' && !q.answering) {
+        const pick = el('button', 'button-secondary button-small live-pick');
+        pick.type = 'button';
+        pick.dataset.ref = q.reference;
+        pick.append('Jetzt beantworten', el('span', 'visually-hidden', `: ${q.reference}`));
+        li.append(pick);
+      }
+      items.push(li);
+    }
+    if (items.length === 0) items.push(el('li', 'empty', 'Noch keine Fragen.'));
+    $('live-questions').replaceChildren(...items);
+  }
+
+  async function pickLive(reference) {
+    try {
+      await api('POST', `/sessions/${encodeURIComponent(currentLiveId)}/answering`, { reference });
+      flash($('live-status-text'), `${reference} wird jetzt beantwortet.`);
+      loadLive();
+    } catch (err) {
+      showError($('live-error'), err);
+    }
+  }
+
+  async function onMergeSubmit(ev) {
+    ev.preventDefault();
+    const primary = $('merge-primary').value.trim();
+    const duplicates = $('merge-duplicates').value.split(',').map((r) => r.trim()).filter((r) => r);
+    if (!primary || duplicates.length === 0) {
+      showError($('live-error'), 'Bitte geben Sie die Hauptfrage und mindestens eine gleiche Frage an.');
+      return;
+    }
+    try {
+      await api('POST', `/questions/${encodeURIComponent(primary)}/merge`, { duplicates });
+      $('merge-form').reset();
+      flash($('live-status-text'), `Zusammengefasst: ${duplicates.join(', ')} mit ${primary}.`);
+      loadLive();
+    } catch (err) {
+      showError($('live-error'), err);
+    }
+  }
+
   // ---- sessions ----
   async function loadSessions() {
     const seq = ++sessionsSeq;
@@ -781,6 +862,12 @@
         cancel.dataset.id = String(s.id);
         cancel.append('Absagen', el('span', 'visually-hidden', `: ${s.title}`));
         actions.append(edit, ' ', cancel);
+        if (s.status === 'live') {
+          const live = el('a', 'session-live');
+          live.href = `#/sessions/${encodeURIComponent(s.id)}/live`;
+          live.append('Live-Moderation', el('span', 'visually-hidden', `: ${s.title}`));
+          actions.append(' ', live);
+        }
       } else {
         actions.textContent = '–';
       }
@@ -975,6 +1062,12 @@
       if (!button || !button.dataset.id) return;
       if (button.classList.contains('session-edit')) editSession(button.dataset.id);
       else if (button.classList.contains('session-cancel')) cancelSession(button.dataset.id);
+    });
+
+    $('merge-form').addEventListener('submit', onMergeSubmit);
+    $('live-questions').addEventListener('click', (ev) => {
+      const button = ev.target instanceof Element ? ev.target.closest('button') : null;
+      if (button && button.dataset.ref) pickLive(button.dataset.ref);
     });
 
     window.addEventListener('hashchange', () => route(true));

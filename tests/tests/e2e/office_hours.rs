@@ -388,3 +388,130 @@ async fn a_weekly_series_stays_at_17_00_berlin_time_across_the_end_of_summer_tim
 
     app.stop().await.unwrap();
 }
+
+#[tokio::test]
+async fn the_console_live_view_merges_duplicates_and_picks_the_question_answered_now() {
+    use fantoccini::Locator;
+    use sprechstunde_tests::browser::{Browser, describe};
+
+    let Some(browser) = Browser::start().await.unwrap() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let app = TestApp::start(dir.path()).await.unwrap();
+    let press = app.staff("presse", &["press_office"]).await.unwrap();
+    sprechstunde_tests::staff::create_member(&app, "ob", &["host"])
+        .await
+        .unwrap();
+    // A session running now.
+    let now = Timestamp::now();
+    let session = press
+        .post(
+            "/api/v1/sessions",
+            json!({"title": "Bürgersprechstunde", "host": "Oberbürgermeisterin",
+                   "starts_at": (now - jiff::SignedDuration::from_mins(1)).to_string(),
+                   "ends_at": (now + jiff::SignedDuration::from_hours(1)).to_string()}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(session["status"], "live", "{session}");
+    let id = session["id"].as_u64().unwrap();
+    let mut first = app.citizen().await.unwrap();
+    first.ask("Wann wird die Brücke saniert?").await.unwrap();
+    let mut second = app.citizen().await.unwrap();
+    second.ask("Brücke: wann saniert?").await.unwrap();
+
+    let client = browser.client();
+    client.goto(&format!("{}/staff", app.base)).await.unwrap();
+    browser
+        .wait_for("#login")
+        .await
+        .unwrap()
+        .send_keys("ob")
+        .await
+        .unwrap();
+    client
+        .find(Locator::Css("#password"))
+        .await
+        .unwrap()
+        .send_keys(sprechstunde_tests::staff::PASSWORD)
+        .await
+        .unwrap();
+    client
+        .find(Locator::Css("#login-form button[type='submit']"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    browser.wait_for("#queue").await.unwrap();
+    client
+        .goto(&format!("{}/staff#/sessions/{id}/live", app.base))
+        .await
+        .unwrap();
+    browser
+        .wait_for_text("#live-questions", "Brücke: wann saniert?")
+        .await
+        .unwrap();
+    let violations = browser.axe().await.unwrap();
+    assert!(
+        violations.is_empty(),
+        "live view: {}",
+        describe(&violations)
+    );
+
+    // Merge the second question into the first.
+    browser
+        .wait_for("#merge-primary")
+        .await
+        .unwrap()
+        .send_keys("A-1001")
+        .await
+        .unwrap();
+    client
+        .find(Locator::Css("#merge-duplicates"))
+        .await
+        .unwrap()
+        .send_keys("A-1002")
+        .await
+        .unwrap();
+    client
+        .find(Locator::Css("#merge-form button[type='submit']"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    browser
+        .wait_for_text("#live-questions", "1 weitere fragen das Gleiche (A-1002)")
+        .await
+        .unwrap();
+    second
+        .office_message_containing("zusammengefasst")
+        .await
+        .unwrap();
+
+    // Pick it as "answering now".
+    client
+        .find(Locator::Css("#live-questions .live-pick"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    browser
+        .wait_for_text("#live-answering", "Jetzt beantwortet: A-1001")
+        .await
+        .unwrap();
+    let violations = browser.axe().await.unwrap();
+    assert!(
+        violations.is_empty(),
+        "live view: {}",
+        describe(&violations)
+    );
+
+    first.close().await;
+    second.close().await;
+    browser.close().await.unwrap();
+    app.stop().await.unwrap();
+}

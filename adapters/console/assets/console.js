@@ -34,6 +34,7 @@
     question: 'Anliegen',
     sessions: 'Sprechstunden',
     live: 'Live-Moderation',
+    summary: 'Zusammenfassung',
   };
 
   let dateTimeFmt;
@@ -232,7 +233,7 @@
   }
 
   // ---- views ----
-  const VIEWS = ['login', 'queue', 'question', 'sessions', 'live'];
+  const VIEWS = ['login', 'queue', 'question', 'sessions', 'live', 'summary'];
 
   function setTitle(text) {
     $('view-title').textContent = text;
@@ -273,6 +274,8 @@
     if (h === '#/sessions') return { view: 'sessions' };
     const live = /^#\/sessions\/(\d+)\/live$/.exec(h);
     if (live) return { view: 'live', id: live[1] };
+    const summary = /^#\/sessions\/(\d+)\/summary$/.exec(h);
+    if (summary) return { view: 'summary', id: summary[1] };
     return { view: 'queue' };
   }
 
@@ -296,9 +299,10 @@
       currentRef = null;
       currentDetail = null;
       showView(r.view);
-      currentLiveId = r.view === 'live' ? r.id : null;
+      currentLiveId = r.view === 'live' || r.view === 'summary' ? r.id : null;
       if (r.view === 'queue') loadQueue();
       else if (r.view === 'live') loadLive();
+      else if (r.view === 'summary') loadSummary();
       else loadSessions();
     }
     if (focus) $('view-title').focus();
@@ -820,6 +824,92 @@
     }
   }
 
+  // ---- summary (office hours as events) ----
+  async function loadSummary() {
+    const id = currentLiveId;
+    try {
+      let data;
+      try {
+        data = await api('GET', `/sessions/${encodeURIComponent(id)}/summary`);
+      } catch (err) {
+        if (err.status !== 404) throw err;
+        data = await api('POST', `/sessions/${encodeURIComponent(id)}/summary/draft`);
+      }
+      clearArea($('summary-error'));
+      renderSummary(data || {});
+    } catch (err) {
+      if (err.status === 401) return;
+      showError($('summary-error'), err, { 409: 'Die Sprechstunde ist noch nicht beendet.' });
+    }
+  }
+
+  function renderSummary(data) {
+    if (data.title) setTitle(`Zusammenfassung: ${data.title}`);
+    const state = $('summary-state');
+    state.replaceChildren();
+    if (data.published_at) {
+      const link = el('a', null, 'öffentlichen Seite');
+      link.href = `/zusammenfassungen/${encodeURIComponent(data.session)}`;
+      state.append('Veröffentlicht; zu sehen auf der ', link, '.');
+    } else {
+      state.append('Entwurf – noch nicht öffentlich.');
+    }
+    const blocks = [];
+    (Array.isArray(data.items) ? data.items : []).forEach((item, i) => {
+      const fs = el('fieldset', 'summary-item');
+      fs.dataset.askedBy = String(item.asked_by || 1);
+      fs.append(el('legend', null, `Frage ${i + 1}${item.asked_by > 1 ? ` (${item.asked_by} Personen)` : ''}`));
+      const qLabel = el('label', null, 'Frage');
+      qLabel.htmlFor = `sum-q-${i}`;
+      const q = el('textarea', 'summary-question');
+      q.id = `sum-q-${i}`;
+      q.rows = 2;
+      q.value = item.question || '';
+      const aLabel = el('label', null, 'Antwort');
+      aLabel.htmlFor = `sum-a-${i}`;
+      const a = el('textarea', 'summary-answer');
+      a.id = `sum-a-${i}`;
+      a.rows = 4;
+      a.value = item.answer || '';
+      const remove = el('input', 'summary-remove');
+      remove.type = 'checkbox';
+      remove.id = `sum-r-${i}`;
+      const rLabel = el('label', null, 'Diese Frage nicht veröffentlichen');
+      rLabel.htmlFor = remove.id;
+      fs.append(qLabel, q, aLabel, a, remove, ' ', rLabel);
+      blocks.push(fs);
+    });
+    if (blocks.length === 0) blocks.push(el('p', 'muted', 'Keine beantworteten Fragen.'));
+    $('summary-items').replaceChildren(...blocks);
+  }
+
+  function summaryItems() {
+    const items = [];
+    for (const fs of document.querySelectorAll('#summary-items .summary-item')) {
+      if (fs.querySelector('.summary-remove').checked) continue;
+      items.push({
+        question: fs.querySelector('.summary-question').value,
+        answer: fs.querySelector('.summary-answer').value,
+        asked_by: Number(fs.dataset.askedBy) || 1,
+      });
+    }
+    return items;
+  }
+
+  async function saveSummary(publish) {
+    const id = encodeURIComponent(currentLiveId);
+    try {
+      await api('PUT', `/sessions/${id}/summary`, { items: summaryItems() });
+      let data = await api('GET', `/sessions/${id}/summary`);
+      if (publish) data = await api('POST', `/sessions/${id}/summary/publish`);
+      clearArea($('summary-error'));
+      renderSummary(data || {});
+      flash($('summary-status'), publish ? 'Die Zusammenfassung wurde veröffentlicht.' : 'Die Änderungen wurden gespeichert.');
+    } catch (err) {
+      showError($('summary-error'), err, { 422: 'Bitte füllen Sie Frage und Antwort aus oder entfernen Sie die Frage.' });
+    }
+  }
+
   // ---- sessions ----
   async function loadSessions() {
     const seq = ++sessionsSeq;
@@ -868,6 +958,11 @@
           live.append('Live-Moderation', el('span', 'visually-hidden', `: ${s.title}`));
           actions.append(' ', live);
         }
+      } else if (s.status === 'closed') {
+        const summary = el('a', 'session-summary');
+        summary.href = `#/sessions/${encodeURIComponent(s.id)}/summary`;
+        summary.append('Zusammenfassung', el('span', 'visually-hidden', `: ${s.title}`));
+        actions.append(summary);
       } else {
         actions.textContent = '–';
       }
@@ -1065,6 +1160,11 @@
     });
 
     $('merge-form').addEventListener('submit', onMergeSubmit);
+    $('summary-form').addEventListener('submit', (ev) => {
+      ev.preventDefault();
+      saveSummary(false);
+    });
+    $('summary-publish').addEventListener('click', () => saveSummary(true));
     $('live-questions').addEventListener('click', (ev) => {
       const button = ev.target instanceof Element ? ev.target.closest('button') : null;
       if (button && button.dataset.ref) pickLive(button.dataset.ref);

@@ -491,14 +491,27 @@ async fn the_console_live_view_merges_duplicates_and_picks_the_question_answered
         .await
         .unwrap();
 
-    // Pick it as "answering now".
-    client
-        .find(Locator::Css("#live-questions .live-pick"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    // Pick it as "answering now". Live updates may redraw the list between finding the
+    // button and clicking it; then the click is repeated on the new button.
+    let deadline = tokio::time::Instant::now() + sprechstunde_tests::DEADLINE;
+    loop {
+        let clicked = match client
+            .find(Locator::Css(
+                "#live-questions .live-pick[data-ref='A-1001']",
+            ))
+            .await
+        {
+            Ok(button) => button.click().await.map(|_| ()),
+            Err(e) => Err(e),
+        };
+        match clicked {
+            Ok(()) => break,
+            Err(e) => assert!(
+                tokio::time::Instant::now() < deadline,
+                "could not press 'answer now': {e}"
+            ),
+        }
+    }
     browser
         .wait_for_text("#live-answering", "Jetzt beantwortet: A-1001")
         .await
@@ -512,6 +525,103 @@ async fn the_console_live_view_merges_duplicates_and_picks_the_question_answered
 
     first.close().await;
     second.close().await;
+    browser.close().await.unwrap();
+    app.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn the_press_office_edits_and_publishes_the_summary_in_the_console() {
+    use fantoccini::Locator;
+    use sprechstunde_tests::browser::{Browser, describe};
+
+    let Some(browser) = Browser::start().await.unwrap() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let clock = Arc::new(ManualClock::new(at("2026-12-01T16:10:00Z")));
+    let app = TestApp::start_with(test_settings(dir.path()), clock.clone())
+        .await
+        .unwrap();
+    let press = app.staff("presse", &["press_office"]).await.unwrap();
+    let host = app.staff("ob", &["host"]).await.unwrap();
+    sprechstunde_tests::staff::create_member(&app, "redaktion", &["press_office"])
+        .await
+        .unwrap();
+    let session = press
+        .create_session("Bürgersprechstunde", "2026-12-01T17:00", "2026-12-01T18:00")
+        .await
+        .unwrap();
+    let id = session["id"].as_u64().unwrap();
+    let mut citizen = app.citizen().await.unwrap();
+    let (_, ack) = citizen.ask("Wann öffnet das Hallenbad?").await.unwrap();
+    host.answer(&crate::telegram::reference_in(&ack), "Im Mai.")
+        .await
+        .unwrap();
+    clock.set(at("2026-12-01T17:00:00Z"));
+    app.office().tick().await.unwrap();
+
+    let client = browser.client();
+    client.goto(&format!("{}/staff", app.base)).await.unwrap();
+    browser
+        .wait_for("#login")
+        .await
+        .unwrap()
+        .send_keys("redaktion")
+        .await
+        .unwrap();
+    client
+        .find(Locator::Css("#password"))
+        .await
+        .unwrap()
+        .send_keys(sprechstunde_tests::staff::PASSWORD)
+        .await
+        .unwrap();
+    client
+        .find(Locator::Css("#login-form button[type='submit']"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    browser.wait_for("#nav-sessions").await.unwrap();
+    client
+        .goto(&format!("{}/staff#/sessions/{id}/summary", app.base))
+        .await
+        .unwrap();
+    let answer = browser.wait_for("#sum-a-0").await.unwrap();
+    browser
+        .wait_for_text("#summary-state", "Entwurf")
+        .await
+        .unwrap();
+    let violations = browser.axe().await.unwrap();
+    assert!(
+        violations.is_empty(),
+        "summary view: {}",
+        describe(&violations)
+    );
+    answer.clear().await.unwrap();
+    answer
+        .send_keys("Das Hallenbad öffnet am 2. Mai.")
+        .await
+        .unwrap();
+    client
+        .find(Locator::Css("#summary-publish"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    browser
+        .wait_for_text("#summary-state", "Veröffentlicht")
+        .await
+        .unwrap();
+
+    let (status, _, html) = public_get(&app, &format!("/zusammenfassungen/{id}")).await;
+    assert_eq!(status, 200);
+    assert!(html.contains("Das Hallenbad öffnet am 2. Mai."), "{html}");
+    assert!(html.contains("Wann öffnet das Hallenbad?"), "{html}");
+
+    citizen.close().await;
     browser.close().await.unwrap();
     app.stop().await.unwrap();
 }

@@ -1082,6 +1082,9 @@
     }
     const cap = readNumber('s-cap', 'Kontingent', errors);
     const presub = readNumber('s-presubmit', 'Vorab-Einreichung', errors);
+    const repeat = editingSessionId ? '' : $('s-repeat').value;
+    const count = readNumber('s-count', 'Anzahl Termine', errors);
+    if (repeat && !count) errors.push('Anzahl Termine: Bitte geben Sie bei einer Wiederholung die Anzahl an.');
     if (errors.length) {
       errArea.replaceChildren(el('p', null, 'Bitte prüfen Sie Ihre Eingaben.'));
       const ul = el('ul', 'error-fields');
@@ -1106,6 +1109,7 @@
     $('session-form').setAttribute('aria-busy', 'true');
     try {
       if (editing) await api('PUT', `/sessions/${encodeURIComponent(editing)}`, body);
+      else if (repeat) await api('POST', '/sessions/series', { ...body, repeat, count });
       else await api('POST', '/sessions', body);
       resetSessionForm();
       flash($('sessions-status'), editing ? `Die Änderungen an „${body.title}“ wurden gespeichert.` : `Die Sprechstunde „${body.title}“ wurde angelegt.`);

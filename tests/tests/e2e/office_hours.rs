@@ -625,3 +625,115 @@ async fn the_press_office_edits_and_publishes_the_summary_in_the_console() {
     browser.close().await.unwrap();
     app.stop().await.unwrap();
 }
+
+#[tokio::test]
+async fn the_press_office_schedules_a_weekly_series_in_the_console() {
+    use fantoccini::Locator;
+    use sprechstunde_tests::browser::{Browser, describe};
+
+    let Some(browser) = Browser::start().await.unwrap() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let clock = Arc::new(ManualClock::new(at("2026-10-01T09:00:00Z")));
+    let app = TestApp::start_with(test_settings(dir.path()), clock)
+        .await
+        .unwrap();
+    sprechstunde_tests::staff::create_member(&app, "redaktion", &["press_office"])
+        .await
+        .unwrap();
+    let client = browser.client();
+    client.goto(&format!("{}/staff", app.base)).await.unwrap();
+    browser
+        .wait_for("#login")
+        .await
+        .unwrap()
+        .send_keys("redaktion")
+        .await
+        .unwrap();
+    client
+        .find(Locator::Css("#password"))
+        .await
+        .unwrap()
+        .send_keys(sprechstunde_tests::staff::PASSWORD)
+        .await
+        .unwrap();
+    client
+        .find(Locator::Css("#login-form button[type='submit']"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    browser.wait_for("#nav-sessions").await.unwrap();
+    client
+        .goto(&format!("{}/staff#/sessions", app.base))
+        .await
+        .unwrap();
+    browser
+        .wait_for_text("#sessions-caption", "Sprechstunden (0)")
+        .await
+        .unwrap();
+    browser
+        .wait_for("#s-title")
+        .await
+        .unwrap()
+        .send_keys("Wöchentliche Sprechstunde")
+        .await
+        .unwrap();
+    client
+        .find(Locator::Css("#s-host"))
+        .await
+        .unwrap()
+        .send_keys("Bürgermeister")
+        .await
+        .unwrap();
+    client
+        .execute(
+            "document.getElementById('s-start').value = '2026-10-20T17:00';\
+             document.getElementById('s-end').value = '2026-10-20T18:00';\
+             document.getElementById('s-repeat').value = 'weekly';",
+            vec![],
+        )
+        .await
+        .unwrap();
+    client
+        .find(Locator::Css("#s-count"))
+        .await
+        .unwrap()
+        .send_keys("3")
+        .await
+        .unwrap();
+    let violations = browser.axe().await.unwrap();
+    assert!(
+        violations.is_empty(),
+        "sessions view: {}",
+        describe(&violations)
+    );
+    client
+        .find(Locator::Css("#session-submit"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    browser
+        .wait_for_text("#sessions-caption", "Sprechstunden (3)")
+        .await
+        .unwrap();
+
+    let starts: Vec<String> = app
+        .office()
+        .read(|state, _, _| state.sessions().map(|s| s.starts_at.to_string()).collect())
+        .await;
+    assert_eq!(
+        starts,
+        [
+            "2026-10-20T15:00:00Z",
+            "2026-10-27T16:00:00Z",
+            "2026-11-03T16:00:00Z"
+        ]
+    );
+    browser.close().await.unwrap();
+    app.stop().await.unwrap();
+}

@@ -37,6 +37,8 @@
     audit: 'Zugriffsprotokoll',
     stats: 'Statistik',
     departments: 'Fachämter',
+    live: 'Live-Moderation',
+    summary: 'Zusammenfassung',
   };
 
   let dateTimeFmt;
@@ -69,6 +71,8 @@
   // Triage (issue 6): departments with members, selected queue row.
   let departments = [];
   let selectedRow = -1;
+  let liveSeq = 0;
+  let currentLiveId = null;
 
   const $ = (id) => document.getElementById(id);
 
@@ -236,7 +240,7 @@
   }
 
   // ---- views ----
-  const VIEWS = ['login', 'queue', 'question', 'sessions', 'stats', 'departments', 'audit'];
+  const VIEWS = ['login', 'queue', 'question', 'sessions', 'live', 'summary', 'stats', 'departments', 'audit'];
 
   function setTitle(text) {
     $('view-title').textContent = text;
@@ -284,6 +288,10 @@
     if (h === '#/audit') return { view: 'audit' };
     if (h === '#/stats') return { view: 'stats' };
     if (h === '#/departments') return { view: 'departments' };
+    const live = /^#\/sessions\/(\d+)\/live$/.exec(h);
+    if (live) return { view: 'live', id: live[1] };
+    const summary = /^#\/sessions\/(\d+)\/summary$/.exec(h);
+    if (summary) return { view: 'summary', id: summary[1] };
     return { view: 'queue' };
   }
 
@@ -312,10 +320,13 @@
       currentRef = null;
       currentDetail = null;
       showView(r.view);
+      currentLiveId = r.view === 'live' || r.view === 'summary' ? r.id : null;
       if (r.view === 'queue') loadQueue();
       else if (r.view === 'audit') loadAudit();
       else if (r.view === 'stats') loadStats();
       else if (r.view === 'departments') showDepartments();
+      else if (r.view === 'live') loadLive();
+      else if (r.view === 'summary') loadSummary();
       else loadSessions();
     }
     if (focus) $('view-title').focus();
@@ -519,6 +530,8 @@
       if (concerned) loadQuestion(currentRef);
     } else if (currentView === 'sessions') {
       if (change.all || change.sessions) loadSessions();
+    } else if (currentView === 'live') {
+      loadLive();
     }
   }
 
@@ -1145,6 +1158,164 @@
     });
   }
 
+  // ---- live moderation (office hours as events) ----
+  async function loadLive() {
+    const id = currentLiveId;
+    if (!id) return;
+    const seq = ++liveSeq;
+    try {
+      const data = await api('GET', `/sessions/${encodeURIComponent(id)}/live`);
+      if (seq !== liveSeq) return;
+      clearArea($('live-error'));
+      renderLive(data || {});
+    } catch (err) {
+      if (seq !== liveSeq || err.status === 401) return;
+      showError($('live-error'), err);
+    }
+  }
+
+  function renderLive(data) {
+    if (data.session) setTitle(`Live-Moderation: ${data.session.title}`);
+    $('live-answering').textContent = data.answering
+      ? `Jetzt beantwortet: ${data.answering}`
+      : 'Gerade wird keine Frage beantwortet.';
+    const items = [];
+    for (const q of Array.isArray(data.questions) ? data.questions : []) {
+      const li = el('li', `entry live-question status-${q.status}`);
+      const head = el('p', 'meta');
+      const link = el('a', null, q.reference);
+      link.href = `#/questions/${encodeURIComponent(q.reference)}`;
+      head.append(link, ` · ${q.channel} · ${q.status === 'open' ? 'offen' : 'erledigt'}`);
+      if (q.me_too > 0) head.append(` · ${q.me_too} weitere fragen das Gleiche (${q.merged.join(', ')})`);
+      if (q.answering) head.append(' · wird jetzt beantwortet');
+      li.append(head, el('p', 'text', q.text));
+      if (q.status === 'open' && !q.answering) {
+        const pick = el('button', 'button-secondary button-small live-pick');
+        pick.type = 'button';
+        pick.dataset.ref = q.reference;
+        pick.append('Jetzt beantworten', el('span', 'visually-hidden', `: ${q.reference}`));
+        li.append(pick);
+      }
+      items.push(li);
+    }
+    if (items.length === 0) items.push(el('li', 'empty', 'Noch keine Fragen.'));
+    $('live-questions').replaceChildren(...items);
+  }
+
+  async function pickLive(reference) {
+    try {
+      await api('POST', `/sessions/${encodeURIComponent(currentLiveId)}/answering`, { reference });
+      flash($('live-status-text'), `${reference} wird jetzt beantwortet.`);
+      loadLive();
+    } catch (err) {
+      showError($('live-error'), err);
+    }
+  }
+
+  async function onMergeSubmit(ev) {
+    ev.preventDefault();
+    const primary = $('merge-primary').value.trim();
+    const duplicates = $('merge-duplicates').value.split(',').map((r) => r.trim()).filter((r) => r);
+    if (!primary || duplicates.length === 0) {
+      showError($('live-error'), 'Bitte geben Sie die Hauptfrage und mindestens eine gleiche Frage an.');
+      return;
+    }
+    try {
+      await api('POST', `/questions/${encodeURIComponent(primary)}/merge`, { duplicates });
+      $('merge-form').reset();
+      flash($('live-status-text'), `Zusammengefasst: ${duplicates.join(', ')} mit ${primary}.`);
+      loadLive();
+    } catch (err) {
+      showError($('live-error'), err);
+    }
+  }
+
+  // ---- summary (office hours as events) ----
+  async function loadSummary() {
+    const id = currentLiveId;
+    try {
+      let data;
+      try {
+        data = await api('GET', `/sessions/${encodeURIComponent(id)}/summary`);
+      } catch (err) {
+        if (err.status !== 404) throw err;
+        data = await api('POST', `/sessions/${encodeURIComponent(id)}/summary/draft`);
+      }
+      clearArea($('summary-error'));
+      renderSummary(data || {});
+    } catch (err) {
+      if (err.status === 401) return;
+      showError($('summary-error'), err, { 409: 'Die Sprechstunde ist noch nicht beendet.' });
+    }
+  }
+
+  function renderSummary(data) {
+    if (data.title) setTitle(`Zusammenfassung: ${data.title}`);
+    const state = $('summary-state');
+    state.replaceChildren();
+    if (data.published_at) {
+      const link = el('a', null, 'öffentlichen Seite');
+      link.href = `/zusammenfassungen/${encodeURIComponent(data.session)}`;
+      state.append('Veröffentlicht; zu sehen auf der ', link, '.');
+    } else {
+      state.append('Entwurf – noch nicht öffentlich.');
+    }
+    const blocks = [];
+    (Array.isArray(data.items) ? data.items : []).forEach((item, i) => {
+      const fs = el('fieldset', 'summary-item');
+      fs.dataset.askedBy = String(item.asked_by || 1);
+      fs.append(el('legend', null, `Frage ${i + 1}${item.asked_by > 1 ? ` (${item.asked_by} Personen)` : ''}`));
+      const qLabel = el('label', null, 'Frage');
+      qLabel.htmlFor = `sum-q-${i}`;
+      const q = el('textarea', 'summary-question');
+      q.id = `sum-q-${i}`;
+      q.rows = 2;
+      q.value = item.question || '';
+      const aLabel = el('label', null, 'Antwort');
+      aLabel.htmlFor = `sum-a-${i}`;
+      const a = el('textarea', 'summary-answer');
+      a.id = `sum-a-${i}`;
+      a.rows = 4;
+      a.value = item.answer || '';
+      const remove = el('input', 'summary-remove');
+      remove.type = 'checkbox';
+      remove.id = `sum-r-${i}`;
+      const rLabel = el('label', null, 'Diese Frage nicht veröffentlichen');
+      rLabel.htmlFor = remove.id;
+      fs.append(qLabel, q, aLabel, a, remove, ' ', rLabel);
+      blocks.push(fs);
+    });
+    if (blocks.length === 0) blocks.push(el('p', 'muted', 'Keine beantworteten Fragen.'));
+    $('summary-items').replaceChildren(...blocks);
+  }
+
+  function summaryItems() {
+    const items = [];
+    for (const fs of document.querySelectorAll('#summary-items .summary-item')) {
+      if (fs.querySelector('.summary-remove').checked) continue;
+      items.push({
+        question: fs.querySelector('.summary-question').value,
+        answer: fs.querySelector('.summary-answer').value,
+        asked_by: Number(fs.dataset.askedBy) || 1,
+      });
+    }
+    return items;
+  }
+
+  async function saveSummary(publish) {
+    const id = encodeURIComponent(currentLiveId);
+    try {
+      await api('PUT', `/sessions/${id}/summary`, { items: summaryItems() });
+      let data = await api('GET', `/sessions/${id}/summary`);
+      if (publish) data = await api('POST', `/sessions/${id}/summary/publish`);
+      clearArea($('summary-error'));
+      renderSummary(data || {});
+      flash($('summary-status'), publish ? 'Die Zusammenfassung wurde veröffentlicht.' : 'Die Änderungen wurden gespeichert.');
+    } catch (err) {
+      showError($('summary-error'), err, { 422: 'Bitte füllen Sie Frage und Antwort aus oder entfernen Sie die Frage.' });
+    }
+  }
+
   // ---- sessions ----
   async function loadSessions() {
     const seq = ++sessionsSeq;
@@ -1187,6 +1358,17 @@
         cancel.dataset.id = String(s.id);
         cancel.append('Absagen', el('span', 'visually-hidden', `: ${s.title}`));
         actions.append(edit, ' ', cancel);
+        if (s.status === 'live') {
+          const live = el('a', 'session-live');
+          live.href = `#/sessions/${encodeURIComponent(s.id)}/live`;
+          live.append('Live-Moderation', el('span', 'visually-hidden', `: ${s.title}`));
+          actions.append(' ', live);
+        }
+      } else if (s.status === 'closed') {
+        const summary = el('a', 'session-summary');
+        summary.href = `#/sessions/${encodeURIComponent(s.id)}/summary`;
+        summary.append('Zusammenfassung', el('span', 'visually-hidden', `: ${s.title}`));
+        actions.append(summary);
       } else {
         actions.textContent = '–';
       }
@@ -1306,6 +1488,9 @@
     }
     const cap = readNumber('s-cap', 'Kontingent', errors);
     const presub = readNumber('s-presubmit', 'Vorab-Einreichung', errors);
+    const repeat = editingSessionId ? '' : $('s-repeat').value;
+    const count = readNumber('s-count', 'Anzahl Termine', errors);
+    if (repeat && !count) errors.push('Anzahl Termine: Bitte geben Sie bei einer Wiederholung die Anzahl an.');
     if (errors.length) {
       errArea.replaceChildren(el('p', null, 'Bitte prüfen Sie Ihre Eingaben.'));
       const ul = el('ul', 'error-fields');
@@ -1330,6 +1515,7 @@
     $('session-form').setAttribute('aria-busy', 'true');
     try {
       if (editing) await api('PUT', `/sessions/${encodeURIComponent(editing)}`, body);
+      else if (repeat) await api('POST', '/sessions/series', { ...body, repeat, count });
       else await api('POST', '/sessions', body);
       resetSessionForm();
       flash($('sessions-status'), editing ? `Die Änderungen an „${body.title}“ wurden gespeichert.` : `Die Sprechstunde „${body.title}“ wurde angelegt.`);
@@ -1473,6 +1659,17 @@
     $('audit-verify').addEventListener('click', verifyAudit);
     wireTriage();
     wireDepartments();
+    $('merge-form').addEventListener('submit', onMergeSubmit);
+    $('summary-form').addEventListener('submit', (ev) => {
+      ev.preventDefault();
+      saveSummary(false);
+    });
+    $('summary-publish').addEventListener('click', () => saveSummary(true));
+    $('live-questions').addEventListener('click', (ev) => {
+      const button = ev.target instanceof Element ? ev.target.closest('button') : null;
+      if (button && button.dataset.ref) pickLive(button.dataset.ref);
+    });
+
     window.addEventListener('hashchange', () => route(true));
     checkMe();
   }

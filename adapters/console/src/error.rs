@@ -94,6 +94,13 @@ impl From<Refusal> for ApiError {
             | Refusal::InvalidDepartment(_)
             | Refusal::Flooded { .. } => ApiError::Invalid(refusal.to_string()),
             Refusal::NoDraft | Refusal::SameApprover => ApiError::Conflict(refusal.to_string()),
+            // Office hours as events.
+            Refusal::InvalidSeries(_) => ApiError::Invalid(refusal.to_string()),
+            Refusal::CannotMerge
+            | Refusal::NotInSession
+            | Refusal::SessionNotLive
+            | Refusal::SessionNotClosed
+            | Refusal::SummaryPublished => ApiError::Conflict(refusal.to_string()),
         }
     }
 }

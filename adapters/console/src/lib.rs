@@ -88,7 +88,8 @@ impl Console {
     pub fn router(&self) -> Router {
         use axum::http::Method;
         use routes::{
-            audit, departments, events, login, outbox, questions, sessions, stats, triage,
+            audit, departments, events, login, office_hours, outbox, questions, sessions, stats,
+            triage,
         };
         use sprechstunde_core::Permission::*;
         use table::Access::{Login, Public, Staff};
@@ -260,6 +261,63 @@ impl Console {
                 Staff(&[ReadStats]),
                 "Statistics as CSV",
                 stats::csv,
+            )
+            // Office hours as events (issue 5): series, live moderation, merging, summaries.
+            .add(
+                POST,
+                "/sessions/series",
+                Staff(&[ManageSessions]),
+                "Create a recurring series of sessions",
+                office_hours::create_series,
+            )
+            .add(
+                GET,
+                "/sessions/{id}/live",
+                Staff(&[ModerateSessions]),
+                "Live moderation: the session's queue with me-too counts",
+                office_hours::live,
+            )
+            .add(
+                POST,
+                "/sessions/{id}/answering",
+                Staff(&[ModerateSessions]),
+                "Pick the question answered now",
+                office_hours::answering,
+            )
+            .add(
+                POST,
+                "/questions/{reference}/merge",
+                Staff(&[ModerateSessions]),
+                "Merge duplicate questions into this one",
+                office_hours::merge,
+            )
+            .add(
+                GET,
+                "/sessions/{id}/summary",
+                Staff(&[ManageSessions]),
+                "The session's summary",
+                office_hours::summary,
+            )
+            .add(
+                PUT,
+                "/sessions/{id}/summary",
+                Staff(&[ManageSessions]),
+                "Edit the session's summary",
+                office_hours::edit_summary,
+            )
+            .add(
+                POST,
+                "/sessions/{id}/summary/draft",
+                Staff(&[ManageSessions]),
+                "Rebuild the summary draft from the answered questions",
+                office_hours::draft_summary,
+            )
+            .add(
+                POST,
+                "/sessions/{id}/summary/publish",
+                Staff(&[ManageSessions]),
+                "Publish the summary",
+                office_hours::publish_summary,
             )
             // Audit trail (issue 7): admin and data protection officer.
             .add(

@@ -7,7 +7,7 @@ use serde::de::DeserializeOwned;
 use sprechstunde_core::{Change, Counters, Snapshot, StoreError};
 
 use crate::errors;
-use crate::keys::{self, CITIZEN, COUNTERS_KEY, DEPARTMENT, OUTBOX, QUESTION, SESSION};
+use crate::keys::{self, CITIZEN, COUNTERS_KEY, DEPARTMENT, OUTBOX, QUESTION, SESSION, SUMMARY};
 use crate::vault::{KeyId, Vault};
 
 /// The key an outbox message is sealed under: its question's, or else its citizen's.
@@ -65,6 +65,9 @@ pub(crate) fn batch(
             Change::Department(d) => {
                 batch.insert(&keys::entity(DEPARTMENT, d.id.0), encode("department", d)?);
             }
+            Change::Summary(s) => {
+                batch.insert(&keys::entity(SUMMARY, s.session.0), encode("summary", s)?);
+            }
         }
     }
     Ok((batch, destroy))
@@ -121,6 +124,13 @@ pub(crate) fn load(tree: &sled::Tree, vault: &Vault) -> Result<Snapshot, StoreEr
             DEPARTMENT,
             "department",
             |d: &sprechstunde_core::Department| d.id.0,
+            None,
+        )?,
+        summaries: scan(
+            tree,
+            SUMMARY,
+            "summary",
+            |s: &sprechstunde_core::Summary| s.session.0,
             None,
         )?,
     })

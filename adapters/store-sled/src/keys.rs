@@ -30,6 +30,8 @@ pub(crate) const CITIZEN: u8 = b'c';
 pub(crate) const OUTBOX: u8 = b'o';
 /// Key prefix of departments.
 pub(crate) const DEPARTMENT: u8 = b'd';
+/// Key prefix of session summaries (by session id).
+pub(crate) const SUMMARY: u8 = b'y';
 
 /// The id counters.
 pub(crate) const COUNTERS_KEY: &[u8] = b"m/counters";

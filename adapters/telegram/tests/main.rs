@@ -137,6 +137,8 @@ async fn start_registers_the_commands_in_german_and_english() {
         "hilfe",
         "status",
         "zurueckziehen",
+        "abonnieren",
+        "abbestellen",
         "meinedaten",
         "loeschen",
     ];
@@ -144,7 +146,16 @@ async fn start_registers_the_commands_in_german_and_english() {
     assert_eq!(names("de"), de);
     assert_eq!(
         names("en"),
-        ["start", "help", "status", "withdraw", "mydata", "erase"]
+        [
+            "start",
+            "help",
+            "status",
+            "withdraw",
+            "subscribe",
+            "unsubscribe",
+            "mydata",
+            "erase"
+        ]
     );
     shutdown.cancel();
     telegram.join().await;

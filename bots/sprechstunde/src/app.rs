@@ -159,7 +159,11 @@ impl Application {
         let mut router = Router::new()
             .route("/healthz", get(healthz).with_state(office.clone()))
             .merge(webchat.router())
-            .merge(console.router());
+            .merge(console.router())
+            .merge(
+                sprechstunde_public::Public::new(office.clone(), settings.office.name.clone())
+                    .router(),
+            );
         if let Some(telegram) = &telegram {
             router = router.merge(telegram.router());
         }

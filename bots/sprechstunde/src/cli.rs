@@ -153,6 +153,24 @@ pub struct SessionArgs {
     /// Accept questions this many minutes before the start.
     #[arg(long)]
     presubmit_minutes: Option<i64>,
+    /// Repeat the session: `weekly`, or `monthly` (same nth weekday, e.g. every first
+    /// Tuesday). Needs --count or --until.
+    #[arg(long, value_parser = parse_repeat)]
+    repeat: Option<sprechstunde_core::Repeat>,
+    /// Number of sessions in a series (the first included).
+    #[arg(long)]
+    count: Option<u32>,
+    /// Last date of a series, e.g. 2027-06-30.
+    #[arg(long)]
+    until: Option<jiff::civil::Date>,
+}
+
+fn parse_repeat(s: &str) -> Result<sprechstunde_core::Repeat, String> {
+    match s.trim() {
+        "weekly" | "woechentlich" | "wöchentlich" => Ok(sprechstunde_core::Repeat::Weekly),
+        "monthly" | "monatlich" => Ok(sprechstunde_core::Repeat::Monthly),
+        other => Err(format!("{other:?}: use weekly or monthly")),
+    }
 }
 
 impl Cli {
@@ -378,17 +396,45 @@ async fn session(
                 question_cap: a.cap,
                 presubmission: a.presubmit_minutes.map(jiff::SignedDuration::from_mins),
             };
+            let action = match a.repeat {
+                Some(repeat) => StaffAction::CreateSeries {
+                    draft,
+                    rule: sprechstunde_core::SeriesRule {
+                        repeat,
+                        count: a.count,
+                        until: a.until,
+                    },
+                },
+                None if a.count.is_some() || a.until.is_some() => {
+                    anyhow::bail!("--count and --until need --repeat weekly|monthly");
+                }
+                None => StaffAction::CreateSession(draft),
+            };
             let receipt = office
-                .submit(Input::Staff {
-                    actor: cli,
-                    action: StaffAction::CreateSession(draft),
-                })
+                .submit(Input::Staff { actor: cli, action })
                 .await?
                 .map_err(anyhow::Error::from)?;
-            if let Receipt::Session(id) = receipt {
-                audit_cli::record_cli(office.audit(), "session.create", format!("session={id}"))
+            match receipt {
+                Receipt::Session(id) => {
+                    audit_cli::record_cli(
+                        office.audit(),
+                        "session.create",
+                        format!("session={id}"),
+                    )
                     .await?;
-                println!("Session {id} created.");
+                    println!("Session {id} created.");
+                }
+                Receipt::Series(ids) => {
+                    let ids: Vec<String> = ids.iter().map(ToString::to_string).collect();
+                    audit_cli::record_cli(
+                        office.audit(),
+                        "session.create_series",
+                        format!("sessions={}", ids.join(",")),
+                    )
+                    .await?;
+                    println!("Series created: sessions {}.", ids.join(", "));
+                }
+                _ => {}
             }
         }
         SessionCommand::List => {

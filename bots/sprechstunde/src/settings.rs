@@ -286,6 +286,9 @@ pub struct OfficeSettings {
     /// Federal state whose public holidays count (`NW`, `BY`, …); empty for none.
     #[serde(default)]
     pub state: String,
+    /// Reminders to subscribers before a session starts, e.g. `["24h", "15m"]`.
+    #[serde(default)]
+    pub reminders: Vec<String>,
 }
 
 /// `[webchat]`.
@@ -447,6 +450,15 @@ impl Settings {
         if ids.len() != self.departments.len() || slugs.len() != self.departments.len() {
             return invalid("departments", "ids and slugs must be unique");
         }
+        if self
+            .reminders()
+            .is_none_or(|r| r.iter().any(|d| d.is_negative() || d.is_zero()))
+        {
+            return invalid(
+                "office.reminders",
+                "every entry must be a positive duration like \"24h\" or \"15m\"",
+            );
+        }
         if !(1..=20_000).contains(&self.webchat.max_message_chars) {
             return invalid("webchat.max_message_chars", "must be between 1 and 20000");
         }
@@ -549,6 +561,14 @@ impl Settings {
         }
     }
 
+    fn reminders(&self) -> Option<Vec<SignedDuration>> {
+        self.office
+            .reminders
+            .iter()
+            .map(|d| d.trim().parse::<SignedDuration>().ok())
+            .collect()
+    }
+
     fn holidays(&self) -> Result<Vec<jiff::civil::Date>, jiff::Error> {
         self.office.holidays.iter().map(|d| d.parse()).collect()
     }
@@ -573,6 +593,7 @@ impl Settings {
                 max_delay: Duration::from_secs(self.outbox.retry_max_seconds),
                 max_attempts: self.outbox.max_attempts,
             },
+            reminders: self.reminders().unwrap_or_default(),
             flood: sprechstunde_core::FloodPolicy {
                 max_messages: self.limits.citizen_messages,
                 window: SignedDuration::from_secs(i64::from(self.limits.citizen_window_seconds)),
@@ -609,6 +630,13 @@ mod tests {
         let settings = Settings::load(None).expect("default config");
         assert_eq!(settings.server.listen.to_string(), "127.0.0.1:8080");
         assert_eq!(settings.policy().answer_working_days, 5);
+        assert_eq!(
+            settings.policy().reminders,
+            [
+                SignedDuration::from_hours(24),
+                SignedDuration::from_mins(15)
+            ]
+        );
     }
 
     #[test]
@@ -634,6 +662,10 @@ mod tests {
         .expect("write");
         let err = Settings::load(Some(&file)).expect_err("invalid pattern");
         assert!(err.to_string().contains("departments"), "{err}");
+
+        std::fs::write(&file, "[office]\nreminders = [\"soon\"]\n").expect("write");
+        let err = Settings::load(Some(&file)).expect_err("invalid reminder");
+        assert!(err.to_string().contains("office.reminders"), "{err}");
 
         std::fs::write(&file, "[webchat]\nmax_message_chars = 500\n").expect("write");
         let settings = Settings::load(Some(&file)).expect("valid override");

@@ -360,6 +360,67 @@ async fn sessions_are_scheduled_listed_and_cancelled_from_the_cli() {
 }
 
 #[tokio::test]
+async fn a_monthly_series_is_scheduled_from_the_cli_at_local_time() {
+    let dir = tempfile::tempdir().unwrap();
+    // Every first Tuesday 17:00, from March 2030 (winter time) into April (summer time).
+    let created = run(
+        dir.path(),
+        &[
+            "session",
+            "create",
+            "--title",
+            "Sprechstunde",
+            "--host",
+            "OB",
+            "--start",
+            "2030-03-05T17:00",
+            "--end",
+            "2030-03-05T18:00",
+            "--repeat",
+            "monthly",
+            "--count",
+            "2",
+        ],
+    )
+    .await;
+    let unbounded = run(
+        dir.path(),
+        &[
+            "session",
+            "create",
+            "--title",
+            "x",
+            "--host",
+            "y",
+            "--start",
+            "2030-03-05T17:00",
+            "--end",
+            "2030-03-05T18:00",
+            "--repeat",
+            "weekly",
+        ],
+    )
+    .await;
+    let listed = run(dir.path(), &["session", "list"]).await;
+
+    assert!(created.status.success(), "{}", text(&created.stderr));
+    assert!(
+        text(&created.stdout).contains("sessions 1, 2"),
+        "{}",
+        text(&created.stdout)
+    );
+    assert!(!unbounded.status.success());
+    assert!(
+        text(&unbounded.stderr).contains("count or an end date"),
+        "{}",
+        text(&unbounded.stderr)
+    );
+    let listed = text(&listed.stdout);
+    assert!(listed.contains("5. März 2030, 17:00 Uhr"), "{listed}");
+    assert!(listed.contains("2. April 2030, 17:00 Uhr"), "{listed}");
+}
+
+#[tokio::test]
 async fn the_cli_refuses_a_data_directory_in_use() {
     let dir = tempfile::tempdir().unwrap();
     let (mut child, _url) = serve(dir.path()).await;

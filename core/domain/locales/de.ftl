@@ -9,6 +9,7 @@ help =
     • /zurueckziehen – zieht Ihr offenes Anliegen zurück (oder /zurueckziehen A-1042).
     • /hilfe – zeigt diese Hilfe.
     • /meinedaten – zeigt alle über Sie gespeicherten Daten; /loeschen – löscht sie.
+    • /abonnieren – Ankündigungen der Sprechstunden und Erinnerungen (/abbestellen beendet sie).
     Außerhalb der Sprechstunde beantwortet das Bürgerreferat Ihr Anliegen.
 
 ack-live =
@@ -119,3 +120,15 @@ erased = Alle Ihre Daten wurden gelöscht. Auch diese Nachricht wird bei uns nic
 ## web hardening
 # Sent once when a citizen exceeds the per-citizen message limit; $seconds until messages are taken again.
 flood-limit = Sie haben in kurzer Zeit sehr viele Nachrichten geschickt. Damit alle Anliegen bearbeitet werden können, nehmen wir für kurze Zeit keine weiteren Nachrichten von Ihnen an. Bitte schreiben Sie in { $seconds } Sekunden wieder; was Sie bis dahin senden, wird nicht gespeichert.
+
+## Office hours as events (subscriptions, announcements, reminders, merged questions)
+subscribed = Sie erhalten jetzt Ankündigungen der Sprechstunden: neue Termine, Änderungen, Absagen und Erinnerungen. Abbestellen können Sie jederzeit mit /abbestellen.
+unsubscribed = Sie erhalten keine Ankündigungen der Sprechstunden mehr. Wieder abonnieren können Sie mit /abonnieren.
+button-subscribe = Ankündigungen abonnieren
+button-unsubscribe = Ankündigungen abbestellen
+announce-new = Neue Sprechstunde: „{ $session }“ mit { $host } am { $start } (bis { $end }). Sie können Ihre Frage dann einfach hier schreiben.
+announce-series = Neue Sprechstunden-Reihe: „{ $session }“ mit { $host }, { $count } Termine, der erste am { $start } (bis { $end }).
+announce-rescheduled = Die Sprechstunde „{ $session }“ wurde verlegt. Neuer Termin: { $start } (bis { $end }).
+announce-cancelled = Die Sprechstunde „{ $session }“ am { $start } wurde abgesagt.
+reminder = Erinnerung: Die Sprechstunde „{ $session }“ mit { $host } beginnt am { $start } (bis { $end }). Schreiben Sie Ihre Frage dann einfach hier.
+merged = Ihr Anliegen { $reference } wurde mit einer gleichen Frage zusammengefasst. Sie erhalten die Antwort hier unter Ihrer Nummer { $reference }.

@@ -7,6 +7,7 @@ help =
     • /withdraw – withdraws your open question (or /withdraw A-1042).
     • /help – shows this help.
     • /mydata – shows all data stored about you; /erase – deletes it.
+    • /subscribe – announcements of office hours and reminders (/unsubscribe ends them).
     Outside office hours, the citizens' office answers your question.
 
 ack-live =
@@ -117,3 +118,15 @@ erased = All your data has been deleted. This message is not kept either.
 ## web hardening
 # Sent once when a citizen exceeds the per-citizen message limit; $seconds until messages are taken again.
 flood-limit = You have sent a lot of messages in a short time. So that every request can be dealt with, we are not taking further messages from you for a short while. Please write again in { $seconds } seconds; anything you send until then is not stored.
+
+## Office hours as events (subscriptions, announcements, reminders, merged questions)
+subscribed = You will now receive announcements of office hours: new dates, changes, cancellations and reminders. You can unsubscribe at any time with /unsubscribe.
+unsubscribed = You will no longer receive announcements of office hours. You can subscribe again with /subscribe.
+button-subscribe = Subscribe to announcements
+button-unsubscribe = Unsubscribe from announcements
+announce-new = New office hour: "{ $session }" with { $host } on { $start } (until { $end }). You can simply write your question here then.
+announce-series = New series of office hours: "{ $session }" with { $host }, { $count } dates, the first on { $start } (until { $end }).
+announce-rescheduled = The office hour "{ $session }" has been moved. New date: { $start } (until { $end }).
+announce-cancelled = The office hour "{ $session }" on { $start } has been cancelled.
+reminder = Reminder: the office hour "{ $session }" with { $host } starts on { $start } (until { $end }). Simply write your question here then.
+merged = Your question { $reference } has been grouped with an identical question. You will receive the answer here under your number { $reference }.

@@ -37,6 +37,9 @@ pub struct Citizen {
     /// notice; the record is forgotten once that notice is delivered.
     #[serde(default)]
     pub erased: bool,
+    /// Wants announcements of office hours (new, rescheduled, cancelled, reminders).
+    #[serde(default)]
+    pub subscribed: bool,
 }
 
 impl Citizen {

@@ -48,6 +48,7 @@ macro_rules! store_conformance_tests {
                 audit_numbers_cannot_be_taken_twice,
                 audit_purge_removes_old_entries_and_keeps_the_anchor,
                 departments_load_back_and_are_replaced,
+                summaries_load_back_and_are_replaced,
             );
         }
     };
@@ -78,6 +79,9 @@ pub fn session(id: u64) -> Session {
         question_cap: Some(15),
         presubmission: Some(SignedDuration::from_hours(24)),
         admitted: 0,
+        series: None,
+        reminded: Vec::new(),
+        answering: None,
     }
 }
 
@@ -97,6 +101,7 @@ pub fn citizen(id: u64) -> Citizen {
         }),
         last_seen: Some(t("2026-11-20T10:00:00Z")),
         erased: false,
+        subscribed: false,
     }
 }
 
@@ -142,6 +147,7 @@ pub fn question(id: u64) -> Question {
                 outbox: None,
             },
         ],
+        merged_into: None,
     }
 }
 
@@ -560,4 +566,40 @@ pub async fn departments_load_back_and_are_replaced<F: AsyncFn(&Path) -> Arc<dyn
     assert_eq!(names, ["Amt 1", "Tiefbauamt"]);
     assert_eq!(s.departments[0], department(1));
     assert_eq!(s.questions, vec![routed]);
+}
+
+/// A summary fixture: a draft for session `session`.
+pub fn summary(session: u64) -> crate::summary::Summary {
+    crate::summary::Summary {
+        session: SessionId(session),
+        title: format!("Bürgersprechstunde {session}"),
+        host: "Oberbürgermeisterin".into(),
+        starts_at: t("2026-12-01T16:00:00Z"),
+        items: vec![crate::summary::SummaryItem {
+            question: "Wann wird die Brücke saniert?".into(),
+            answer: "Im Frühjahr.".into(),
+            asked_by: 3,
+        }],
+        updated_at: t("2026-12-01T17:00:00Z"),
+        published_at: None,
+    }
+}
+
+/// Summaries load back equal, by session id, and a later version replaces the draft.
+pub async fn summaries_load_back_and_are_replaced<F: AsyncFn(&Path) -> Arc<dyn Store>>(open: &F) {
+    let (dir, store) = fresh(open).await;
+    let mut published = summary(1);
+    published.published_at = Some(t("2026-12-02T09:00:00Z"));
+    store
+        .commit(&[Change::Summary(summary(2)), Change::Summary(summary(1))])
+        .await
+        .expect("commit");
+    store
+        .commit(&[Change::Summary(published.clone())])
+        .await
+        .expect("commit");
+    drop(store);
+    let store = open(dir.path()).await;
+    let s = store.load().await.expect("load");
+    assert_eq!(s.summaries, vec![published, summary(2)]);
 }

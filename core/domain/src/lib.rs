@@ -17,10 +17,12 @@ pub mod ids;
 pub mod outbox;
 pub mod privacy;
 pub mod question;
+pub mod series;
 pub mod session;
 pub mod staff;
 pub mod state;
 pub mod store;
+pub mod summary;
 pub mod texts;
 pub mod triage;
 
@@ -36,8 +38,10 @@ pub use ids::{CitizenId, DepartmentId, OutboxId, QuestionId, Reference, SessionI
 pub use outbox::{Choice, DeliveryState, OutboxMessage};
 pub use privacy::{CitizenExport, Consent, PrivacyPolicy, Retention};
 pub use question::{Entry, EntryKind, Question, QuestionStatus, Queue, StaffRef};
+pub use series::{Repeat, SeriesError, SeriesRule};
 pub use session::{Session, SessionDraft, SessionDraftError, SessionStatus};
 pub use staff::{ApiToken, Department, LoginSession, Permission, Role, StaffMember};
 pub use state::{Change, Counters, OfficeState, Snapshot};
 pub use store::{CommitSeq, Store, StoreError};
+pub use summary::{Summary, SummaryItem};
 pub use texts::{Lang, Texts};

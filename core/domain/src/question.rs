@@ -135,6 +135,10 @@ pub struct Question {
     /// An answer waiting for four-eyes approval; the citizen has not seen it.
     #[serde(default)]
     pub draft: Option<crate::triage::Draft>,
+    /// Merged as a duplicate into this (primary) question: answering the primary answers
+    /// this one too, on its own channel and with its own reference.
+    #[serde(default)]
+    pub merged_into: Option<QuestionId>,
 }
 
 impl Question {

@@ -47,6 +47,16 @@ pub struct Session {
     /// Questions admitted to this session's queue so far (counted against the cap).
     #[serde(default)]
     pub admitted: u32,
+    /// The series this session belongs to: the id of the series' first session.
+    #[serde(default)]
+    pub series: Option<SessionId>,
+    /// Reminder offsets (before the start) already sent or no longer due, so a reminder
+    /// never goes out twice, also across restarts.
+    #[serde(default)]
+    pub reminded: Vec<SignedDuration>,
+    /// The question the host is answering right now (live moderation).
+    #[serde(default)]
+    pub answering: Option<crate::ids::QuestionId>,
 }
 
 impl Session {

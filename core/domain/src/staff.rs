@@ -94,11 +94,13 @@ pub enum Permission {
     ReadStats,
     /// Read and verify the audit trail.
     ViewAudit,
+    /// Moderate live sessions: the live queue, "answering now", merging duplicates.
+    ModerateSessions,
 }
 
 impl Permission {
     /// All permissions.
-    pub const ALL: [Permission; 8] = [
+    pub const ALL: [Permission; 9] = [
         Permission::ReadQueue,
         Permission::WorkQuestions,
         Permission::ManageSessions,
@@ -107,6 +109,7 @@ impl Permission {
         Permission::ManageDepartments,
         Permission::ReadStats,
         Permission::ViewAudit,
+        Permission::ModerateSessions,
     ];
 
     /// Stable name, used as the OpenAPI security scope.
@@ -120,6 +123,7 @@ impl Permission {
             Permission::ManageDepartments => "manage_departments",
             Permission::ReadStats => "read_stats",
             Permission::ViewAudit => "view_audit",
+            Permission::ModerateSessions => "moderate_sessions",
         }
     }
 }
@@ -161,6 +165,9 @@ impl StaffMember {
                 }
                 Permission::ManageSessions => has(Role::PressOffice),
                 Permission::ViewAudit => has(Role::DataProtection),
+                Permission::ModerateSessions => {
+                    has(Role::Host) || has(Role::PressOffice) || has(Role::CitizensOffice)
+                }
                 Permission::RouteQuestions => has(Role::CitizensOffice),
                 Permission::ApproveAnswers | Permission::ReadStats => {
                     has(Role::CitizensOffice) || has(Role::PressOffice)

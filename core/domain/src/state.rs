@@ -16,6 +16,7 @@ use crate::staff::Department;
 
 /// Most characters held in memory for a citizen who has not agreed yet.
 pub const MAX_HELD_CHARS: usize = 8000;
+use crate::summary::Summary;
 
 /// Id counters; persisted so ids and references never repeat.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -65,6 +66,8 @@ pub enum Change {
     ForgetOutbox(OutboxId),
     /// A department, created or updated.
     Department(Department),
+    /// A session summary, created or updated.
+    Summary(Summary),
 }
 
 /// Everything a store holds for the engine, as loaded at start.
@@ -82,6 +85,8 @@ pub struct Snapshot {
     pub counters: Option<Counters>,
     /// Departments.
     pub departments: Vec<Department>,
+    /// Session summaries.
+    pub summaries: Vec<Summary>,
 }
 
 #[derive(Debug, Default)]
@@ -95,6 +100,7 @@ struct Dirty {
     forget_questions: BTreeSet<QuestionId>,
     forget_outbox: BTreeSet<OutboxId>,
     departments: BTreeSet<DepartmentId>,
+    summaries: BTreeSet<SessionId>,
 }
 
 /// The office's state. Mutated only by the [`Engine`](crate::Engine); read by everyone.
@@ -118,6 +124,7 @@ pub struct OfficeState {
     departments: BTreeMap<DepartmentId, Department>,
     /// Per-citizen flood windows (web hardening); memory only, never persisted.
     flood: crate::engine::FloodWindows,
+    summaries: BTreeMap<SessionId, Summary>,
 }
 
 impl OfficeState {
@@ -144,6 +151,9 @@ impl OfficeState {
         }
         for d in snapshot.departments {
             state.departments.insert(d.id, d);
+        }
+        for s in snapshot.summaries {
+            state.summaries.insert(s.session, s);
         }
         state
     }
@@ -309,11 +319,39 @@ impl OfficeState {
             .min()
     }
 
+    /// The summary of a session, draft or published.
+    pub fn summary(&self, session: SessionId) -> Option<&Summary> {
+        self.summaries.get(&session)
+    }
+
+    /// All summaries by session id.
+    pub fn summaries(&self) -> impl DoubleEndedIterator<Item = &Summary> {
+        self.summaries.values()
+    }
+
+    /// Questions merged into `primary` as duplicates, oldest first.
+    pub fn merged_into(&self, primary: QuestionId) -> impl Iterator<Item = &Question> {
+        self.questions
+            .values()
+            .filter(move |q| q.merged_into == Some(primary))
+    }
+
+    /// Citizens who subscribed to announcements.
+    pub fn subscribers(&self) -> impl Iterator<Item = &Citizen> {
+        // Erased citizens are never announced to, whatever their record says.
+        self.citizens.values().filter(|c| c.subscribed && !c.erased)
+    }
+
     // ----- writing (engine only) -------------------------------------------------------------
 
     /// The per-citizen flood windows (see `engine::flood`).
     pub(crate) fn flood_mut(&mut self) -> &mut crate::engine::FloodWindows {
         &mut self.flood
+    }
+
+    pub(crate) fn put_summary(&mut self, summary: Summary) {
+        self.dirty.summaries.insert(summary.session);
+        self.summaries.insert(summary.session, summary);
     }
 
     pub(crate) fn take_changes(&mut self) -> Vec<Change> {
@@ -359,6 +397,12 @@ impl OfficeState {
                 .departments
                 .iter()
                 .filter_map(|id| self.departments.get(id).cloned().map(Change::Department)),
+        );
+        changes.extend(
+            dirty
+                .summaries
+                .iter()
+                .filter_map(|id| self.summaries.get(id).cloned().map(Change::Summary)),
         );
         changes
     }

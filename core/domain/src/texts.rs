@@ -257,6 +257,17 @@ pub const REQUIRED_KEYS: &[&str] = &[
     "erased",
     // web hardening
     "flood-limit",
+    // Office hours as events.
+    "subscribed",
+    "unsubscribed",
+    "button-subscribe",
+    "button-unsubscribe",
+    "announce-new",
+    "announce-series",
+    "announce-rescheduled",
+    "announce-cancelled",
+    "reminder",
+    "merged",
 ];
 
 #[cfg(test)]

@@ -283,6 +283,7 @@ mod tests {
             suggestion: None,
             assignee: None,
             draft: None,
+            merged_into: None,
         }
     }
 

@@ -37,6 +37,10 @@ impl OfficeEvent {
                     }
                 }
                 Change::ForgetQuestion(_) => event.forgotten = true,
+                // A summary belongs to its session: its views refresh with the session's.
+                Change::Summary(s) => {
+                    event.sessions.insert(s.session);
+                }
                 Change::Citizen(_)
                 | Change::Counters(_)
                 | Change::Department(_)

@@ -1,4 +1,5 @@
-//! The session clock: wakes when the next session starts or ends and lets the engine apply it.
+//! The session clock: wakes when the next session starts or ends, or a reminder is due, and
+//! lets the engine apply it.
 
 use std::time::Duration;
 
@@ -10,7 +11,7 @@ const MAX_SLEEP: Duration = Duration::from_secs(30);
 pub(crate) async fn run(office: Office) {
     loop {
         let (deadline, now) = office
-            .read(|state, _, now| (state.next_clock_deadline(), now))
+            .read(|state, engine, now| (engine.next_deadline(state), now))
             .await;
         let wait = deadline
             .map(|d| Duration::try_from(d.duration_since(now)).unwrap_or(Duration::ZERO))

@@ -9,6 +9,7 @@ mod browser;
 mod console;
 mod hardening;
 mod matrix;
+mod office_hours;
 mod privacy;
 mod restart;
 mod telegram;

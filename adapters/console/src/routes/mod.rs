@@ -4,6 +4,7 @@ pub(crate) mod audit;
 pub(crate) mod departments;
 pub(crate) mod events;
 pub(crate) mod login;
+pub(crate) mod office_hours;
 pub(crate) mod outbox;
 pub(crate) mod questions;
 pub(crate) mod sessions;

@@ -42,7 +42,7 @@ pub fn parse_time(text: &str, zone: &jiff::tz::TimeZone) -> Result<Timestamp, St
 }
 
 impl SessionInput {
-    fn draft(self, zone: &jiff::tz::TimeZone) -> Result<SessionDraft, ApiError> {
+    pub(crate) fn draft(self, zone: &jiff::tz::TimeZone) -> Result<SessionDraft, ApiError> {
         let starts_at = parse_time(&self.starts_at, zone).map_err(ApiError::Invalid)?;
         let ends_at = parse_time(&self.ends_at, zone).map_err(ApiError::Invalid)?;
         Ok(SessionDraft {

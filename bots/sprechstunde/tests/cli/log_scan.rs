@@ -43,6 +43,18 @@ async fn web_citizen(base: &str) -> Socket {
         .await
         .unwrap();
     frame_where(&mut ws, |f| f["type"] == "welcome").await;
+    // Consent first (issue 7): the privacy notice is answered through the real flow.
+    let agree = json!({"type": "message", "client_id": "agree", "text": "/einverstanden"});
+    ws.send(Message::Text(agree.to_string().into()))
+        .await
+        .unwrap();
+    frame_where(&mut ws, |f| {
+        f["type"] == "message"
+            && f["text"]
+                .as_str()
+                .is_some_and(|t| t.contains("Vielen Dank für Ihr Einverständnis"))
+    })
+    .await;
     ws
 }
 
@@ -202,6 +214,8 @@ async fn scan_scenario_log(level: &str) -> Vec<String> {
     let web_ref_2 = ask(&mut web_2, "c-2", &web_question_2).await;
     let user = TestUser::de(&first_name);
     emulator.user_says(chat_id, &user, &telegram_question);
+    // The question is held until the citizen agrees to the privacy notice.
+    emulator.user_says(chat_id, &user, "/einverstanden");
     let ack = emulator
         .wait_for_sent(chat_id, DEADLINE, |m| m.text.contains("A-"))
         .await

@@ -12,6 +12,7 @@ use crate::texts::Arg::Str;
 impl Engine {
     /// Applies every session transition due at `now`.
     pub(super) fn advance_clock(&self, state: &mut OfficeState, now: Timestamp) {
+        self.send_reminders(state, now);
         let due: Vec<(SessionId, SessionStatus)> = state
             .sessions()
             .filter_map(|s| match s.status {
@@ -28,7 +29,10 @@ impl Engine {
                         s.status = SessionStatus::Live;
                     }
                 }
-                _ => self.hand_over_session(state, id, status, now),
+                _ => {
+                    self.hand_over_session(state, id, status, now);
+                    self.summary_on_close(state, id, now);
+                }
             }
         }
     }

@@ -20,6 +20,10 @@ pub enum Command {
     MyData,
     /// Erase everything about me; `true` once confirmed (`/loeschen bestaetigen`).
     Erase(bool),
+    /// Subscribe to announcements of office hours.
+    Subscribe,
+    /// Unsubscribe from announcements.
+    Unsubscribe,
 }
 
 impl Command {
@@ -58,6 +62,8 @@ impl Command {
                 arg.as_deref().map(str::to_lowercase).as_deref(),
                 Some("bestaetigen" | "bestätigen" | "confirm")
             ))),
+            "abonnieren" | "subscribe" => Some(Command::Subscribe),
+            "abbestellen" | "unsubscribe" => Some(Command::Unsubscribe),
             _ => None,
         }
     }
@@ -107,6 +113,12 @@ mod tests {
             ("/erase confirm", Some(Command::Erase(true))),
             ("/erase now", Some(Command::Erase(false))),
             ("loeschen", None),
+            ("/abonnieren", Some(Command::Subscribe)),
+            ("!subscribe", Some(Command::Subscribe)),
+            ("Abonnieren", Some(Command::Subscribe)),
+            ("/abbestellen", Some(Command::Unsubscribe)),
+            ("/unsubscribe@stadt_bot", Some(Command::Unsubscribe)),
+            ("abonnieren Sie mich", None),
         ];
         for (input, want) in cases {
             assert_eq!(&Command::parse(input), want, "{input:?}");

@@ -162,6 +162,7 @@ impl Engine {
             }),
             last_seen: Some(now),
             erased: false,
+            subscribed: false,
         };
         state.put_citizen(citizen.clone());
         citizen
@@ -227,6 +228,7 @@ impl Engine {
                 text: text.to_owned(),
                 outbox: None,
             }],
+            merged_into: None,
         });
         let lang = citizen.lang;
         let reference = reference.to_string();
@@ -381,6 +383,7 @@ impl Engine {
                 let outbox =
                     self.enqueue(state, citizen, None, format!("{greeting}\n\n{help}"), now);
                 self.offer(state, outbox, lang, None);
+                self.offer_subscription(state, outbox, citizen);
                 if self.needs_consent(citizen) {
                     self.send_notice(state, citizen, encrypted, now);
                 }
@@ -391,6 +394,14 @@ impl Engine {
             Command::MyData => return self.send_export(state, citizen, now),
             Command::Erase(false) => return self.ask_erase(state, citizen, now),
             Command::Erase(true) => return self.erase(state, citizen, "erased", now),
+            Command::Subscribe if self.needs_consent(citizen) => {
+                // A subscription keeps the reply address: only with consent.
+                self.send_notice(state, citizen, encrypted, now);
+                return;
+            }
+            Command::Subscribe | Command::Unsubscribe => {
+                return self.subscription(state, citizen, command, now);
+            }
             Command::Help => self.render(lang, "help", &[]),
             Command::Status => self.status_text(state, citizen.id, lang),
             Command::Withdraw(reference) => {

@@ -9,6 +9,7 @@ mod commands;
 mod delivery;
 mod flood;
 mod intake;
+mod office_hours;
 mod privacy;
 mod staff;
 #[cfg(test)]
@@ -49,6 +50,8 @@ pub struct Policy {
     pub privacy: crate::privacy::PrivacyPolicy,
     /// Per-citizen flood limit.
     pub flood: FloodPolicy,
+    /// Reminders to subscribers before a session starts, e.g. 24 hours and 15 minutes.
+    pub reminders: Vec<SignedDuration>,
 }
 
 impl Default for Policy {
@@ -61,6 +64,7 @@ impl Default for Policy {
             retry: RetryPolicy::default(),
             privacy: crate::privacy::PrivacyPolicy::default(),
             flood: FloodPolicy::default(),
+            reminders: Vec::new(),
         }
     }
 }
@@ -187,6 +191,38 @@ pub enum StaffAction {
     },
     /// Create (id 0: a new id is chosen) or replace a department.
     SaveDepartment(crate::staff::Department),
+    /// Create a recurring series of sessions; the draft is the first one.
+    CreateSeries {
+        /// The first session.
+        draft: SessionDraft,
+        /// How it repeats.
+        rule: crate::series::SeriesRule,
+    },
+    /// Merge duplicate questions into a primary one: answering the primary answers them all.
+    Merge {
+        /// The question that will be answered.
+        primary: QuestionId,
+        /// The duplicates.
+        duplicates: Vec<QuestionId>,
+    },
+    /// Live moderation: the question being answered now in a live session (`None` clears it).
+    AnsweringNow {
+        /// The live session.
+        session: SessionId,
+        /// The question.
+        question: Option<QuestionId>,
+    },
+    /// Build (or rebuild) the draft summary of a closed session from its answered questions.
+    DraftSummary(SessionId),
+    /// Replace the items of a session's summary (edit, reorder, remove).
+    EditSummary {
+        /// The session.
+        session: SessionId,
+        /// The new items.
+        items: Vec<crate::summary::SummaryItem>,
+    },
+    /// Publish a session's summary.
+    PublishSummary(SessionId),
 }
 
 /// How one delivery went.
@@ -263,6 +299,8 @@ pub enum Receipt {
         /// The citizen.
         citizen: CitizenId,
     },
+    /// A series of sessions was created.
+    Series(Vec<SessionId>),
 }
 
 /// Why an input was refused. Nothing was changed, except that a citizen may have been
@@ -308,6 +346,26 @@ pub enum Refusal {
         /// Seconds until a message is admitted again.
         retry_after_secs: u64,
     },
+    /// The series rule is invalid.
+    #[error(transparent)]
+    InvalidSeries(#[from] crate::series::SeriesError),
+    /// The questions cannot be merged this way.
+    #[error(
+        "a question cannot be merged into itself, into a merged question, or across ended questions"
+    )]
+    CannotMerge,
+    /// The question is not in that session's queue.
+    #[error("the question is not in this session's queue")]
+    NotInSession,
+    /// The session is not live.
+    #[error("the session is not live")]
+    SessionNotLive,
+    /// The session has not closed yet.
+    #[error("the session has not closed yet")]
+    SessionNotClosed,
+    /// The summary is already published and can only be edited.
+    #[error("the summary is already published")]
+    SummaryPublished,
 }
 
 /// The result of handling one input.

@@ -262,6 +262,7 @@ impl Engine {
         stub.consent = None;
         stub.last_seen = Some(now);
         stub.erased = true;
+        stub.subscribed = false;
         state.put_citizen(stub.clone());
         let text = self.render(stub.lang, farewell, &[]);
         let outbox = self.enqueue(state, &stub, None, text, now);

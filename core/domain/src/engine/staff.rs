@@ -42,6 +42,7 @@ impl Engine {
                 let draft = draft.validate()?;
                 let id = state.alloc_session();
                 state.put_session(session_from(id, draft, SessionStatus::Scheduled, 0));
+                self.after_create(state, id, now);
                 Ok(Receipt::Session(id))
             }
             StaffAction::UpdateSession { id, draft } => {
@@ -57,7 +58,9 @@ impl Engine {
                     current.status
                 };
                 let admitted = current.admitted;
+                let previous = current.clone();
                 state.put_session(session_from(id, draft, status, admitted));
+                self.after_update(state, &previous, now);
                 Ok(Receipt::Session(id))
             }
             StaffAction::CancelSession(id) => {
@@ -65,6 +68,7 @@ impl Engine {
                 if !session.is_upcoming_or_live() {
                     return Err(Refusal::SessionOver);
                 }
+                self.announce_cancelled(state, id, now);
                 self.hand_over_session(state, id, SessionStatus::Cancelled, now);
                 Ok(Receipt::Session(id))
             }
@@ -74,6 +78,7 @@ impl Engine {
             | StaffAction::Approve { .. }
             | StaffAction::SendBackDraft { .. }
             | StaffAction::SaveDepartment(_)) => self.triage_action(state, actor, action, now),
+            action => self.office_hours_action(state, action, now),
         }
     }
 
@@ -109,6 +114,7 @@ impl Engine {
             "answer",
             &[("reference", Str(&reference)), ("text", Str(&text))],
         );
+        let text_for_fan_out = text.clone();
         let outbox = self.enqueue(state, &citizen, Some(id), message, now);
         state.update_question(id, |q| {
             q.entries.push(Entry {
@@ -124,6 +130,7 @@ impl Engine {
             q.draft = None;
             q.updated_at = now;
         });
+        self.fan_out(state, actor, id, &text_for_fan_out, now);
         Ok(Receipt::Done)
     }
 
@@ -192,5 +199,8 @@ fn session_from(
         question_cap: d.question_cap,
         presubmission: d.presubmission,
         admitted,
+        series: None,
+        reminded: Vec::new(),
+        answering: None,
     }
 }

@@ -228,13 +228,24 @@ async fn the_command_list_is_registered_in_german_and_english() {
             "hilfe",
             "status",
             "zurueckziehen",
+            "abonnieren",
+            "abbestellen",
             "meinedaten",
             "loeschen"
         ]
     );
     assert_eq!(
         names("en"),
-        ["start", "help", "status", "withdraw", "mydata", "erase"]
+        [
+            "start",
+            "help",
+            "status",
+            "withdraw",
+            "subscribe",
+            "unsubscribe",
+            "mydata",
+            "erase"
+        ]
     );
     assert_eq!(names(""), names("de"), "German is the default list");
     app.stop().await.unwrap();

@@ -183,6 +183,8 @@ fn closing_a_session_hands_each_open_question_to_the_office_with_a_notice() {
             Key::Outbox(next_outbox),
             Key::Outbox(next_outbox + 1),
             Key::Counters,
+            // The answered question makes a draft summary for the press office.
+            Key::Summary(1),
         ]
     );
 }

@@ -45,6 +45,7 @@ fn out_of_hours_question_is_forwarded_to_citizens_office_with_due_date() {
             }),
             last_seen: Some(now),
             erased: false,
+            subscribed: false,
         }
     );
     let q = question(&state, QuestionId(1));
@@ -511,7 +512,17 @@ fn acknowledgements_and_greetings_offer_choices_that_are_commands() {
             "greeting, German",
             Lang::De,
             "/start",
-            &[("Stand abfragen", "/status"), ("Hilfe", "/hilfe")],
+            &[
+                ("Stand abfragen", "/status"),
+                ("Hilfe", "/hilfe"),
+                ("Ankündigungen abonnieren", "/abonnieren"),
+            ],
+        ),
+        (
+            "subscribing offers unsubscribing",
+            Lang::En,
+            "/subscribe",
+            &[("Unsubscribe from announcements", "/unsubscribe")],
         ),
         ("help has none", Lang::De, "/hilfe", &[]),
     ];

@@ -10,6 +10,7 @@ mod delivery;
 mod flood;
 mod follow_ups;
 mod intake;
+mod office_hours;
 mod persistence;
 mod privacy;
 mod refusals;
@@ -264,6 +265,7 @@ pub(super) fn dump(state: &OfficeState) -> Snapshot {
             .collect(),
         counters: Some(counters),
         departments: state.departments().cloned().collect(),
+        summaries: state.summaries().cloned().collect(),
     }
 }
 
@@ -279,6 +281,7 @@ pub(super) enum Key {
     Counters,
     Forgotten,
     Department(u64),
+    Summary(u64),
 }
 
 pub(super) fn keys(changes: &[Change]) -> Vec<Key> {
@@ -294,6 +297,7 @@ pub(super) fn keys(changes: &[Change]) -> Vec<Key> {
                 Key::Forgotten
             }
             Change::Department(d) => Key::Department(d.id.0),
+            Change::Summary(s) => Key::Summary(s.session.0),
         })
         .collect()
 }
@@ -345,6 +349,12 @@ pub(super) fn differences(before: &Snapshot, after: &Snapshot) -> Vec<Key> {
         &after.departments,
         |d| d.id.0,
         Key::Department,
+    ));
+    keys.extend(changed(
+        &before.summaries,
+        &after.summaries,
+        |s| s.session.0,
+        Key::Summary,
     ));
     keys
 }

@@ -208,6 +208,7 @@ fn every_outcome_reports_exactly_the_entities_that_changed() {
                 Change::Question(q) => state.question(q.id).cloned().map(Change::Question),
                 Change::Outbox(m) => state.outbox_message(m.id).cloned().map(Change::Outbox),
                 Change::Counters(_) => Some(Change::Counters(state.counters())),
+                Change::Summary(s) => state.summary(s.session).cloned().map(Change::Summary),
                 Change::Department(d) => state.department(d.id).cloned().map(Change::Department),
                 forget => Some(forget.clone()),
             };
@@ -253,6 +254,7 @@ struct FakeStore {
     outbox: BTreeMap<OutboxId, OutboxMessage>,
     counters: Option<crate::state::Counters>,
     departments: BTreeMap<u64, crate::staff::Department>,
+    summaries: BTreeMap<SessionId, crate::summary::Summary>,
 }
 
 impl FakeStore {
@@ -284,6 +286,9 @@ impl FakeStore {
                 Change::Department(d) => {
                     self.departments.insert(d.id.0, d);
                 }
+                Change::Summary(s) => {
+                    self.summaries.insert(s.session, s);
+                }
             }
         }
     }
@@ -296,6 +301,7 @@ impl FakeStore {
             outbox: self.outbox.values().cloned().collect(),
             counters: self.counters,
             departments: self.departments.values().cloned().collect(),
+            summaries: self.summaries.values().cloned().collect(),
         }
     }
 }

@@ -39,6 +39,9 @@ fn a_created_session_is_scheduled_with_trimmed_fields() {
         question_cap: Some(15),
         presubmission: Some(hours(24)),
         admitted: 0,
+        series: None,
+        reminded: Vec::new(),
+        answering: None,
     };
     assert_eq!(state.session(SessionId(1)), Some(&expected));
     assert_eq!(

@@ -86,6 +86,6 @@ section "cargo clippy"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 
 section "cargo test"
-cargo test --workspace --locked
+cargo test --workspace --locked --no-fail-fast
 
 section "all tests passed"

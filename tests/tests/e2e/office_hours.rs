@@ -57,8 +57,11 @@ async fn an_office_hour_from_announcement_to_published_summary_across_web_chat_a
     web.office_message_containing("Sie erhalten jetzt Ankündigungen")
         .await
         .unwrap();
+    // A subscription keeps the reply address, so it needs the citizen's consent first.
+    sprechstunde_tests::telegram::agree(&emulator, 7001, &tg).await;
     emulator.user_says(7001, &tg, "/abonnieren");
     wait_text(&emulator, 7001, "Sie erhalten jetzt Ankündigungen").await;
+    sprechstunde_tests::telegram::agree(&emulator, 7002, &TestUser::de("Uta")).await;
     emulator.user_says(7002, &TestUser::de("Uta"), "/abonnieren");
     wait_text(&emulator, 7002, "Sie erhalten jetzt Ankündigungen").await;
     emulator.user_says(7002, &TestUser::de("Uta"), "/abbestellen");

@@ -30,10 +30,10 @@ async fn stored_texts(app: &TestApp) -> Vec<String> {
 
 #[tokio::test]
 async fn a_flooding_web_citizen_is_refused_politely_and_nothing_of_the_excess_is_stored() {
-    // Arrange: three messages a minute.
+    // Arrange: four messages a minute; agreeing to the privacy notice is the first of them.
     let dir = tempfile::tempdir().unwrap();
     let mut settings = test_settings(dir.path());
-    settings.limits.citizen_messages = 3;
+    settings.limits.citizen_messages = 4;
     let clock = Arc::new(ManualClock::new(Timestamp::now()));
     let app = TestApp::start_with(settings, clock.clone()).await.unwrap();
     let mut citizen = app.citizen().await.unwrap();
@@ -89,11 +89,13 @@ async fn a_flooding_telegram_chat_gets_exactly_one_notice_and_nothing_of_the_exc
     let emulator = Emulator::start().await;
     let dir = tempfile::tempdir().unwrap();
     let mut settings = polling_settings(dir.path(), &emulator);
-    settings.limits.citizen_messages = 3;
+    // Four messages a minute; agreeing to the privacy notice is the first of them.
+    settings.limits.citizen_messages = 4;
     let app = TestApp::start_with(settings, Arc::new(SystemClock))
         .await
         .unwrap();
     let user = TestUser::de("Flora");
+    sprechstunde_tests::telegram::agree(&emulator, 4001, &user).await;
 
     // Act: ten messages at once.
     for i in 0..10 {

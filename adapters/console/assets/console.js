@@ -1420,6 +1420,8 @@
     $('s-end').value = toLocalInput(s.ends_at);
     $('s-cap').value = s.question_cap === null || s.question_cap === undefined ? '' : String(s.question_cap);
     $('s-presubmit').value = s.presubmission_minutes === null || s.presubmission_minutes === undefined ? '' : String(s.presubmission_minutes);
+    const channels = Array.isArray(s.channels) ? s.channels : [];
+    for (const c of ['web', 'telegram', 'matrix']) $(`s-channel-${c}`).checked = channels.includes(c);
     $('session-form-heading').textContent = `Sprechstunde bearbeiten: ${s.title}`;
     $('session-submit').textContent = 'Änderungen speichern';
     $('session-new').hidden = false;
@@ -1508,6 +1510,7 @@
       ends_at: $('s-end').value.slice(0, 16),
       question_cap: cap,
       presubmission_minutes: presub,
+      channels: ['web', 'telegram', 'matrix'].filter((c) => $(`s-channel-${c}`).checked),
     };
     const editing = editingSessionId;
     const button = $('session-submit');

@@ -314,6 +314,8 @@ pub struct SessionView {
     pub presubmission_minutes: Option<i64>,
     /// Questions admitted to its queue.
     pub admitted: u32,
+    /// Channels it is held on (`web`, `telegram`, `matrix`); empty for every channel.
+    pub channels: Vec<String>,
 }
 
 /// Builds the view of a session.
@@ -335,5 +337,6 @@ pub fn session(engine: &Engine, s: &Session) -> SessionView {
         question_cap: s.question_cap,
         presubmission_minutes: s.presubmission.map(|d| d.as_secs() / 60),
         admitted: s.admitted,
+        channels: s.channels.iter().map(|c| c.as_str().to_owned()).collect(),
     }
 }

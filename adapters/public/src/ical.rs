@@ -31,6 +31,9 @@ pub fn feed(name: &str, host: &str, sessions: &[&Session], now: Timestamp) -> St
         line(format!("DTEND:{}", utc(s.ends_at)));
         line(format!("SUMMARY:{}", escape(&s.title)));
         let mut description = format!("Mit {}", s.host);
+        if !s.channels.is_empty() {
+            description.push_str(&format!("\nKanäle: {}", crate::channel_names(&s.channels)));
+        }
         if !s.description.is_empty() {
             description.push_str("\n\n");
             description.push_str(&s.description);

@@ -163,3 +163,16 @@ fn html(body: String) -> Response {
 fn not_found() -> Response {
     (StatusCode::NOT_FOUND, html(pages::not_found())).into_response()
 }
+
+/// Channel names for citizens, e.g. "Web-Chat, Telegram".
+pub(crate) fn channel_names(channels: &[sprechstunde_core::ChannelKind]) -> String {
+    channels
+        .iter()
+        .map(|c| match c {
+            sprechstunde_core::ChannelKind::Web => "Web-Chat",
+            sprechstunde_core::ChannelKind::Telegram => "Telegram",
+            sprechstunde_core::ChannelKind::Matrix => "Matrix",
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}

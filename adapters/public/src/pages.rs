@@ -70,6 +70,12 @@ pub(crate) fn upcoming(
             esc(&s.host),
             id = s.id.0,
         ));
+        if !s.channels.is_empty() {
+            main.push_str(&format!(
+                "<p>Nur über: {}</p>\n",
+                esc(&crate::channel_names(&s.channels))
+            ));
+        }
         if s.status == SessionStatus::Cancelled {
             main.push_str("<p class=\"live\">Abgesagt.</p>\n");
         } else if s.starts_at <= now {

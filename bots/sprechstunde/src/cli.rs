@@ -153,6 +153,9 @@ pub struct SessionArgs {
     /// Accept questions this many minutes before the start.
     #[arg(long)]
     presubmit_minutes: Option<i64>,
+    /// Channel the session is held on (web, telegram, matrix); repeat for several; none for all.
+    #[arg(long = "channel", value_parser = parse_channel)]
+    channels: Vec<sprechstunde_core::ChannelKind>,
     /// Repeat the session: `weekly`, or `monthly` (same nth weekday, e.g. every first
     /// Tuesday). Needs --count or --until.
     #[arg(long, value_parser = parse_repeat)]
@@ -388,6 +391,7 @@ async fn session(
             let parse =
                 |t: &str| sprechstunde_console::parse_time(t, &zone).map_err(anyhow::Error::msg);
             let draft = SessionDraft {
+                channels: a.channels,
                 title: a.title,
                 host: a.host,
                 description: a.description,
@@ -474,4 +478,12 @@ async fn session(
         }
     }
     Ok(())
+}
+
+/// A channel name for `--channel`.
+fn parse_channel(name: &str) -> Result<sprechstunde_core::ChannelKind, String> {
+    sprechstunde_core::ChannelKind::ALL
+        .into_iter()
+        .find(|c| c.as_str() == name.trim().to_ascii_lowercase())
+        .ok_or_else(|| format!("unknown channel {name:?} (known: web, telegram, matrix)"))
 }

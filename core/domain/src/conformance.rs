@@ -69,6 +69,7 @@ fn t(s: &str) -> Timestamp {
 /// A session fixture.
 pub fn session(id: u64) -> Session {
     Session {
+        channels: Vec::new(),
         id: SessionId(id),
         title: format!("Bürgersprechstunde {id}"),
         host: "Oberbürgermeisterin".into(),

@@ -3,6 +3,7 @@
 use jiff::{SignedDuration, Timestamp};
 use serde::{Deserialize, Serialize};
 
+use crate::channel::ChannelKind;
 use crate::ids::SessionId;
 
 /// Where a session stands. The session clock moves `Scheduled → Live → Closed`;
@@ -57,6 +58,10 @@ pub struct Session {
     /// The question the host is answering right now (live moderation).
     #[serde(default)]
     pub answering: Option<crate::ids::QuestionId>,
+    /// The channels the session is held on; empty for every channel. Only subscribers on
+    /// these channels are told about it, and only questions from them enter its queue.
+    #[serde(default)]
+    pub channels: Vec<ChannelKind>,
 }
 
 impl Session {
@@ -67,6 +72,11 @@ impl Session {
             && self
                 .presubmission
                 .is_some_and(|window| now >= self.starts_at - window)
+    }
+
+    /// Whether the session is held on `channel` (an empty list means every channel).
+    pub fn offered_on(&self, channel: ChannelKind) -> bool {
+        self.channels.is_empty() || self.channels.contains(&channel)
     }
 
     /// Whether the session has neither closed nor been cancelled.
@@ -95,6 +105,9 @@ pub struct SessionDraft {
     /// Optional pre-submission window.
     #[serde(default)]
     pub presubmission: Option<SignedDuration>,
+    /// Channels the session is held on; empty for every channel.
+    #[serde(default)]
+    pub channels: Vec<ChannelKind>,
 }
 
 /// A session draft that cannot be saved.
@@ -126,6 +139,12 @@ impl SessionDraft {
         self.title = self.title.trim().to_owned();
         self.host = self.host.trim().to_owned();
         self.description = self.description.trim().to_owned();
+        self.channels.sort_unstable();
+        self.channels.dedup();
+        if self.channels.len() == ChannelKind::ALL.len() {
+            // Every channel is the same as none named: new channels are included later too.
+            self.channels.clear();
+        }
         if self.title.is_empty() {
             return Err(SessionDraftError::EmptyTitle);
         }

@@ -26,6 +26,9 @@ pub(crate) struct SessionInput {
     question_cap: Option<u32>,
     #[serde(default)]
     presubmission_minutes: Option<i64>,
+    /// `web`, `telegram`, `matrix`; empty or missing for every channel.
+    #[serde(default)]
+    channels: Vec<sprechstunde_core::ChannelKind>,
 }
 
 /// Parses RFC 3339, or local wall-clock time in the office's time zone.
@@ -46,6 +49,7 @@ impl SessionInput {
         let starts_at = parse_time(&self.starts_at, zone).map_err(ApiError::Invalid)?;
         let ends_at = parse_time(&self.ends_at, zone).map_err(ApiError::Invalid)?;
         Ok(SessionDraft {
+            channels: self.channels,
             title: self.title,
             host: self.host,
             description: self.description,

@@ -3,6 +3,7 @@
 use jiff::{SignedDuration, Timestamp};
 
 use super::{CitizenMessage, Command, Engine, Intake, Receipt, Refusal};
+use crate::channel::ChannelKind;
 use crate::citizen::Citizen;
 use crate::ids::{CitizenId, OutboxId, QuestionId};
 use crate::question::{Entry, EntryKind, Question, QuestionStatus, Queue};
@@ -168,16 +169,20 @@ impl Engine {
         citizen
     }
 
-    fn placement(&self, state: &OfficeState, now: Timestamp) -> Placement {
+    fn placement(&self, state: &OfficeState, channel: ChannelKind, now: Timestamp) -> Placement {
         let has_room = |s: &Session| s.question_cap.is_none_or(|cap| s.admitted < cap);
-        if let Some(live) = state.live_session() {
+        // A session held on other channels only does not take this channel's questions.
+        if let Some(live) = state.live_session().filter(|s| s.offered_on(channel)) {
             return if has_room(live) {
                 Placement::Live(live.clone())
             } else {
                 Placement::Overflow(live.clone())
             };
         }
-        if let Some(next) = state.presubmission_session(now) {
+        if let Some(next) = state
+            .presubmission_session(now)
+            .filter(|s| s.offered_on(channel))
+        {
             return if has_room(next) {
                 Placement::Presubmission(next.clone())
             } else {
@@ -194,7 +199,7 @@ impl Engine {
         text: &str,
         now: Timestamp,
     ) -> (QuestionId, Intake) {
-        let placement = self.placement(state, now);
+        let placement = self.placement(state, citizen.channel, now);
         let (id, reference) = state.alloc_question();
         let (session, queue, due) = match &placement {
             Placement::Live(s) | Placement::Presubmission(s) => {

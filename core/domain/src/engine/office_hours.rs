@@ -84,7 +84,11 @@ impl Engine {
         now: Timestamp,
     ) {
         let cal = &self.policy.calendar;
-        let subscribers: Vec<Citizen> = state.subscribers().cloned().collect();
+        let subscribers: Vec<Citizen> = state
+            .subscribers()
+            .filter(|c| session.offered_on(c.channel))
+            .cloned()
+            .collect();
         for citizen in subscribers {
             let lang = citizen.lang;
             let start = cal.format_datetime(session.starts_at, lang);
@@ -302,6 +306,7 @@ impl Engine {
                 presubmission: draft.presubmission,
                 admitted: 0,
                 series: Some(series),
+                channels: draft.channels.clone(),
                 reminded: Vec::new(),
                 answering: None,
             });

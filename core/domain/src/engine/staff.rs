@@ -202,5 +202,6 @@ fn session_from(
         series: None,
         reminded: Vec::new(),
         answering: None,
+        channels: d.channels,
     }
 }

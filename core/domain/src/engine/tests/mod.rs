@@ -146,6 +146,7 @@ pub(super) fn reject(question: QuestionId, reason: &str) -> Input {
 /// The fixture session: Tuesday 17:00–18:00 Uhr, no cap, no pre-submission.
 pub(super) fn draft() -> SessionDraft {
     SessionDraft {
+        channels: Vec::new(),
         title: TITLE.to_owned(),
         host: HOST.to_owned(),
         description: String::new(),

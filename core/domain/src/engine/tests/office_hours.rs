@@ -3,7 +3,7 @@
 
 use super::*;
 use crate::engine::{Command, Refusal};
-use crate::question::{EntryKind, QuestionStatus};
+use crate::question::{EntryKind, QuestionStatus, Queue};
 use crate::series::{Repeat, SeriesRule};
 use crate::session::SessionStatus;
 use crate::summary::SummaryItem;
@@ -555,4 +555,75 @@ fn a_closed_session_leaves_an_anonymous_draft_summary_to_edit_and_publish() {
             .to_markdown("1. Dezember 2026")
             .contains("## Wann wird die Brücke")
     );
+}
+
+/// Citizen `n` on Telegram.
+fn telegram_says(n: u64, text: &str) -> Input {
+    let mut m = message(n, text);
+    m.identity = crate::channel::ChannelIdentity {
+        channel: ChannelKind::Telegram,
+        pseudonym: format!("tg-pseudonym-{n}"),
+        address: format!("{n}"),
+    };
+    Input::Citizen(m)
+}
+
+#[test]
+fn a_session_held_on_some_channels_is_announced_and_takes_questions_only_there() {
+    // Arrange: a web and a Telegram subscriber; the session is held on the web chat only.
+    let engine = engine();
+    let mut state = OfficeState::default();
+    run(&engine, &mut state, says(1, "/abonnieren"), FRIDAY);
+    run(&engine, &mut state, telegram_says(2, "/abonnieren"), FRIDAY);
+    let telegram = |state: &OfficeState| -> Vec<String> {
+        let id = state
+            .citizen_by_pseudonym(ChannelKind::Telegram, "tg-pseudonym-2")
+            .expect("the Telegram citizen")
+            .id;
+        state.outbox_of(id).map(|m| m.text.clone()).collect()
+    };
+    let telegram_before = telegram(&state).len();
+    let mut web_only = draft();
+    web_only.channels = vec![ChannelKind::Web, ChannelKind::Web];
+
+    // Act
+    let id = add_session(&engine, &mut state, web_only, FRIDAY);
+    let web = ask(&engine, &mut state, 1, "Frage im Web-Chat", DURING_SESSION);
+    let outcome = engine.handle(
+        &mut state,
+        telegram_says(2, "Frage über Telegram"),
+        at(DURING_SESSION),
+    );
+
+    // Assert: duplicates are dropped; only the web subscriber heard of the session; the
+    // Telegram question went to the citizens' office, the web question to the session.
+    assert_eq!(
+        state.session(id).map(|s| s.channels.clone()),
+        Some(vec![ChannelKind::Web])
+    );
+    assert!(
+        outbox(&state, 1)
+            .iter()
+            .any(|m| m.text.starts_with("Neue Sprechstunde"))
+    );
+    assert!(
+        telegram(&state)[telegram_before..]
+            .iter()
+            .all(|t| !t.starts_with("Neue Sprechstunde"))
+    );
+    assert_eq!(web.intake, Intake::New(Queue::Session(id)));
+    assert!(matches!(
+        outcome.result,
+        Ok(Receipt::Question {
+            intake: Intake::New(Queue::CitizensOffice),
+            ..
+        })
+    ));
+}
+
+#[test]
+fn naming_every_channel_is_the_same_as_naming_none() {
+    let mut every = draft();
+    every.channels = ChannelKind::ALL.to_vec();
+    assert_eq!(every.validate().map(|d| d.channels), Ok(Vec::new()));
 }

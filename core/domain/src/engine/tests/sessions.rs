@@ -29,6 +29,7 @@ fn a_created_session_is_scheduled_with_trimmed_fields() {
     // Assert
     assert_eq!(outcome.result, Ok(Receipt::Session(SessionId(1))));
     let expected = Session {
+        channels: Vec::new(),
         id: SessionId(1),
         title: TITLE.to_owned(),
         host: HOST.to_owned(),

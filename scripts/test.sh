@@ -86,6 +86,6 @@ section "cargo clippy"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 
 section "cargo test"
-cargo test --workspace --locked --no-fail-fast
+cargo test --workspace --locked --no-fail-fast -- --show-output
 
 section "all tests passed"

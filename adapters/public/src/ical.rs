@@ -5,10 +5,14 @@
 //! 75 octets without splitting a UTF-8 character (§3.1).
 
 use jiff::Timestamp;
-use sprechstunde_core::{Session, SessionStatus};
+use sprechstunde_core::{Lang, Session, SessionStatus};
 
-/// The feed of `sessions`, stamped `now`, named after the municipality.
-pub fn feed(name: &str, host: &str, sessions: &[&Session], now: Timestamp) -> String {
+/// The feed of `sessions`, stamped `now`, named after the municipality, in `lang`.
+pub fn feed(name: &str, host: &str, sessions: &[&Session], now: Timestamp, lang: Lang) -> String {
+    let (calendar, with, channels) = match lang {
+        Lang::De => ("Sprechstunden", "Mit", "Kanäle"),
+        Lang::En => ("Office hours", "With", "Channels"),
+    };
     let mut out = String::new();
     let mut line = |l: String| {
         out.push_str(&fold(&l));
@@ -21,7 +25,7 @@ pub fn feed(name: &str, host: &str, sessions: &[&Session], now: Timestamp) -> St
     line("METHOD:PUBLISH".into());
     line(format!(
         "X-WR-CALNAME:{}",
-        escape(&format!("Sprechstunden – {name}"))
+        escape(&format!("{calendar} – {name}"))
     ));
     for s in sessions {
         line("BEGIN:VEVENT".into());
@@ -30,9 +34,12 @@ pub fn feed(name: &str, host: &str, sessions: &[&Session], now: Timestamp) -> St
         line(format!("DTSTART:{}", utc(s.starts_at)));
         line(format!("DTEND:{}", utc(s.ends_at)));
         line(format!("SUMMARY:{}", escape(&s.title)));
-        let mut description = format!("Mit {}", s.host);
+        let mut description = format!("{with} {}", s.host);
         if !s.channels.is_empty() {
-            description.push_str(&format!("\nKanäle: {}", crate::channel_names(&s.channels)));
+            description.push_str(&format!(
+                "\n{channels}: {}",
+                crate::pages::channel_names(&s.channels, lang)
+            ));
         }
         if !s.description.is_empty() {
             description.push_str("\n\n");

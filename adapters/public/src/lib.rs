@@ -1,18 +1,20 @@
 //! Public pages: upcoming office hours (`/sprechstunden`), their iCal feed (`/sessions.ics`)
 //! and published summaries (`/zusammenfassungen/{id}`, with `.md` and `.json` exports).
 //!
-//! No login, no scripts, no inline styles: plain German HTML that works with a strict
-//! content security policy and with screen readers.
+//! No login, no scripts, no inline styles: plain HTML that works with a strict content
+//! security policy and with screen readers. German by default; English with `?lang=en` or
+//! when the browser prefers English (`Accept-Language`), and every page links to the other
+//! language.
 
 pub mod ical;
 mod pages;
 
 use axum::Router;
-use axum::extract::{Path, State};
-use axum::http::{StatusCode, header};
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use sprechstunde_core::{Session, SessionId, SessionStatus};
+use sprechstunde_core::{ChannelKind, Lang, Session, SessionId, SessionStatus};
 use sprechstunde_runtime::Office;
 
 /// The public pages of one office.
@@ -20,15 +22,25 @@ use sprechstunde_runtime::Office;
 pub struct Public {
     office: Office,
     name: String,
+    channels: Vec<ChannelKind>,
 }
 
 impl Public {
-    /// Public pages for `office`, titled with the municipality's `name`.
+    /// Public pages for `office`, titled with the municipality's `name`, naming the web chat
+    /// as the only channel until [`Public::with_channels`] says otherwise.
     pub fn new(office: Office, name: impl Into<String>) -> Self {
         Public {
             office,
             name: name.into(),
+            channels: vec![ChannelKind::Web],
         }
+    }
+
+    /// The channels this installation runs, as the pages name them to citizens.
+    #[must_use]
+    pub fn with_channels(mut self, channels: Vec<ChannelKind>) -> Self {
+        self.channels = channels;
+        self
     }
 
     /// The routes.
@@ -58,13 +70,51 @@ fn upcoming_sessions(
     list
 }
 
-async fn calendar(State(public): State<Public>) -> Response {
+/// `?lang=de|en`.
+#[derive(Debug, Default, serde::Deserialize)]
+struct LangQuery {
+    lang: Option<String>,
+}
+
+/// The page language: `?lang=` first, then the first language the browser names in
+/// `Accept-Language` that we have, German otherwise.
+fn language(query: &LangQuery, headers: &HeaderMap) -> Lang {
+    let pick = |tag: &str| {
+        let primary = tag.split(['-', '_']).next().unwrap_or("").trim();
+        if primary.eq_ignore_ascii_case("en") {
+            Some(Lang::En)
+        } else if primary.eq_ignore_ascii_case("de") {
+            Some(Lang::De)
+        } else {
+            None
+        }
+    };
+    if let Some(lang) = query.lang.as_deref().and_then(pick) {
+        return lang;
+    }
+    headers
+        .get(header::ACCEPT_LANGUAGE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| {
+            v.split(',')
+                .filter_map(|part| pick(part.split(';').next().unwrap_or("")))
+                .next()
+        })
+        .unwrap_or(Lang::De)
+}
+
+async fn calendar(
+    State(public): State<Public>,
+    Query(query): Query<LangQuery>,
+    headers: HeaderMap,
+) -> Response {
+    let lang = language(&query, &headers);
     let body = public
         .office
         .read(|state, _, now| {
             let sessions = upcoming_sessions(state.sessions().cloned(), now);
             let refs: Vec<&Session> = sessions.iter().collect();
-            ical::feed(&public.name, "sprechstunde", &refs, now)
+            ical::feed(&public.name, "sprechstunde", &refs, now, lang)
         })
         .await;
     (
@@ -80,7 +130,12 @@ async fn calendar(State(public): State<Public>) -> Response {
         .into_response()
 }
 
-async fn upcoming(State(public): State<Public>) -> Response {
+async fn upcoming(
+    State(public): State<Public>,
+    Query(query): Query<LangQuery>,
+    headers: HeaderMap,
+) -> Response {
+    let lang = language(&query, &headers);
     let body = public
         .office
         .read(|state, engine, now| {
@@ -91,21 +146,33 @@ async fn upcoming(State(public): State<Public>) -> Response {
                 .filter(|s| s.is_published())
                 .cloned()
                 .collect();
-            pages::upcoming(&public.name, engine, &sessions, &published, now)
+            let view = pages::Upcoming {
+                name: &public.name,
+                channels: &public.channels,
+                sessions: &sessions,
+                published: &published,
+            };
+            pages::upcoming(&view, engine, now, lang)
         })
         .await;
     html(body)
 }
 
-async fn summary(State(public): State<Public>, Path(file): Path<String>) -> Response {
+async fn summary(
+    State(public): State<Public>,
+    Path(file): Path<String>,
+    Query(query): Query<LangQuery>,
+    headers: HeaderMap,
+) -> Response {
+    let lang = language(&query, &headers);
     let (id, format) = match file.rsplit_once('.') {
         Some((id, "md")) => (id, Format::Markdown),
         Some((id, "json")) => (id, Format::Json),
-        Some(_) => return not_found(),
+        Some(_) => return not_found(lang),
         None => (file.as_str(), Format::Html),
     };
     let Ok(id) = id.parse::<u64>() else {
-        return not_found();
+        return not_found(lang);
     };
     let found = public
         .office
@@ -114,19 +181,16 @@ async fn summary(State(public): State<Public>, Path(file): Path<String>) -> Resp
                 .summary(SessionId(id))
                 .filter(|s| s.is_published())
                 .map(|s| {
-                    let when = engine
-                        .policy()
-                        .calendar
-                        .format_datetime(s.starts_at, sprechstunde_core::Lang::De);
+                    let when = engine.policy().calendar.format_datetime(s.starts_at, lang);
                     (s.clone(), when)
                 })
         })
         .await;
     let Some((summary, when)) = found else {
-        return not_found();
+        return not_found(lang);
     };
     match format {
-        Format::Html => html(pages::summary(&public.name, &summary, &when)),
+        Format::Html => html(pages::summary(&public.name, &summary, &when, lang)),
         Format::Markdown => (
             [(header::CONTENT_TYPE, "text/markdown; charset=utf-8")],
             summary.to_markdown(&when),
@@ -160,19 +224,46 @@ fn html(body: String) -> Response {
     ([(header::CONTENT_TYPE, "text/html; charset=utf-8")], body).into_response()
 }
 
-fn not_found() -> Response {
-    (StatusCode::NOT_FOUND, html(pages::not_found())).into_response()
+fn not_found(lang: Lang) -> Response {
+    (StatusCode::NOT_FOUND, html(pages::not_found(lang))).into_response()
 }
 
-/// Channel names for citizens, e.g. "Web-Chat, Telegram".
-pub(crate) fn channel_names(channels: &[sprechstunde_core::ChannelKind]) -> String {
-    channels
-        .iter()
-        .map(|c| match c {
-            sprechstunde_core::ChannelKind::Web => "Web-Chat",
-            sprechstunde_core::ChannelKind::Telegram => "Telegram",
-            sprechstunde_core::ChannelKind::Matrix => "Matrix",
-        })
-        .collect::<Vec<_>>()
-        .join(", ")
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn accept(value: &str) -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            header::ACCEPT_LANGUAGE,
+            value.parse().expect("a valid header value"),
+        );
+        headers
+    }
+
+    #[test]
+    fn the_language_comes_from_the_query_then_the_browser_then_german() {
+        let none = LangQuery::default();
+        let en = LangQuery {
+            lang: Some("en".into()),
+        };
+        let de = LangQuery {
+            lang: Some("de".into()),
+        };
+        let odd = LangQuery {
+            lang: Some("fr".into()),
+        };
+        let cases = [
+            (&none, HeaderMap::new(), Lang::De),
+            (&en, HeaderMap::new(), Lang::En),
+            (&de, accept("en-GB,en;q=0.9"), Lang::De),
+            (&none, accept("en-GB,en;q=0.9"), Lang::En),
+            (&none, accept("fr-FR, en;q=0.5"), Lang::En),
+            (&none, accept("fr-FR, de;q=0.8, en;q=0.5"), Lang::De),
+            (&odd, accept("fr"), Lang::De),
+        ];
+        for (query, headers, want) in cases {
+            assert_eq!(language(query, &headers), want, "{query:?} {headers:?}");
+        }
+    }
 }

@@ -1,7 +1,31 @@
-//! The HTML of the public pages.
+//! The HTML of the public pages, in German or English.
 
 use jiff::Timestamp;
-use sprechstunde_core::{Engine, Lang, Session, SessionStatus, Summary};
+use sprechstunde_core::{ChannelKind, Engine, Lang, Session, SessionStatus, Summary};
+
+/// Picks the German or the English wording.
+fn t<'a>(lang: Lang, de: &'a str, en: &'a str) -> &'a str {
+    match lang {
+        Lang::De => de,
+        Lang::En => en,
+    }
+}
+
+/// The link to the same page in the other language.
+fn switch_link(lang: Lang, path: &str) -> String {
+    match lang {
+        Lang::De => format!("<a href=\"{path}?lang=en\" hreflang=\"en\" lang=\"en\">English</a>"),
+        Lang::En => format!("<a href=\"{path}?lang=de\" hreflang=\"de\" lang=\"de\">Deutsch</a>"),
+    }
+}
+
+/// The query that keeps the page's language on links to other public pages.
+fn lang_query(lang: Lang) -> &'static str {
+    match lang {
+        Lang::De => "",
+        Lang::En => "?lang=en",
+    }
+}
 
 /// Escapes text for HTML content and attribute values.
 pub(crate) fn esc(text: &str) -> String {
@@ -19,9 +43,13 @@ pub(crate) fn esc(text: &str) -> String {
     out
 }
 
-fn page(title: &str, main: &str) -> String {
+fn page(lang: Lang, title: &str, main: &str) -> String {
+    let code = match lang {
+        Lang::De => "de",
+        Lang::En => "en",
+    };
     format!(
-        "<!DOCTYPE html>\n<html lang=\"de\">\n<head>\n<meta charset=\"utf-8\">\n\
+        "<!DOCTYPE html>\n<html lang=\"{code}\">\n<head>\n<meta charset=\"utf-8\">\n\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
          <title>{}</title>\n<link rel=\"stylesheet\" href=\"/oeffentlich/public.css\">\n\
          </head>\n<body>\n<main>\n{main}</main>\n</body>\n</html>\n",
@@ -38,81 +66,162 @@ fn paragraphs(text: &str) -> String {
         .collect()
 }
 
-/// `/sprechstunden`: upcoming sessions and published summaries.
-pub(crate) fn upcoming(
-    name: &str,
-    engine: &Engine,
-    sessions: &[Session],
-    published: &[Summary],
-    now: Timestamp,
-) -> String {
-    let cal = &engine.policy().calendar;
-    let title = format!("Sprechstunden – {name}");
-    let mut main = format!("<h1>{}</h1>\n", esc(&title));
-    main.push_str(
-        "<p>In der digitalen Bürgersprechstunde beantworten wir Ihre Fragen per Web-Chat, \
-         Telegram und Matrix. <a href=\"/\">Zum Web-Chat</a>. \
-         <a href=\"/sessions.ics\">Termine als Kalender abonnieren (iCal)</a>.</p>\n",
-    );
-    main.push_str("<h2>Nächste Termine</h2>\n");
-    if sessions.is_empty() {
-        main.push_str("<p>Derzeit ist keine Sprechstunde geplant.</p>\n");
+/// Channel names for citizens, e.g. "Web-Chat, Telegram".
+pub(crate) fn channel_names(channels: &[ChannelKind], lang: Lang) -> String {
+    let names: Vec<&str> = channels
+        .iter()
+        .map(|c| match c {
+            ChannelKind::Web => t(lang, "Web-Chat", "web chat"),
+            ChannelKind::Telegram => "Telegram",
+            ChannelKind::Matrix => "Matrix",
+        })
+        .collect();
+    match names.split_last() {
+        None => String::new(),
+        Some((last, [])) => (*last).to_owned(),
+        Some((last, rest)) => format!("{} {} {last}", rest.join(", "), t(lang, "und", "and")),
     }
-    for s in sessions {
-        let start = cal.format_datetime(s.starts_at, Lang::De);
-        let end = cal.format_time(s.ends_at, Lang::De);
+}
+
+/// What `/sprechstunden` shows.
+pub(crate) struct Upcoming<'a> {
+    /// The municipality.
+    pub(crate) name: &'a str,
+    /// The channels this installation runs.
+    pub(crate) channels: &'a [ChannelKind],
+    /// Sessions not yet over.
+    pub(crate) sessions: &'a [Session],
+    /// Published summaries, newest first.
+    pub(crate) published: &'a [Summary],
+}
+
+/// `/sprechstunden`: upcoming sessions and published summaries.
+pub(crate) fn upcoming(view: &Upcoming<'_>, engine: &Engine, now: Timestamp, lang: Lang) -> String {
+    let cal = &engine.policy().calendar;
+    let title = format!(
+        "{} – {}",
+        t(lang, "Sprechstunden", "Office hours"),
+        view.name
+    );
+    let mut main = format!(
+        "<p class=\"lang\">{}</p>\n<h1>{}</h1>\n",
+        switch_link(lang, "/sprechstunden"),
+        esc(&title)
+    );
+    main.push_str(&format!(
+        "<p>{} {}. <a href=\"/\">{}</a>. <a href=\"/sessions.ics\">{}</a>.</p>\n",
+        t(
+            lang,
+            "In der digitalen Bürgersprechstunde beantworten wir Ihre Fragen per",
+            "In our digital office hours we answer your questions by",
+        ),
+        esc(&channel_names(view.channels, lang)),
+        t(lang, "Zum Web-Chat", "Open the web chat"),
+        t(
+            lang,
+            "Termine als Kalender abonnieren (iCal)",
+            "Subscribe to the dates as a calendar (iCal)",
+        ),
+    ));
+    main.push_str(&format!(
+        "<h2>{}</h2>\n",
+        t(lang, "Nächste Termine", "Upcoming sessions")
+    ));
+    if view.sessions.is_empty() {
+        main.push_str(&format!(
+            "<p>{}</p>\n",
+            t(
+                lang,
+                "Derzeit ist keine Sprechstunde geplant.",
+                "No office hours are scheduled at the moment.",
+            )
+        ));
+    }
+    for s in view.sessions {
+        let start = cal.format_datetime(s.starts_at, lang);
+        let end = cal.format_time(s.ends_at, lang);
         main.push_str(&format!(
             "<section class=\"session\" aria-labelledby=\"s{id}\">\n<h3 id=\"s{id}\">{}</h3>\n\
-             <p>{} bis {} · mit {}</p>\n",
+             <p>{} {} {} · {} {}</p>\n",
             esc(&s.title),
             esc(&start),
+            t(lang, "bis", "to"),
             esc(&end),
+            t(lang, "mit", "with"),
             esc(&s.host),
             id = s.id.0,
         ));
         if !s.channels.is_empty() {
             main.push_str(&format!(
-                "<p>Nur über: {}</p>\n",
-                esc(&crate::channel_names(&s.channels))
+                "<p>{} {}</p>\n",
+                t(lang, "Nur über:", "Only by:"),
+                esc(&channel_names(&s.channels, lang))
             ));
         }
         if s.status == SessionStatus::Cancelled {
-            main.push_str("<p class=\"live\">Abgesagt.</p>\n");
+            main.push_str(&format!(
+                "<p class=\"live\">{}</p>\n",
+                t(lang, "Abgesagt.", "Cancelled.")
+            ));
         } else if s.starts_at <= now {
-            main.push_str("<p class=\"live\">Läuft gerade.</p>\n");
+            main.push_str(&format!(
+                "<p class=\"live\">{}</p>\n",
+                t(lang, "Läuft gerade.", "Taking place now.")
+            ));
         }
         main.push_str(&paragraphs(&s.description));
         main.push_str("</section>\n");
     }
-    main.push_str("<h2>Zusammenfassungen</h2>\n");
-    if published.is_empty() {
-        main.push_str("<p>Noch keine Zusammenfassungen veröffentlicht.</p>\n");
+    main.push_str(&format!(
+        "<h2>{}</h2>\n",
+        t(lang, "Zusammenfassungen", "Summaries")
+    ));
+    if view.published.is_empty() {
+        main.push_str(&format!(
+            "<p>{}</p>\n",
+            t(
+                lang,
+                "Noch keine Zusammenfassungen veröffentlicht.",
+                "No summaries have been published yet.",
+            )
+        ));
     } else {
         main.push_str("<ul>\n");
-        for s in published {
-            let when = cal.format_date(cal.local(s.starts_at).date(), Lang::De);
+        for s in view.published {
+            let when = cal.format_date(cal.local(s.starts_at).date(), lang);
             main.push_str(&format!(
-                "<li><a href=\"/zusammenfassungen/{}\">{} vom {}</a></li>\n",
+                "<li><a href=\"/zusammenfassungen/{}{}\">{} {} {}</a></li>\n",
                 s.session.0,
+                lang_query(lang),
                 esc(&s.title),
+                t(lang, "vom", "of"),
                 esc(&when)
             ));
         }
         main.push_str("</ul>\n");
     }
-    page(&title, &main)
+    page(lang, &title, &main)
 }
 
 /// `/zusammenfassungen/{id}`.
-pub(crate) fn summary(name: &str, s: &Summary, when: &str) -> String {
+pub(crate) fn summary(name: &str, s: &Summary, when: &str, lang: Lang) -> String {
     let mut main = format!(
-        "<h1>{}</h1>\n<p>{} · mit {}</p>\n",
+        "<p class=\"lang\">{}</p>\n<h1>{}</h1>\n<p>{} · {} {}</p>\n",
+        switch_link(lang, &format!("/zusammenfassungen/{}", s.session.0)),
         esc(&s.title),
         esc(when),
+        t(lang, "mit", "with"),
         esc(&s.host)
     );
     if s.items.is_empty() {
-        main.push_str("<p>In dieser Sprechstunde wurden keine Fragen beantwortet.</p>\n");
+        main.push_str(&format!(
+            "<p>{}</p>\n",
+            t(
+                lang,
+                "In dieser Sprechstunde wurden keine Fragen beantwortet.",
+                "No questions were answered in this session.",
+            )
+        ));
     }
     for (i, item) in s.items.iter().enumerate() {
         main.push_str(&format!(
@@ -121,29 +230,41 @@ pub(crate) fn summary(name: &str, s: &Summary, when: &str) -> String {
         ));
         if item.asked_by > 1 {
             main.push_str(&format!(
-                "<p class=\"note\">{} Personen fragten dies.</p>\n",
-                item.asked_by
+                "<p class=\"note\">{} {}</p>\n",
+                item.asked_by,
+                t(lang, "Personen fragten dies.", "people asked this.")
             ));
         }
         main.push_str(&paragraphs(&item.answer));
         main.push_str("</section>\n");
     }
     main.push_str(&format!(
-        "<p><a href=\"/zusammenfassungen/{id}.md\">Als Markdown</a> · \
-         <a href=\"/zusammenfassungen/{id}.json\">Als JSON</a> · \
-         <a href=\"/sprechstunden\">Alle Sprechstunden</a></p>\n",
-        id = s.session.0
+        "<p><a href=\"/zusammenfassungen/{id}.md\">{}</a> · \
+         <a href=\"/zusammenfassungen/{id}.json\">{}</a> · \
+         <a href=\"/sprechstunden{q}\">{}</a></p>\n",
+        t(lang, "Als Markdown", "As Markdown"),
+        t(lang, "Als JSON", "As JSON"),
+        t(lang, "Alle Sprechstunden", "All office hours"),
+        id = s.session.0,
+        q = lang_query(lang),
     ));
-    page(&format!("{} – {name}", s.title), &main)
+    page(lang, &format!("{} – {name}", s.title), &main)
 }
 
 /// The 404 page.
-pub(crate) fn not_found() -> String {
-    page(
-        "Nicht gefunden",
-        "<h1>Nicht gefunden</h1>\n<p>Diese Seite gibt es nicht (mehr). \
-         <a href=\"/sprechstunden\">Zu den Sprechstunden</a>.</p>\n",
-    )
+pub(crate) fn not_found(lang: Lang) -> String {
+    let main = format!(
+        "<h1>{}</h1>\n<p>{} <a href=\"/sprechstunden{}\">{}</a>.</p>\n",
+        t(lang, "Nicht gefunden", "Not found"),
+        t(
+            lang,
+            "Diese Seite gibt es nicht (mehr).",
+            "This page does not exist (any more).",
+        ),
+        lang_query(lang),
+        t(lang, "Zu den Sprechstunden", "To the office hours"),
+    );
+    page(lang, t(lang, "Nicht gefunden", "Not found"), &main)
 }
 
 #[cfg(test)]

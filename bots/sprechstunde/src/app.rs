@@ -162,6 +162,7 @@ impl Application {
             .merge(console.router())
             .merge(
                 sprechstunde_public::Public::new(office.clone(), settings.office.name.clone())
+                    .with_channels(running_channels(telegram.is_some(), matrix.is_some()))
                     .router(),
             );
         if let Some(telegram) = &telegram {
@@ -298,4 +299,16 @@ async fn healthz(State(office): State<Office>) -> StatusCode {
             StatusCode::SERVICE_UNAVAILABLE
         }
     }
+}
+
+/// The channels this server runs, in the order citizens read them.
+fn running_channels(telegram: bool, matrix: bool) -> Vec<sprechstunde_core::ChannelKind> {
+    let mut channels = vec![sprechstunde_core::ChannelKind::Web];
+    if telegram {
+        channels.push(sprechstunde_core::ChannelKind::Telegram);
+    }
+    if matrix {
+        channels.push(sprechstunde_core::ChannelKind::Matrix);
+    }
+    channels
 }

@@ -111,6 +111,28 @@ async fn an_office_hour_from_announcement_to_published_summary_across_web_chat_a
         !page.contains("<script") && !page.contains("style="),
         "{page}"
     );
+    // It names the channels this server runs (web chat and Telegram, no Matrix here) and
+    // links to the English page, which the browser's language also selects.
+    assert!(page.contains("per Web-Chat und Telegram."), "{page}");
+    assert!(page.contains("href=\"/sprechstunden?lang=en\""), "{page}");
+    let (status, _, english) = public_get(&app, "/sprechstunden?lang=en").await;
+    assert_eq!(status, 200);
+    assert!(english.contains("<html lang=\"en\">"), "{english}");
+    assert!(
+        english.contains("Tuesday, 1 December 2026")
+            && english.contains("by web chat and Telegram."),
+        "{english}"
+    );
+    let preferred = reqwest::Client::new()
+        .get(format!("{}/sprechstunden", app.base))
+        .header("accept-language", "en-GB,en;q=0.8")
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(preferred.contains("Upcoming sessions"), "{preferred}");
 
     // Act 2: the session clock: 24 hours before, a reminder goes out, once.
     clock.set(at("2026-11-30T16:00:00Z"));
@@ -623,6 +645,19 @@ async fn the_press_office_edits_and_publishes_the_summary_in_the_console() {
     assert_eq!(status, 200);
     assert!(html.contains("Das Hallenbad öffnet am 2. Mai."), "{html}");
     assert!(html.contains("Wann öffnet das Hallenbad?"), "{html}");
+
+    // The public pages the summary appears on pass axe-core too, in German and in English.
+    for path in [
+        format!("/zusammenfassungen/{id}"),
+        format!("/zusammenfassungen/{id}?lang=en"),
+        "/sprechstunden".to_owned(),
+        "/sprechstunden?lang=en".to_owned(),
+    ] {
+        client.goto(&format!("{}{path}", app.base)).await.unwrap();
+        browser.wait_for("main h1").await.unwrap();
+        let violations = browser.axe().await.unwrap();
+        assert!(violations.is_empty(), "{path}: {}", describe(&violations));
+    }
 
     citizen.close().await;
     browser.close().await.unwrap();

@@ -918,6 +918,10 @@
         if (m.id !== me && !members.has(m.id)) members.set(m.id, m.name);
       }
     }
+    const signature = JSON.stringify([me, Array.from(members)]);
+    // Unchanged options stay, so that a refresh does not disturb someone choosing.
+    if (select.dataset.signature === signature) return;
+    select.dataset.signature = signature;
     const people = Array.from(members, ([id, name]) => option(String(id), name))
       .sort((a, b) => a.textContent.localeCompare(b.textContent, 'de'));
     select.replaceChildren(option('', 'alle'), option('me', 'mir zugewiesen'),
@@ -936,6 +940,9 @@
     }
     const select = $('filter-session');
     const keep = select.value;
+    const signature = JSON.stringify(sessions.map((x) => [x.id, x.title, x.starts_at, x.status]));
+    if (select.dataset.signature === signature) return;
+    select.dataset.signature = signature;
     const items = sessions.slice()
       .sort((a, b) => String(b.starts_at).localeCompare(String(a.starts_at)))
       .map((x) => option(String(x.id), `${x.title} (${fmtDateTime(x.starts_at)}, ${SESSION_STATUS[x.status] || x.status})`));
@@ -981,21 +988,27 @@
     loadTextModules(d.reference);
   }
 
+  // Rebuilds the module select only when the modules changed, so that a refresh of the
+  // question (live updates) does not pull the list away from someone choosing in it.
   async function loadTextModules(ref) {
     const select = $('text-module');
-    select.replaceChildren(option('', '– Textbaustein wählen –'));
+    let modules = [];
     try {
       const data = await api('GET', `/questions/${encodeURIComponent(ref)}/text-modules`);
-      const modules = data && Array.isArray(data.text_modules) ? data.text_modules : [];
-      for (const m of modules) {
-        const o = option(m.key, m.title);
-        o.dataset.text = m.text;
-        select.append(o);
-      }
-      select.disabled = modules.length === 0;
+      modules = data && Array.isArray(data.text_modules) ? data.text_modules : [];
     } catch (_) {
-      select.disabled = true;
+      modules = [];
     }
+    if (!currentRef || !sameRef(currentRef, ref)) return;
+    const signature = JSON.stringify([ref, modules]);
+    if (select.dataset.signature === signature) return;
+    select.dataset.signature = signature;
+    select.replaceChildren(option('', '– Textbaustein wählen –'), ...modules.map((m) => {
+      const o = option(m.key, m.title);
+      o.dataset.text = m.text;
+      return o;
+    }));
+    select.disabled = modules.length === 0;
   }
 
   function insertTextModule() {

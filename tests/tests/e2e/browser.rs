@@ -298,3 +298,91 @@ async fn the_console_asks_for_the_queue_in_pages_of_200_and_every_question_stays
     browser.close().await.unwrap();
     app.stop().await.unwrap();
 }
+
+#[tokio::test]
+async fn the_console_marks_as_overdue_what_the_server_says_is_overdue() {
+    use sprechstunde_runtime::ManualClock;
+    use sprechstunde_tests::app::test_settings;
+    use std::sync::Arc;
+
+    let Some(browser) = Browser::start().await.unwrap() else {
+        return;
+    };
+    // Arrange: the office's clock is months ahead of the browser's, so only the server can
+    // know that the first question's due date has passed and the second's has not.
+    let dir = tempfile::tempdir().unwrap();
+    let clock = Arc::new(ManualClock::new("2027-03-01T09:00:00Z".parse().unwrap()));
+    let app = TestApp::start_with(test_settings(dir.path()), clock.clone())
+        .await
+        .unwrap();
+    sprechstunde_tests::staff::create_member(&app, "erika", &["citizens_office"])
+        .await
+        .unwrap();
+    let mut first = app.citizen().await.unwrap();
+    first
+        .ask("Wann wird der Spielplatz repariert?")
+        .await
+        .unwrap();
+    clock.set("2027-04-14T09:00:00Z".parse().unwrap());
+    let mut second = app.citizen().await.unwrap();
+    second.ask("Wo gibt es Gelbe Säcke?").await.unwrap();
+    clock.set("2027-04-15T09:00:00Z".parse().unwrap());
+
+    // Act
+    let client = browser.client();
+    client.goto(&format!("{}/staff", app.base)).await.unwrap();
+    browser
+        .wait_for("#login")
+        .await
+        .unwrap()
+        .send_keys("erika")
+        .await
+        .unwrap();
+    client
+        .find(Locator::Css("#password"))
+        .await
+        .unwrap()
+        .send_keys(sprechstunde_tests::staff::PASSWORD)
+        .await
+        .unwrap();
+    client
+        .find(Locator::Css("#login-form button[type='submit']"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+
+    // Assert: the queue and the question mark A-1001 overdue, A-1002 not.
+    browser
+        .wait_for_text("#queue-caption", "davon 1 überfällig")
+        .await
+        .unwrap();
+    browser
+        .wait_for("#queue tr.overdue[data-reference='A-1001'] .overdue-marker")
+        .await
+        .unwrap();
+    let second_overdue = client
+        .execute(
+            "return document.querySelector(\"#queue tr[data-reference='A-1002']\")\
+             .classList.contains('overdue')",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(second_overdue, false);
+    assert_accessible(&browser, "queue with an overdue question").await;
+    client
+        .goto(&format!("{}/staff#/questions/A-1001", app.base))
+        .await
+        .unwrap();
+    browser
+        .wait_for_text("#question-meta", "überfällig")
+        .await
+        .unwrap();
+
+    first.close().await;
+    second.close().await;
+    browser.close().await.unwrap();
+    app.stop().await.unwrap();
+}

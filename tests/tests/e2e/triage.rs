@@ -728,6 +728,51 @@ async fn the_console_filters_routes_with_shortcuts_and_shows_statistics_accessib
     let routed = api.get("/api/v1/questions/A-1001").await.unwrap();
     assert_eq!(routed["department"]["slug"], "bauamt", "{routed}");
 
+    // From the queue, "n" opens the selected question with the focus in the note box.
+    client
+        .goto(&format!("{}/staff#/queue", app.base))
+        .await
+        .unwrap();
+    browser
+        .wait_for("#queue tr[data-reference='A-1002']")
+        .await
+        .unwrap();
+    let title = client.find(Locator::Css("#view-title")).await.unwrap();
+    title.send_keys("j").await.unwrap();
+    browser
+        .wait_for("#queue tr.selected[data-reference='A-1002']")
+        .await
+        .unwrap();
+    client
+        .active_element()
+        .await
+        .unwrap()
+        .send_keys("n")
+        .await
+        .unwrap();
+    browser
+        .wait_for_text("#view-title", "Anliegen A-1002")
+        .await
+        .unwrap();
+    let deadline = tokio::time::Instant::now() + sprechstunde_tests::DEADLINE;
+    loop {
+        let focused = client
+            .active_element()
+            .await
+            .unwrap()
+            .attr("id")
+            .await
+            .unwrap();
+        if focused.as_deref() == Some("note-text") {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "focus on {focused:?}, not the note box"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+
     client
         .goto(&format!("{}/staff#/stats", app.base))
         .await
@@ -864,6 +909,14 @@ async fn admins_write_multi_line_text_modules_and_inserting_one_fills_reference_
         .unwrap();
     let mut other = app.citizen().await.unwrap();
     other.ask("Wann kommt die Müllabfuhr?").await.unwrap();
+    let me = admin.get("/api/v1/me").await.unwrap();
+    admin
+        .post(
+            "/api/v1/questions/A-1002/assign",
+            json!({"staff": me["staff"]["id"]}),
+        )
+        .await
+        .unwrap();
     let client = browser.client();
     client.goto(&format!("{}/staff", app.base)).await.unwrap();
     browser
@@ -913,6 +966,38 @@ async fn admins_write_multi_line_text_modules_and_inserting_one_fills_reference_
         .await
         .unwrap();
     assert_accessible(&browser, "queue with the new filters").await;
+    // The assignee filter: back to every session, only the questions assigned to me.
+    client
+        .find(Locator::Css("#filter-session"))
+        .await
+        .unwrap()
+        .select_by_value("")
+        .await
+        .unwrap();
+    browser
+        .wait_for_text("#queue-caption", "(2)")
+        .await
+        .unwrap();
+    client
+        .find(Locator::Css("#filter-assignee"))
+        .await
+        .unwrap()
+        .select_by_value("me")
+        .await
+        .unwrap();
+    browser
+        .wait_for_text("#queue-caption", "(1)")
+        .await
+        .unwrap();
+    let shown = client
+        .execute(
+            "return [...document.querySelectorAll('#queue-body tr[data-reference]')]\
+             .map((tr) => tr.dataset.reference)",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(shown, json!(["A-1002"]));
 
     // Act: add a module whose text has two lines to the road works office.
     client

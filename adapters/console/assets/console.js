@@ -73,6 +73,15 @@
   let selectedRow = -1;
   let liveSeq = 0;
   let currentLiveId = null;
+  // The live answer form follows "answering now" until the host picks a question there.
+  let liveAnswerTouched = false;
+  // Queue pages: what is shown, for which filter, and whether the server may have more.
+  const QUEUE_PAGE = 200;
+  let queueQuestions = [];
+  let queueKey = null;
+  let queueMore = false;
+  // A field to focus once the question opened by a shortcut from the queue is shown.
+  let pendingFocus = null;
 
   const $ = (id) => document.getElementById(id);
 
@@ -119,11 +128,6 @@
     return parts;
   }
 
-  function todayBerlin() {
-    const p = berlinParts(new Date());
-    return `${p.year}-${p.month}-${p.day}`;
-  }
-
   // RFC 3339 → value for <input type="datetime-local"> in office time (Europe/Berlin).
   function toLocalInput(iso) {
     const d = new Date(iso);
@@ -132,9 +136,9 @@
     return `${p.year}-${p.month}-${p.day}T${p.hour}:${p.minute}`;
   }
 
+  // The server decides what is overdue (office time zone, working days); the console only shows it.
   function isOverdue(q) {
-    const day = dueDay(q.due);
-    return q.status === 'open' && day !== null && day < todayBerlin();
+    return q.overdue === true;
   }
 
   function staffName(staff) {
@@ -319,8 +323,10 @@
     } else {
       currentRef = null;
       currentDetail = null;
+      pendingFocus = null;
       showView(r.view);
       currentLiveId = r.view === 'live' || r.view === 'summary' ? r.id : null;
+      if (r.view === 'live') liveAnswerTouched = false;
       if (r.view === 'queue') loadQueue();
       else if (r.view === 'audit') loadAudit();
       else if (r.view === 'stats') loadStats();
@@ -347,6 +353,7 @@
     for (const id of ['nav-queue', 'nav-sessions', 'nav-stats', 'nav-departments']) $(id).parentElement.hidden = auditOnly();
     if (!auditOnly()) {
       startEvents();
+      loadSessionFilter();
       loadDepartments().then(() => {
         if (currentDetail && currentView === 'question') renderDetail(currentDetail);
       });
@@ -523,6 +530,7 @@
     const change = pendingChange;
     pendingChange = null;
     if (!change || !auth) return;
+    if (change.all || change.sessions) loadSessionFilter();
     if (currentView === 'queue') {
       loadQueue();
     } else if (currentView === 'question' && currentRef) {
@@ -536,25 +544,82 @@
   }
 
   // ---- queue ----
-  async function loadQueue() {
-    const queue = $('filter-queue').value;
-    const status = $('filter-status').value;
-    const seq = ++queueSeq;
-    const params = new URLSearchParams({ queue, status });
-    if ($('filter-department').value) params.set('department', $('filter-department').value);
-    if ($('filter-channel').value) params.set('channel', $('filter-channel').value);
+  function queueParams() {
+    const params = new URLSearchParams({ queue: $('filter-queue').value, status: $('filter-status').value });
+    for (const [id, key] of [['filter-department', 'department'], ['filter-channel', 'channel'],
+      ['filter-session', 'session'], ['filter-assignee', 'assignee']]) {
+      if ($(id).value) params.set(key, $(id).value);
+    }
     if ($('filter-q').value.trim()) params.set('q', $('filter-q').value.trim());
     if ($('filter-overdue').checked) params.set('overdue', 'true');
-    if ($('filter-mine').checked) params.set('assignee', 'me');
     if ($('filter-draft').checked) params.set('draft', 'true');
+    return params;
+  }
+
+  // One page from `offset`: the questions not yet in `known`, and whether more may follow. A
+  // server without paging answers every question at once: then nothing new follows.
+  async function fetchQueuePage(params, offset, known) {
+    params.set('limit', String(QUEUE_PAGE));
+    params.set('offset', String(offset));
+    const data = await api('GET', `/questions?${params.toString()}`);
+    const page = data && Array.isArray(data.questions) ? data.questions : [];
+    const seen = new Set(known.map((q) => q.reference));
+    const fresh = page.filter((q) => !seen.has(q.reference));
+    return { fresh, more: page.length === QUEUE_PAGE && fresh.length > 0 };
+  }
+
+  // Loads the first page; a refresh of the same filter reloads as many pages as are shown.
+  async function loadQueue() {
+    const params = queueParams();
+    const key = params.toString();
+    const want = key === queueKey ? queueQuestions.length : 0;
+    const seq = ++queueSeq;
     try {
-      const data = await api('GET', `/questions?${params.toString()}`);
-      if (seq !== queueSeq) return;
+      let list = [];
+      let more = false;
+      do {
+        const page = await fetchQueuePage(params, list.length, list);
+        if (seq !== queueSeq) return;
+        list = list.concat(page.fresh);
+        more = page.more;
+      } while (more && list.length < want);
       clearArea($('queue-error'));
-      renderQueue(data && Array.isArray(data.questions) ? data.questions : [], queue, status);
+      queueKey = key;
+      queueQuestions = list;
+      queueMore = more;
+      renderQueue(queueQuestions, params.get('queue'), params.get('status'));
     } catch (err) {
       if (seq !== queueSeq || err.status === 401) return;
       showError($('queue-error'), err);
+    }
+  }
+
+  // Appends the next page (`offset`) and moves the focus to its first row.
+  async function loadMoreQueue() {
+    const params = queueParams();
+    if (params.toString() !== queueKey) {
+      loadQueue();
+      return;
+    }
+    const seq = ++queueSeq;
+    const button = $('queue-more');
+    button.disabled = true;
+    try {
+      const page = await fetchQueuePage(params, queueQuestions.length, queueQuestions);
+      if (seq !== queueSeq) return;
+      clearArea($('queue-error'));
+      const first = queueQuestions.length;
+      queueQuestions = queueQuestions.concat(page.fresh);
+      queueMore = page.more;
+      renderQueue(queueQuestions, params.get('queue'), params.get('status'));
+      // The focus moves to the first new row; with none, to the table (the button is gone).
+      if (page.fresh.length > 0) selectRow(first, true);
+      else $('queue-caption').closest('.table-wrap').focus();
+    } catch (err) {
+      if (seq !== queueSeq || err.status === 401) return;
+      showError($('queue-error'), err);
+    } finally {
+      button.disabled = false;
     }
   }
 
@@ -616,10 +681,12 @@
     tbody.replaceChildren(...rows);
     selectRow(Math.min(selectedRow, questions.length - 1), false);
     const overdueCount = questions.filter(isOverdue).length;
-    let caption = `Anliegen – Warteschlange: ${QUEUE[queue] || queue}, Status: ${STATUS_FILTER[status] || status} (${questions.length})`;
+    const count = queueMore ? `${questions.length}, weitere vorhanden` : String(questions.length);
+    let caption = `Anliegen – Warteschlange: ${QUEUE[queue] || queue}, Status: ${STATUS_FILTER[status] || status} (${count})`;
     if (overdueCount > 0) caption += `, davon ${overdueCount} überfällig`;
     $('queue-caption').textContent = caption;
     $('queue-updated').textContent = `Stand: ${timeFmt.format(new Date())} Uhr`;
+    $('queue-more').hidden = !queueMore;
   }
 
   // ---- question ----
@@ -760,6 +827,11 @@
     $('reject-form').hidden = !open;
     renderTriage(d, open);
     $('question-content').hidden = false;
+    if (pendingFocus) {
+      const field = $(pendingFocus);
+      pendingFocus = null;
+      if (field && !field.closest('[hidden]')) field.focus();
+    }
   }
 
   async function questionAction(form, field, path, key, emptyText, successText) {
@@ -832,6 +904,50 @@
     }
     filter.replaceChildren(...options);
     filter.value = keep;
+    fillAssigneeFilter();
+  }
+
+  // Assignee filter: me, nobody, or any member of a department the caller can see.
+  function fillAssigneeFilter() {
+    const select = $('filter-assignee');
+    const keep = select.value;
+    const me = auth && auth.staff ? auth.staff.id : null;
+    const members = new Map();
+    for (const d of departments) {
+      for (const m of Array.isArray(d.members) ? d.members : []) {
+        if (m.id !== me && !members.has(m.id)) members.set(m.id, m.name);
+      }
+    }
+    const signature = JSON.stringify([me, Array.from(members)]);
+    // Unchanged options stay, so that a refresh does not disturb someone choosing.
+    if (select.dataset.signature === signature) return;
+    select.dataset.signature = signature;
+    const people = Array.from(members, ([id, name]) => option(String(id), name))
+      .sort((a, b) => a.textContent.localeCompare(b.textContent, 'de'));
+    select.replaceChildren(option('', 'alle'), option('me', 'mir zugewiesen'),
+      option('none', 'niemandem zugewiesen'), ...people);
+    select.value = Array.from(select.options).some((o) => o.value === keep) ? keep : '';
+  }
+
+  // Session filter: every session, newest first, named by title and start.
+  async function loadSessionFilter() {
+    let sessions = [];
+    try {
+      const data = await api('GET', '/sessions');
+      sessions = data && Array.isArray(data.sessions) ? data.sessions : [];
+    } catch (_) {
+      sessions = [];
+    }
+    const select = $('filter-session');
+    const keep = select.value;
+    const signature = JSON.stringify(sessions.map((x) => [x.id, x.title, x.starts_at, x.status]));
+    if (select.dataset.signature === signature) return;
+    select.dataset.signature = signature;
+    const items = sessions.slice()
+      .sort((a, b) => String(b.starts_at).localeCompare(String(a.starts_at)))
+      .map((x) => option(String(x.id), `${x.title} (${fmtDateTime(x.starts_at)}, ${SESSION_STATUS[x.status] || x.status})`));
+    select.replaceChildren(option('', 'alle'), ...items);
+    select.value = Array.from(select.options).some((o) => o.value === keep) ? keep : '';
   }
 
   function option(value, text) {
@@ -872,21 +988,27 @@
     loadTextModules(d.reference);
   }
 
+  // Rebuilds the module select only when the modules changed, so that a refresh of the
+  // question (live updates) does not pull the list away from someone choosing in it.
   async function loadTextModules(ref) {
     const select = $('text-module');
-    select.replaceChildren(option('', '– Textbaustein wählen –'));
+    let modules = [];
     try {
       const data = await api('GET', `/questions/${encodeURIComponent(ref)}/text-modules`);
-      const modules = data && Array.isArray(data.text_modules) ? data.text_modules : [];
-      for (const m of modules) {
-        const o = option(m.key, m.title);
-        o.dataset.text = m.text;
-        select.append(o);
-      }
-      select.disabled = modules.length === 0;
+      modules = data && Array.isArray(data.text_modules) ? data.text_modules : [];
     } catch (_) {
-      select.disabled = true;
+      modules = [];
     }
+    if (!currentRef || !sameRef(currentRef, ref)) return;
+    const signature = JSON.stringify([ref, modules]);
+    if (select.dataset.signature === signature) return;
+    select.dataset.signature = signature;
+    select.replaceChildren(option('', '– Textbaustein wählen –'), ...modules.map((m) => {
+      const o = option(m.key, m.title);
+      o.dataset.text = m.text;
+      return o;
+    }));
+    select.disabled = modules.length === 0;
   }
 
   function insertTextModule() {
@@ -966,10 +1088,11 @@
         $('draft-note').value = '';
       }
     });
-    for (const id of ['filter-department', 'filter-channel', 'filter-overdue', 'filter-mine', 'filter-draft']) {
+    for (const id of ['filter-department', 'filter-channel', 'filter-session', 'filter-assignee', 'filter-overdue', 'filter-draft']) {
       $(id).addEventListener('change', loadQueue);
     }
     document.addEventListener('keydown', onShortcut);
+    wireKeyboardActions();
   }
 
   function queueRows() {
@@ -989,6 +1112,26 @@
     if (focus) {
       const link = row.querySelector('a');
       if (link) link.focus();
+    }
+  }
+
+  const SHORTCUT_FIELDS = { a: 'answer-text', r: 'route-department', n: 'note-text' };
+
+  // Enter in a select presses its button; Ctrl+Enter (Cmd+Enter) in a text box sends its form.
+  function wireKeyboardActions() {
+    for (const [select, button] of [['route-department', 'route-submit'], ['assign-staff', 'assign-submit']]) {
+      $(select).addEventListener('keydown', (ev) => {
+        if (ev.key !== 'Enter' || ev.ctrlKey || ev.metaKey || ev.altKey || ev.shiftKey) return;
+        ev.preventDefault();
+        $(button).click();
+      });
+    }
+    for (const [box, form] of [['answer-text', 'answer-form'], ['note-text', 'note-form'], ['live-answer-text', 'live-answer-form']]) {
+      $(box).addEventListener('keydown', (ev) => {
+        if (ev.key !== 'Enter' || !(ev.ctrlKey || ev.metaKey)) return;
+        ev.preventDefault();
+        $(form).requestSubmit();
+      });
     }
   }
 
@@ -1019,14 +1162,23 @@
         $('filter-q').focus();
         break;
       case 'a':
-        if (currentView === 'question') focusField('answer-text');
-        break;
       case 'r':
-        if (currentView === 'question') focusField('route-department');
+      case 'n': {
+        // a: answer box, r: department select (Enter routes), n: note box; from the queue
+        // they open the selected question first.
+        const field = SHORTCUT_FIELDS[ev.key];
+        if (currentView === 'question') {
+          focusField(field);
+        } else if (currentView === 'queue' && selectedRow >= 0) {
+          const row = queueRows()[selectedRow];
+          if (row) {
+            ev.preventDefault();
+            pendingFocus = field;
+            window.location.hash = `#/questions/${encodeURIComponent(row.dataset.reference)}`;
+          }
+        }
         break;
-      case 'n':
-        if (currentView === 'question') focusField('note-text');
-        break;
+      }
       case '?': {
         const dialog = $('shortcut-help');
         ev.preventDefault();
@@ -1109,7 +1261,7 @@
     $('d-slug').value = d ? d.slug : '';
     $('d-keywords').value = d ? (d.keywords || []).join(', ') : '';
     $('d-patterns').value = d ? (d.patterns || []).join('\n') : '';
-    $('d-modules').value = d ? (d.text_modules || []).map((m) => `${m.key} | ${m.title} | ${m.text}`).join('\n') : '';
+    $('d-module-list').replaceChildren(...(d ? d.text_modules || [] : []).map(moduleBlock));
     $('d-approval').checked = d ? !!d.requires_approval : false;
     clearArea($('department-error'));
   }
@@ -1117,15 +1269,8 @@
   async function onDepartmentSubmit(ev) {
     ev.preventDefault();
     const lines = (v) => v.split('\n').map((x) => x.trim()).filter((x) => x);
-    const modules = [];
-    for (const line of lines($('d-modules').value)) {
-      const parts = line.split('|').map((x) => x.trim());
-      if (parts.length < 3) {
-        showError($('department-error'), `Textbaustein „${line}“: bitte Schlüssel | Titel | Text angeben.`);
-        return;
-      }
-      modules.push({ key: parts[0], title: parts[1], text: parts.slice(2).join(' | ') });
-    }
+    const modules = readModules();
+    if (modules === null) return;
     const body = {
       name: $('d-name').value.trim(),
       slug: $('d-slug').value.trim(),
@@ -1147,8 +1292,83 @@
     }
   }
 
+  // One block per text module: key, title and a multi-line text, with a remove button.
+  let moduleSeq = 0;
+
+  function moduleBlock(m) {
+    const n = ++moduleSeq;
+    const block = el('div', 'module-item');
+    const grid = el('div', 'grid');
+    const field = (label, control, id, wide) => {
+      const wrap = el('div', wide ? 'field field-wide' : 'field');
+      const l = el('label', null, label);
+      control.id = id;
+      l.htmlFor = id;
+      wrap.append(l, control);
+      return wrap;
+    };
+    const key = el('input', 'module-key');
+    key.type = 'text';
+    key.autocapitalize = 'none';
+    key.spellcheck = false;
+    key.value = m ? m.key : '';
+    const title = el('input', 'module-title');
+    title.type = 'text';
+    title.value = m ? m.title : '';
+    const text = el('textarea', 'module-text');
+    text.rows = 4;
+    text.value = m ? m.text : '';
+    const remove = el('button', 'button-secondary button-small module-remove');
+    remove.type = 'button';
+    remove.append('Textbaustein entfernen', el('span', 'visually-hidden', m ? `: ${m.title}` : ` ${n}`));
+    grid.append(
+      field('Schlüssel', key, `d-module-key-${n}`),
+      field('Titel', title, `d-module-title-${n}`),
+      field('Text', text, `d-module-text-${n}`, true),
+    );
+    block.append(grid, remove);
+    return block;
+  }
+
+  // The modules of the editor; blocks left empty are skipped. Null (after showing an error)
+  // when a block is only partly filled.
+  function readModules() {
+    const modules = [];
+    for (const block of $('d-module-list').querySelectorAll('.module-item')) {
+      const inputs = ['.module-key', '.module-title', '.module-text'].map((c) => block.querySelector(c));
+      for (const i of inputs) i.removeAttribute('aria-invalid');
+      const [key, title] = inputs.slice(0, 2).map((i) => i.value.trim());
+      // Keep the text's inner line breaks; only drop blank lines at either end.
+      const text = inputs[2].value.replace(/^\s*\n/, '').replace(/\s+$/, '');
+      if (!key && !title && !text) continue;
+      const missing = inputs.filter((i, k) => ![key, title, text][k]);
+      if (missing.length) {
+        for (const i of missing) i.setAttribute('aria-invalid', 'true');
+        showError($('department-error'), 'Bitte geben Sie für jeden Textbaustein Schlüssel, Titel und Text an (oder entfernen Sie ihn).');
+        missing[0].focus();
+        return null;
+      }
+      modules.push({ key, title, text });
+    }
+    return modules;
+  }
+
   function wireDepartments() {
     $('department-form').addEventListener('submit', onDepartmentSubmit);
+    $('d-module-add').addEventListener('click', () => {
+      const block = moduleBlock(null);
+      $('d-module-list').append(block);
+      block.querySelector('.module-key').focus();
+    });
+    $('d-module-list').addEventListener('click', (ev) => {
+      const button = ev.target instanceof Element ? ev.target.closest('button.module-remove') : null;
+      if (!button) return;
+      const block = button.closest('.module-item');
+      const next = block.nextElementSibling || block.previousElementSibling;
+      block.remove();
+      // Keep the focus in the editor: on the neighbouring module, else on "add".
+      (next ? next.querySelector('.module-key') : $('d-module-add')).focus();
+    });
     $('department-new').addEventListener('click', () => fillDepartmentForm(null));
     $('departments-body').addEventListener('click', (ev) => {
       const button = ev.target instanceof Element ? ev.target.closest('button.department-edit') : null;
@@ -1185,7 +1405,7 @@
       const head = el('p', 'meta');
       const link = el('a', null, q.reference);
       link.href = `#/questions/${encodeURIComponent(q.reference)}`;
-      head.append(link, ` · ${q.channel} · ${q.status === 'open' ? 'offen' : 'erledigt'}`);
+      head.append(link, ` · ${CHANNEL[q.channel] || q.channel} · ${q.status === 'open' ? 'offen' : 'erledigt'}`);
       if (q.me_too > 0) head.append(` · ${q.me_too} weitere fragen das Gleiche (${q.merged.join(', ')})`);
       if (q.answering) head.append(' · wird jetzt beantwortet');
       li.append(head, el('p', 'text', q.text));
@@ -1196,10 +1416,73 @@
         pick.append('Jetzt beantworten', el('span', 'visually-hidden', `: ${q.reference}`));
         li.append(pick);
       }
+      if (q.status === 'open') {
+        const write = el('button', 'button-secondary button-small live-write');
+        write.type = 'button';
+        write.dataset.answer = q.reference;
+        write.append('Antwort schreiben', el('span', 'visually-hidden', `: ${q.reference}`));
+        li.append(' ', write);
+      }
       items.push(li);
     }
     if (items.length === 0) items.push(el('li', 'empty', 'Noch keine Fragen.'));
     $('live-questions').replaceChildren(...items);
+    renderLiveAnswer(data);
+  }
+
+  // The answer form offers the open questions; it shows the one answered now unless the host
+  // chose another.
+  function renderLiveAnswer(data) {
+    const open = (Array.isArray(data.questions) ? data.questions : []).filter((q) => q.status === 'open');
+    const select = $('live-answer-ref');
+    const keep = select.value;
+    select.replaceChildren(...open.map((q) => {
+      const text = String(q.text || '');
+      const short = text.length > 60 ? `${text.slice(0, 60)} …` : text;
+      const more = q.me_too > 0 ? ` (+${q.me_too} gleiche)` : '';
+      return option(q.reference, `${q.reference}${more}: ${short}`);
+    }));
+    const has = (ref) => open.some((q) => q.reference === ref);
+    if (liveAnswerTouched && has(keep)) select.value = keep;
+    else if (data.answering && has(data.answering)) select.value = data.answering;
+    else if (has(keep)) select.value = keep;
+    $('live-answer-form').hidden = open.length === 0;
+  }
+
+  async function onLiveAnswerSubmit(ev) {
+    ev.preventDefault();
+    const reference = $('live-answer-ref').value;
+    const input = $('live-answer-text');
+    const text = input.value.trim();
+    input.removeAttribute('aria-invalid');
+    if (!reference || !text) {
+      if (!text) input.setAttribute('aria-invalid', 'true');
+      showError($('live-error'), 'Bitte wählen Sie eine Frage und geben Sie eine Antwort ein.');
+      input.focus();
+      return;
+    }
+    const button = $('live-answer-submit');
+    button.disabled = true;
+    try {
+      await api('POST', `/questions/${encodeURIComponent(reference)}/answer`, { text });
+      clearArea($('live-error'));
+      input.value = '';
+      liveAnswerTouched = false;
+      flash($('live-status-text'), `Die Antwort auf ${reference} wurde gespeichert und wird allen Fragenden zugestellt.`);
+      loadLive();
+    } catch (err) {
+      if (err.status === 401) return;
+      showError($('live-error'), err, { 409: 'Die Frage ist nicht mehr offen.' });
+      loadLive();
+    } finally {
+      button.disabled = false;
+    }
+  }
+
+  function chooseLiveAnswer(reference) {
+    liveAnswerTouched = true;
+    $('live-answer-ref').value = reference;
+    $('live-answer-text').focus();
   }
 
   async function pickLive(reference) {
@@ -1492,7 +1775,23 @@
     const presub = readNumber('s-presubmit', 'Vorab-Einreichung', errors);
     const repeat = editingSessionId ? '' : $('s-repeat').value;
     const count = readNumber('s-count', 'Anzahl Termine', errors);
-    if (repeat && !count) errors.push('Anzahl Termine: Bitte geben Sie bei einer Wiederholung die Anzahl an.');
+    const untilInput = $('s-until');
+    untilInput.removeAttribute('aria-invalid');
+    const until = untilInput.value.trim();
+    if (untilInput.validity && untilInput.validity.badInput) {
+      untilInput.setAttribute('aria-invalid', 'true');
+      errors.push('Letztes Datum: Bitte geben Sie ein gültiges Datum ein.');
+    }
+    // A series ends after a number of sessions or on a date: exactly one of the two.
+    if (repeat && count && until) {
+      $('s-count').setAttribute('aria-invalid', 'true');
+      untilInput.setAttribute('aria-invalid', 'true');
+      errors.push('Wiederholung: Bitte geben Sie entweder die Anzahl der Termine oder das letzte Datum an, nicht beides.');
+    } else if (repeat && !count && !until) {
+      $('s-count').setAttribute('aria-invalid', 'true');
+      untilInput.setAttribute('aria-invalid', 'true');
+      errors.push('Wiederholung: Bitte geben Sie die Anzahl der Termine oder das letzte Datum an.');
+    }
     if (errors.length) {
       errArea.replaceChildren(el('p', null, 'Bitte prüfen Sie Ihre Eingaben.'));
       const ul = el('ul', 'error-fields');
@@ -1517,11 +1816,19 @@
     button.disabled = true;
     $('session-form').setAttribute('aria-busy', 'true');
     try {
-      if (editing) await api('PUT', `/sessions/${encodeURIComponent(editing)}`, body);
-      else if (repeat) await api('POST', '/sessions/series', { ...body, repeat, count });
-      else await api('POST', '/sessions', body);
+      let done = `Die Sprechstunde „${body.title}“ wurde angelegt.`;
+      if (editing) {
+        await api('PUT', `/sessions/${encodeURIComponent(editing)}`, body);
+        done = `Die Änderungen an „${body.title}“ wurden gespeichert.`;
+      } else if (repeat) {
+        const series = await api('POST', '/sessions/series', until ? { ...body, repeat, until } : { ...body, repeat, count });
+        const n = series && Array.isArray(series.sessions) ? series.sessions.length : 0;
+        done = `Die Reihe „${body.title}“ wurde mit ${n} Terminen angelegt.`;
+      } else {
+        await api('POST', '/sessions', body);
+      }
       resetSessionForm();
-      flash($('sessions-status'), editing ? `Die Änderungen an „${body.title}“ wurden gespeichert.` : `Die Sprechstunde „${body.title}“ wurde angelegt.`);
+      flash($('sessions-status'), done);
       loadSessions();
     } catch (err) {
       if (err.status === 401) return;
@@ -1626,6 +1933,7 @@
     });
     $('filter-queue').addEventListener('change', loadQueue);
     $('filter-status').addEventListener('change', loadQueue);
+    $('queue-more').addEventListener('click', loadMoreQueue);
 
     $('answer-form').addEventListener('submit', (ev) => {
       ev.preventDefault();
@@ -1671,6 +1979,11 @@
     $('live-questions').addEventListener('click', (ev) => {
       const button = ev.target instanceof Element ? ev.target.closest('button') : null;
       if (button && button.dataset.ref) pickLive(button.dataset.ref);
+      else if (button && button.dataset.answer) chooseLiveAnswer(button.dataset.answer);
+    });
+    $('live-answer-form').addEventListener('submit', onLiveAnswerSubmit);
+    $('live-answer-ref').addEventListener('change', () => {
+      liveAnswerTouched = true;
     });
 
     window.addEventListener('hashchange', () => route(true));

@@ -171,3 +171,218 @@ async fn staff_log_in_see_new_questions_live_and_answer_in_the_console() {
     browser.close().await.unwrap();
     app.stop().await.unwrap();
 }
+
+/// Records the URLs of the console's queue requests (the console calls the global `fetch`).
+const RECORD_QUEUE_REQUESTS: &str = r"
+window.__queueUrls = [];
+const original = window.fetch;
+window.fetch = function (url, init) {
+  if (String(url).includes('/questions?')) window.__queueUrls.push(String(url));
+  return original.call(this, url, init);
+};
+return true;
+";
+
+#[tokio::test]
+async fn the_console_asks_for_the_queue_in_pages_of_200_and_every_question_stays_reachable() {
+    let Some(browser) = Browser::start().await.unwrap() else {
+        return;
+    };
+    // Arrange: more open questions than one page holds.
+    let dir = tempfile::tempdir().unwrap();
+    let app = TestApp::start(dir.path()).await.unwrap();
+    sprechstunde_tests::staff::create_member(&app, "erika", &["citizens_office"])
+        .await
+        .unwrap();
+    let total = 205;
+    for i in 0..total {
+        let mut citizen = app.citizen().await.unwrap();
+        citizen.ask(&format!("Frage Nummer {i}")).await.unwrap();
+        citizen.close().await;
+    }
+    let client = browser.client();
+    client.goto(&format!("{}/staff", app.base)).await.unwrap();
+    client.execute(RECORD_QUEUE_REQUESTS, vec![]).await.unwrap();
+    browser
+        .wait_for("#login")
+        .await
+        .unwrap()
+        .send_keys("erika")
+        .await
+        .unwrap();
+    client
+        .find(Locator::Css("#password"))
+        .await
+        .unwrap()
+        .send_keys(sprechstunde_tests::staff::PASSWORD)
+        .await
+        .unwrap();
+    client
+        .find(Locator::Css("#login-form button[type='submit']"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+
+    // Act: the first page; "load more" while the console offers it (a server without paging
+    // answers everything at once, and then the console offers nothing more).
+    browser.wait_for("#queue tr[data-reference]").await.unwrap();
+    let rows = "return document.querySelectorAll('#queue-body tr[data-reference]').length";
+    let deadline = tokio::time::Instant::now() + sprechstunde_tests::DEADLINE;
+    let mut pages = 1;
+    loop {
+        let shown = client.execute(rows, vec![]).await.unwrap();
+        if shown == total {
+            break;
+        }
+        let more = client.find(Locator::Css("#queue-more")).await.unwrap();
+        if shown == 200 && more.is_displayed().await.unwrap() {
+            assert_accessible(&browser, "queue with 'load more'").await;
+            more.click().await.unwrap();
+            pages += 1;
+            browser
+                .wait_for_text("#queue-caption", &format!("({total})"))
+                .await
+                .unwrap();
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{shown} of {total} questions shown"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+
+    // Assert: every question is in the queue once; requests asked for pages of 200.
+    let references = client
+        .execute(
+            "return [...document.querySelectorAll('#queue-body tr[data-reference]')]\
+             .map((tr) => tr.dataset.reference)",
+            vec![],
+        )
+        .await
+        .unwrap();
+    let references: std::collections::BTreeSet<String> =
+        serde_json::from_value(references).unwrap();
+    assert_eq!(references.len(), total);
+    let urls: Vec<String> = serde_json::from_value(
+        client
+            .execute("return window.__queueUrls", vec![])
+            .await
+            .unwrap(),
+    )
+    .unwrap();
+    assert!(
+        urls.first()
+            .is_some_and(|u| u.contains("limit=200") && u.contains("offset=0")),
+        "{urls:?}"
+    );
+    if pages == 2 {
+        assert!(
+            urls.iter()
+                .any(|u| u.contains("limit=200") && u.contains("offset=200")),
+            "{urls:?}"
+        );
+    } else {
+        assert!(
+            !client
+                .find(Locator::Css("#queue-more"))
+                .await
+                .unwrap()
+                .is_displayed()
+                .await
+                .unwrap()
+        );
+    }
+    println!("queue paging: {total} questions shown in {pages} page(s) of at most 200");
+    browser.close().await.unwrap();
+    app.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn the_console_marks_as_overdue_what_the_server_says_is_overdue() {
+    use sprechstunde_runtime::ManualClock;
+    use sprechstunde_tests::app::test_settings;
+    use std::sync::Arc;
+
+    let Some(browser) = Browser::start().await.unwrap() else {
+        return;
+    };
+    // Arrange: the office's clock is months ahead of the browser's, so only the server can
+    // know that the first question's due date has passed and the second's has not.
+    let dir = tempfile::tempdir().unwrap();
+    let clock = Arc::new(ManualClock::new("2027-03-01T09:00:00Z".parse().unwrap()));
+    let app = TestApp::start_with(test_settings(dir.path()), clock.clone())
+        .await
+        .unwrap();
+    sprechstunde_tests::staff::create_member(&app, "erika", &["citizens_office"])
+        .await
+        .unwrap();
+    let mut first = app.citizen().await.unwrap();
+    first
+        .ask("Wann wird der Spielplatz repariert?")
+        .await
+        .unwrap();
+    clock.set("2027-04-14T09:00:00Z".parse().unwrap());
+    let mut second = app.citizen().await.unwrap();
+    second.ask("Wo gibt es Gelbe Säcke?").await.unwrap();
+    clock.set("2027-04-15T09:00:00Z".parse().unwrap());
+
+    // Act
+    let client = browser.client();
+    client.goto(&format!("{}/staff", app.base)).await.unwrap();
+    browser
+        .wait_for("#login")
+        .await
+        .unwrap()
+        .send_keys("erika")
+        .await
+        .unwrap();
+    client
+        .find(Locator::Css("#password"))
+        .await
+        .unwrap()
+        .send_keys(sprechstunde_tests::staff::PASSWORD)
+        .await
+        .unwrap();
+    client
+        .find(Locator::Css("#login-form button[type='submit']"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+
+    // Assert: the queue and the question mark A-1001 overdue, A-1002 not.
+    browser
+        .wait_for_text("#queue-caption", "davon 1 überfällig")
+        .await
+        .unwrap();
+    browser
+        .wait_for("#queue tr.overdue[data-reference='A-1001'] .overdue-marker")
+        .await
+        .unwrap();
+    let second_overdue = client
+        .execute(
+            "return document.querySelector(\"#queue tr[data-reference='A-1002']\")\
+             .classList.contains('overdue')",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(second_overdue, false);
+    assert_accessible(&browser, "queue with an overdue question").await;
+    client
+        .goto(&format!("{}/staff#/questions/A-1001", app.base))
+        .await
+        .unwrap();
+    browser
+        .wait_for_text("#question-meta", "überfällig")
+        .await
+        .unwrap();
+
+    first.close().await;
+    second.close().await;
+    browser.close().await.unwrap();
+    app.stop().await.unwrap();
+}

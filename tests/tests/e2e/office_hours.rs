@@ -548,6 +548,68 @@ async fn the_console_live_view_merges_duplicates_and_picks_the_question_answered
         describe(&violations)
     );
 
+    // Answer from the live view: the form follows "answering now", and the one answer
+    // reaches both askers on their web chats.
+    let deadline = tokio::time::Instant::now() + sprechstunde_tests::DEADLINE;
+    loop {
+        let chosen = client
+            .execute(
+                "return document.getElementById('live-answer-ref').value",
+                vec![],
+            )
+            .await
+            .unwrap();
+        if chosen == "A-1001" {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the answer form did not follow 'answering now': {chosen}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    browser
+        .wait_for("#live-answer-text")
+        .await
+        .unwrap()
+        .send_keys("Die Brücke wird im Frühjahr 2027 saniert.")
+        .await
+        .unwrap();
+    client
+        .find(Locator::Css("#live-answer-submit"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    browser
+        .wait_for_text(
+            "#live-status-text",
+            "Die Antwort auf A-1001 wurde gespeichert",
+        )
+        .await
+        .unwrap();
+    let to_first = first
+        .office_message_containing("im Frühjahr 2027 saniert")
+        .await
+        .unwrap();
+    let to_second = second
+        .office_message_containing("im Frühjahr 2027 saniert")
+        .await
+        .unwrap();
+    assert!(
+        to_first["text"].as_str().unwrap().contains("A-1001"),
+        "{to_first}"
+    );
+    assert!(
+        to_second["text"].as_str().unwrap().contains("A-1002"),
+        "{to_second}"
+    );
+    browser
+        .wait_for_text("#live-questions", "erledigt")
+        .await
+        .unwrap();
+
     first.close().await;
     second.close().await;
     browser.close().await.unwrap();
@@ -770,6 +832,96 @@ async fn the_press_office_schedules_a_weekly_series_in_the_console() {
             "2026-10-20T15:00:00Z",
             "2026-10-27T16:00:00Z",
             "2026-11-03T16:00:00Z"
+        ]
+    );
+
+    // A second series ends on a date instead; count and date together are refused.
+    client
+        .find(Locator::Css("#s-title"))
+        .await
+        .unwrap()
+        .send_keys("Sprechstunde im Advent")
+        .await
+        .unwrap();
+    client
+        .find(Locator::Css("#s-host"))
+        .await
+        .unwrap()
+        .send_keys("Bürgermeister")
+        .await
+        .unwrap();
+    client
+        .execute(
+            "document.getElementById('s-start').value = '2026-12-01T17:00';\
+             document.getElementById('s-end').value = '2026-12-01T18:00';\
+             document.getElementById('s-repeat').value = 'weekly';\
+             document.getElementById('s-until').value = '2026-12-15';",
+            vec![],
+        )
+        .await
+        .unwrap();
+    client
+        .find(Locator::Css("#s-count"))
+        .await
+        .unwrap()
+        .send_keys("2")
+        .await
+        .unwrap();
+    client
+        .find(Locator::Css("#session-submit"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    browser
+        .wait_for_text("#session-error", "nicht beides")
+        .await
+        .unwrap();
+    let violations = browser.axe().await.unwrap();
+    assert!(
+        violations.is_empty(),
+        "series form with an error: {}",
+        describe(&violations)
+    );
+    client
+        .find(Locator::Css("#s-count"))
+        .await
+        .unwrap()
+        .clear()
+        .await
+        .unwrap();
+    client
+        .find(Locator::Css("#session-submit"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    browser
+        .wait_for_text("#sessions-status", "mit 3 Terminen angelegt")
+        .await
+        .unwrap();
+    browser
+        .wait_for_text("#sessions-caption", "Sprechstunden (6)")
+        .await
+        .unwrap();
+    let advent: Vec<String> = app
+        .office()
+        .read(|state, _, _| {
+            state
+                .sessions()
+                .filter(|s| s.title == "Sprechstunde im Advent")
+                .map(|s| s.starts_at.to_string())
+                .collect()
+        })
+        .await;
+    assert_eq!(
+        advent,
+        [
+            "2026-12-01T16:00:00Z",
+            "2026-12-08T16:00:00Z",
+            "2026-12-15T16:00:00Z"
         ]
     );
     browser.close().await.unwrap();

@@ -1,14 +1,17 @@
 //! The XSS payload corpus (`tests/fixtures/xss-payloads.txt`) placed in question texts through
-//! the web chat renders inert and literal in the console, in headless Chromium.
+//! the web chat renders inert and literal in the console, in headless Chromium: in the queue,
+//! each question, the live moderation view and the summary editor.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use fantoccini::Locator;
 use serde_json::{Value, json};
 use sprechstunde_console::neutralise::neutralise;
-use sprechstunde_tests::app::TestApp;
+use sprechstunde_runtime::ManualClock;
+use sprechstunde_tests::app::{TestApp, test_settings};
 use sprechstunde_tests::browser::Browser;
-use sprechstunde_tests::staff::{PASSWORD, create_member};
+use sprechstunde_tests::staff::{PASSWORD, StaffClient, create_member};
 
 /// The corpus: one payload per line, without blank lines and `# ` comments.
 fn corpus() -> Vec<String> {
@@ -54,6 +57,46 @@ const THREAD_TEXTS: &str = r"
 return [...document.querySelectorAll('#thread .entry-text')].map((p) => p.textContent);
 ";
 
+/// Question texts of the live moderation view.
+const LIVE_TEXTS: &str = r"
+return [...document.querySelectorAll('#live-questions .text')].map((p) => p.textContent);
+";
+
+/// Question fields of the summary editor.
+const SUMMARY_TEXTS: &str = r"
+return [...document.querySelectorAll('#summary-items .summary-question')].map((t) => t.value);
+";
+
+/// Polls `script` (a list of strings) until every payload is among them, raw or as the
+/// console neutralises it; returns how many were found.
+async fn wait_for_all(browser: &Browser, script: &str, payloads: &[String], view: &str) -> usize {
+    let deadline = tokio::time::Instant::now() + sprechstunde_tests::DEADLINE;
+    loop {
+        let texts: Vec<String> =
+            serde_json::from_value(browser.client().execute(script, vec![]).await.unwrap())
+                .unwrap_or_default();
+        let missing: Vec<&String> = payloads
+            .iter()
+            .filter(|p| {
+                !texts
+                    .iter()
+                    .any(|t| t == *p || *t == neutralise(p).into_owned())
+            })
+            .collect();
+        if missing.is_empty() {
+            return payloads.len();
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{view}: {} payloads not shown literally, e.g. {:?}; shown: {}",
+            missing.len(),
+            missing.first(),
+            texts.len()
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
 /// Preview cells of the queue.
 const PREVIEWS: &str = r"
 return [...document.querySelectorAll('#queue-body tr')].map((tr) => tr.textContent);
@@ -92,14 +135,31 @@ async fn the_xss_corpus_in_question_texts_renders_inert_and_literal_in_the_conso
     let Some(browser) = Browser::start().await.unwrap() else {
         return;
     };
-    // Arrange: every payload is the question of its own web chat citizen.
+    // Arrange: every payload is the question of its own web chat citizen, asked in a
+    // running session (the clock is the test's, so that the session can close later).
     let payloads = corpus();
     assert!(payloads.len() >= 50, "{} payloads", payloads.len());
     let dir = tempfile::tempdir().unwrap();
-    let app = TestApp::start(dir.path()).await.unwrap();
-    create_member(&app, "erika", &["citizens_office"])
+    let clock = Arc::new(ManualClock::new("2026-12-01T16:10:00Z".parse().unwrap()));
+    let app = TestApp::start_with(test_settings(dir.path()), clock.clone())
         .await
         .unwrap();
+    create_member(&app, "erika", &["citizens_office", "press_office"])
+        .await
+        .unwrap();
+    let staff = StaffClient::login(&app.base, "erika", PASSWORD)
+        .await
+        .unwrap();
+    let session = staff
+        .post(
+            "/api/v1/sessions",
+            json!({"title": "Bürgersprechstunde", "host": "Oberbürgermeisterin",
+                   "starts_at": "2026-12-01T16:00:00Z", "ends_at": "2026-12-01T17:00:00Z"}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(session["status"], "live", "{session}");
+    let session = session["id"].as_u64().unwrap();
     let mut references = Vec::new();
     for payload in &payloads {
         let mut citizen = app.citizen().await.unwrap();
@@ -177,13 +237,44 @@ async fn the_xss_corpus_in_question_texts_renders_inert_and_literal_in_the_conso
         }
         assert_inert(&browser, &format!("question {reference} ({payload:?})")).await;
     }
+
+    // … and so does the live moderation view (list and answer form) …
+    client
+        .goto(&format!("{}/staff#/sessions/{session}/live", app.base))
+        .await
+        .unwrap();
+    let live = wait_for_all(&browser, LIVE_TEXTS, &payloads, "live view").await;
+    assert_inert(&browser, "the live view").await;
+
+    // … and the summary editor, once every question is answered and the session closed.
+    for reference in &references {
+        staff
+            .answer(reference, &format!("Antwort auf {reference}"))
+            .await
+            .unwrap();
+    }
+    clock.set("2026-12-01T17:05:00Z".parse().unwrap());
+    app.office().tick().await.unwrap();
+    client
+        .goto(&format!("{}/staff#/sessions/{session}/summary", app.base))
+        .await
+        .unwrap();
+    let summary = wait_for_all(&browser, SUMMARY_TEXTS, &payloads, "summary editor").await;
+    assert_inert(&browser, "the summary editor").await;
+
     let bidi = payloads.iter().filter(|p| neutralise(p) != **p).count();
+    let views = 1 + references.len() + 2;
     println!(
-        "xss corpus: {} payloads placed through the web chat; queue and {} question views \
-         rendered in Chromium; {literal} shown literally ({bidi} with bidi/invisible characters \
-         shown as [U+XXXX]); 0 executed, 0 CSP violations",
+        "xss corpus: {} payloads placed through the web chat into a live session; {views} views \
+         rendered in Chromium (queue, {} question views, live view, summary editor): \
+         {} payloads x 4 kinds of view = {} placements checked; shown literally: {literal} in \
+         question views, {live} in the live view, {summary} in the summary editor ({bidi} with \
+         bidi/invisible characters shown as [U+XXXX] where the view neutralises); 0 executed, \
+         0 CSP violations",
         payloads.len(),
-        references.len()
+        references.len(),
+        payloads.len(),
+        payloads.len() * 4
     );
     browser.close().await.unwrap();
     app.stop().await.unwrap();

@@ -241,7 +241,7 @@ pub fn summary(state: &OfficeState, q: &Question, today: jiff::civil::Date) -> S
         draft: q.draft.as_ref().map(|d| DraftView {
             staff: d.staff.name.clone(),
             staff_id: d.staff.id.0,
-            text: d.text.clone(),
+            text: crate::neutralise::neutralise(&d.text).into_owned(),
             at: d.at.to_string(),
         }),
     }

@@ -131,7 +131,8 @@ mod tests {
     fn each_role_sees_exactly_the_questions_its_work_needs() {
         use Role::*;
         // (roles, department, question: in a session queue, has a draft, department) -> seen
-        let table: &[(&[Role], Option<u64>, bool, bool, Option<u64>, bool)] = &[
+        type Case = (&'static [Role], Option<u64>, bool, bool, Option<u64>, bool);
+        let table: &[Case] = &[
             (&[CitizensOffice], None, false, false, None, true),
             (&[Host], None, false, false, Some(2), true),
             (&[Department], Some(1), false, false, Some(1), true),

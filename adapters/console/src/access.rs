@@ -76,7 +76,7 @@ pub(crate) fn today(engine: &sprechstunde_core::Engine, now: jiff::Timestamp) ->
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use sprechstunde_core::{DepartmentId, Role, StaffId};
 
@@ -93,7 +93,8 @@ mod tests {
         }
     }
 
-    fn question(in_session: bool, draft: bool, department: Option<u64>) -> Question {
+    /// A question for tests: in a session queue or not, with a draft or not, routed or not.
+    pub(crate) fn question(in_session: bool, draft: bool, department: Option<u64>) -> Question {
         let t = jiff::Timestamp::UNIX_EPOCH;
         Question {
             id: QuestionId(1),

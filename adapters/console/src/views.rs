@@ -340,3 +340,38 @@ pub fn session(engine: &Engine, s: &Session) -> SessionView {
         channels: s.channels.iter().map(|c| c.as_str().to_owned()).collect(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sprechstunde_core::{Entry, Snapshot};
+
+    #[test]
+    fn drafts_and_citizen_texts_are_neutralised_in_the_detail_view() {
+        // Arrange: a citizen text with a soft hyphen and a draft with a direction override.
+        let mut q = crate::access::tests::question(false, true, None);
+        q.entries.push(Entry {
+            at: q.created_at,
+            kind: EntryKind::Citizen,
+            text: "Bau\u{00AD}antrag \u{2764}\u{FE0F}".into(),
+            outbox: None,
+        });
+        if let Some(d) = q.draft.as_mut() {
+            d.text = "genehmigt am 3.\u{202E}21".into();
+        }
+        let state = OfficeState::from_snapshot(Snapshot {
+            questions: vec![q.clone()],
+            ..Snapshot::default()
+        });
+        let today = jiff::civil::date(2026, 12, 1);
+
+        // Act
+        let view = detail(&state, &q, today);
+
+        // Assert
+        let draft = view.summary.draft.as_ref().map(|d| d.text.as_str());
+        assert_eq!(draft, Some("genehmigt am 3.[U+202E]21"));
+        assert_eq!(view.summary.preview, "Bau[U+00AD]antrag \u{2764}\u{FE0F}");
+        assert_eq!(view.entries[0].text, "Bau[U+00AD]antrag \u{2764}\u{FE0F}");
+    }
+}

@@ -341,6 +341,20 @@ pub fn session(engine: &Engine, s: &Session) -> SessionView {
     }
 }
 
+/// A session summary as staff see it: invisible and bidi characters in its questions and
+/// answers neutralised (the stored and published summary is unchanged).
+pub fn summary_for_staff(s: &sprechstunde_core::Summary) -> sprechstunde_core::Summary {
+    let mut s = s.clone();
+    for item in &mut s.items {
+        for text in [&mut item.question, &mut item.answer] {
+            if let std::borrow::Cow::Owned(shown) = crate::neutralise::neutralise(text) {
+                *text = shown;
+            }
+        }
+    }
+    s
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -373,5 +387,28 @@ mod tests {
         assert_eq!(draft, Some("genehmigt am 3.[U+202E]21"));
         assert_eq!(view.summary.preview, "Bau[U+00AD]antrag \u{2764}\u{FE0F}");
         assert_eq!(view.entries[0].text, "Bau[U+00AD]antrag \u{2764}\u{FE0F}");
+    }
+
+    #[test]
+    fn summary_drafts_are_neutralised_for_staff() {
+        let t = jiff::Timestamp::UNIX_EPOCH;
+        let summary = sprechstunde_core::Summary {
+            session: sprechstunde_core::SessionId(1),
+            title: "Sprechstunde".into(),
+            host: "OB".into(),
+            starts_at: t,
+            items: vec![sprechstunde_core::SummaryItem {
+                question: "Wann\u{200B} kommt die Brücke?".into(),
+                answer: "Im März\u{2066}.".into(),
+                asked_by: 2,
+            }],
+            updated_at: t,
+            published_at: None,
+        };
+        let shown = summary_for_staff(&summary);
+        assert_eq!(shown.items[0].question, "Wann[U+200B] kommt die Brücke?");
+        assert_eq!(shown.items[0].answer, "Im März[U+2066].");
+        assert_eq!(shown.items[0].asked_by, 2);
+        assert_eq!(summary.items[0].question, "Wann\u{200B} kommt die Brücke?");
     }
 }

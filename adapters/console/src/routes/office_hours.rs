@@ -233,24 +233,14 @@ pub(crate) async fn merge(
     Ok(Json(json!({ "reference": reference, "merged": merged })))
 }
 
-/// The summary as staff see it: invisible and bidi characters in its texts neutralised
-/// (the stored and published summary is unchanged).
+/// The summary as staff see it ([`views::summary_for_staff`]).
 async fn summary_json(console: &Console, id: SessionId) -> Result<Json<Value>, ApiError> {
     console
         .office
         .read(|state, _, _| {
-            state.summary(id).map(|s| {
-                let mut s = s.clone();
-                for item in &mut s.items {
-                    for text in [&mut item.question, &mut item.answer] {
-                        if let std::borrow::Cow::Owned(shown) = crate::neutralise::neutralise(text)
-                        {
-                            *text = shown;
-                        }
-                    }
-                }
-                json!(s)
-            })
+            state
+                .summary(id)
+                .map(|s| json!(views::summary_for_staff(s)))
         })
         .await
         .map(Json)

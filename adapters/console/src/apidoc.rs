@@ -2,7 +2,7 @@
 //! parameters, request body schemas (hand-written JSON schema, kept next to each other so
 //! they are easy to compare with the handlers' `Deserialize` types) and the statuses a route
 //! answers of its own. Attached to the routes in the route table ([`crate::Console::router`])
-//! with `.doc(…)`; the e2e test `triage::the_openapi_document_…` checks them against the
+//! with `.doc(…)`; the e2e test `triage::openapi::the_openapi_document_…` checks them against the
 //! server's real answers.
 
 use serde_json::{Value, json};

@@ -55,6 +55,18 @@ impl Staff {
         }
     }
 
+    /// Refuses unless the member holds at least one of `any`.
+    ///
+    /// # Errors
+    /// [`ApiError::Forbidden`].
+    pub fn require_any(&self, any: &[Permission]) -> Result<(), ApiError> {
+        if any.iter().any(|p| self.member.may(*p)) {
+            Ok(())
+        } else {
+            Err(ApiError::Forbidden("your role does not allow this"))
+        }
+    }
+
     /// The member as recorded in threads.
     pub fn as_ref(&self) -> StaffRef {
         StaffRef {

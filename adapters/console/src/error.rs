@@ -42,6 +42,16 @@ pub enum ApiError {
         /// Seconds, for `Retry-After`.
         retry_after_secs: u64,
     },
+    /// 429: other login attempts for the name or address are being verified, or too many
+    /// logins arrive at once; nothing was counted.
+    #[error(
+        "Zu viele gleichzeitige Anmeldeversuche. Bitte versuchen Sie es in einigen Sekunden \
+         erneut."
+    )]
+    Busy {
+        /// Seconds, for `Retry-After`.
+        retry_after_secs: u64,
+    },
 }
 
 impl ApiError {
@@ -54,7 +64,7 @@ impl ApiError {
             ApiError::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
             ApiError::Invalid(_) => (StatusCode::UNPROCESSABLE_ENTITY, "invalid"),
             ApiError::Unavailable => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
-            ApiError::TooManyRequests { .. } => {
+            ApiError::TooManyRequests { .. } | ApiError::Busy { .. } => {
                 (StatusCode::TOO_MANY_REQUESTS, "too_many_requests")
             }
         }
@@ -71,7 +81,8 @@ impl IntoResponse for ApiError {
             .into_response();
         if let ApiError::TooManyRequests {
             retry_after_secs, ..
-        } = self
+        }
+        | ApiError::Busy { retry_after_secs } = self
         {
             response.headers_mut().insert(
                 axum::http::header::RETRY_AFTER,

@@ -3,6 +3,7 @@
 
 pub mod access;
 pub mod accounts;
+mod apidoc;
 mod audit;
 pub mod auth;
 mod csrf;
@@ -38,6 +39,8 @@ pub struct Console {
     pub(crate) shutdown: CancellationToken,
     pub(crate) limits: Arc<throttle::ConsoleLimits>,
     pub(crate) throttle: Arc<throttle::LoginThrottle>,
+    /// Slots for password verification (argon2id needs 19 MiB each).
+    pub(crate) verifications: Arc<tokio::sync::Semaphore>,
 }
 
 /// Console settings.
@@ -70,6 +73,9 @@ impl Console {
             shutdown,
             limits: Arc::new(settings.limits),
             throttle: Arc::default(),
+            verifications: Arc::new(tokio::sync::Semaphore::new(
+                throttle::CONCURRENT_VERIFICATIONS,
+            )),
         })
     }
 
@@ -105,19 +111,22 @@ impl Console {
                 "Log in to the console (cookie)",
                 login::login,
             )
+            .doc(apidoc::login())
             .add(POST, "/logout", Login, "Log out", login::logout)
+            .doc(apidoc::logout())
             .add(GET, "/me", Login, "The caller", login::me)
             .add(
                 GET,
                 "/questions",
-                Staff(&[ReadQueue]),
+                Staff(crate::access::READERS),
                 "The queue, filtered",
                 questions::list,
             )
+            .doc(apidoc::questions())
             .add(
                 GET,
                 "/questions/{reference}",
-                Staff(&[ReadQueue]),
+                Staff(crate::access::READERS),
                 "A question with its thread",
                 questions::detail,
             )
@@ -128,6 +137,7 @@ impl Console {
                 "Answer (a draft where approval is required)",
                 questions::answer,
             )
+            .doc(apidoc::answer())
             .add(
                 POST,
                 "/questions/{reference}/notes",
@@ -135,6 +145,7 @@ impl Console {
                 "Add an internal note",
                 questions::note,
             )
+            .doc(apidoc::note())
             .add(
                 POST,
                 "/questions/{reference}/reject",
@@ -142,6 +153,7 @@ impl Console {
                 "Reject with a reason",
                 questions::reject,
             )
+            .doc(apidoc::reject())
             .add(
                 GET,
                 "/sessions",
@@ -156,6 +168,7 @@ impl Console {
                 "Create a session",
                 sessions::create,
             )
+            .doc(apidoc::create_session())
             .add(
                 PUT,
                 "/sessions/{id}",
@@ -163,6 +176,7 @@ impl Console {
                 "Edit a session",
                 sessions::update,
             )
+            .doc(apidoc::update_session())
             .add(
                 POST,
                 "/sessions/{id}/cancel",
@@ -170,6 +184,7 @@ impl Console {
                 "Cancel a session",
                 sessions::cancel,
             )
+            .doc(apidoc::cancel_session())
             .add(
                 GET,
                 "/outbox",
@@ -177,13 +192,15 @@ impl Console {
                 "Delivery state of messages to citizens",
                 outbox::list,
             )
+            .doc(apidoc::outbox())
             .add(
                 GET,
                 "/events",
-                Staff(&[ReadQueue]),
+                Staff(crate::access::READERS),
                 "Live change notifications (SSE)",
                 events::stream,
             )
+            .doc(apidoc::events())
             // Triage and departments (issue 6).
             .add(
                 POST,
@@ -192,6 +209,7 @@ impl Console {
                 "Route to a department or back to the citizens' office",
                 triage::route,
             )
+            .doc(apidoc::route())
             .add(
                 POST,
                 "/questions/{reference}/assign",
@@ -199,6 +217,7 @@ impl Console {
                 "Assign to a staff member",
                 triage::assign,
             )
+            .doc(apidoc::assign())
             .add(
                 POST,
                 "/questions/{reference}/return",
@@ -206,6 +225,7 @@ impl Console {
                 "Hand back to the citizens' office with a note",
                 triage::return_to_office,
             )
+            .doc(apidoc::return_to_office())
             .add(
                 POST,
                 "/questions/{reference}/approve",
@@ -213,6 +233,7 @@ impl Console {
                 "Approve (and optionally edit) the draft answer",
                 triage::approve,
             )
+            .doc(apidoc::approve())
             .add(
                 POST,
                 "/questions/{reference}/send-back",
@@ -220,6 +241,7 @@ impl Console {
                 "Send the draft answer back with a note",
                 triage::send_back,
             )
+            .doc(apidoc::send_back())
             .add(
                 GET,
                 "/questions/{reference}/text-modules",
@@ -241,6 +263,7 @@ impl Console {
                 "Create a department",
                 departments::create,
             )
+            .doc(apidoc::department())
             .add(
                 PUT,
                 "/departments/{slug}",
@@ -248,6 +271,7 @@ impl Console {
                 "Edit a department",
                 departments::update,
             )
+            .doc(apidoc::department())
             .add(
                 GET,
                 "/stats",
@@ -262,6 +286,7 @@ impl Console {
                 "Statistics as CSV",
                 stats::csv,
             )
+            .doc(apidoc::stats_csv())
             // Office hours as events (issue 5): series, live moderation, merging, summaries.
             .add(
                 POST,
@@ -270,6 +295,7 @@ impl Console {
                 "Create a recurring series of sessions",
                 office_hours::create_series,
             )
+            .doc(apidoc::create_series())
             .add(
                 GET,
                 "/sessions/{id}/live",
@@ -284,6 +310,7 @@ impl Console {
                 "Pick the question answered now",
                 office_hours::answering,
             )
+            .doc(apidoc::answering())
             .add(
                 POST,
                 "/questions/{reference}/merge",
@@ -291,6 +318,7 @@ impl Console {
                 "Merge duplicate questions into this one",
                 office_hours::merge,
             )
+            .doc(apidoc::merge())
             .add(
                 GET,
                 "/sessions/{id}/summary",
@@ -305,6 +333,7 @@ impl Console {
                 "Edit the session's summary",
                 office_hours::edit_summary,
             )
+            .doc(apidoc::edit_summary())
             .add(
                 POST,
                 "/sessions/{id}/summary/draft",
@@ -312,6 +341,7 @@ impl Console {
                 "Rebuild the summary draft from the answered questions",
                 office_hours::draft_summary,
             )
+            .doc(apidoc::summary_change())
             .add(
                 POST,
                 "/sessions/{id}/summary/publish",
@@ -319,6 +349,7 @@ impl Console {
                 "Publish the summary",
                 office_hours::publish_summary,
             )
+            .doc(apidoc::summary_change())
             // Audit trail (issue 7): admin and data protection officer.
             .add(
                 GET,
@@ -327,6 +358,7 @@ impl Console {
                 "The audit trail, filtered",
                 audit::list,
             )
+            .doc(apidoc::audit())
             .add(
                 GET,
                 "/audit/verify",

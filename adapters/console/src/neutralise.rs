@@ -7,6 +7,9 @@
 //! as `[U+202E]`, so staff see exactly what was sent and nothing is hidden or reordered. The
 //! stored text is unchanged (answers quote nothing from it; exports stay faithful).
 //!
+//! Variation selectors (U+FE0E, U+FE0F) are left alone: they choose text or emoji
+//! presentation of the character before them, hide nothing, and are part of ordinary emoji.
+//!
 //! HTML is not a concern here: the console inserts every text with `textContent`.
 
 use std::borrow::Cow;
@@ -27,6 +30,9 @@ pub fn is_deceptive(c: char) -> bool {
             // Byte order mark / zero-width no-break space; Mongolian vowel separator.
             | '\u{FEFF}'
             | '\u{180E}'
+            // Soft hyphen (invisible unless at a line break), combining grapheme joiner.
+            | '\u{00AD}'
+            | '\u{034F}'
             // Hangul fillers that render as nothing.
             | '\u{115F}'
             | '\u{1160}'
@@ -77,5 +83,22 @@ mod tests {
             assert_eq!(neutralise(input), shown, "{input:?}");
         }
         assert!(matches!(neutralise("plain"), Cow::Borrowed(_)));
+    }
+
+    #[test]
+    fn soft_hyphens_fillers_and_the_grapheme_joiner_are_shown_but_emoji_selectors_are_not() {
+        for (input, shown) in [
+            ("Bau\u{00AD}antrag", "Bau[U+00AD]antrag"),
+            ("a\u{034F}b", "a[U+034F]b"),
+            ("\u{115F}\u{1160}x", "[U+115F][U+1160]x"),
+            ("name\u{3164}", "name[U+3164]"),
+            ("\u{FFA0}", "[U+FFA0]"),
+            // Variation selectors belong to normal emoji and text: unchanged.
+            ("\u{2764}\u{FE0F} danke", "\u{2764}\u{FE0F} danke"),
+            ("\u{263A}\u{FE0E}", "\u{263A}\u{FE0E}"),
+        ] {
+            assert_eq!(neutralise(input), shown, "{input:?}");
+        }
+        assert!(!is_deceptive('\u{FE0F}') && !is_deceptive('\u{FE0E}'));
     }
 }

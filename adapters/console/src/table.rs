@@ -5,7 +5,10 @@
 //! `security` scopes carry the permission names. Tests walk that document.
 //!
 //! Adding a route is one line in [`crate::Console::router`]:
-//! `.add(GET, "/things/{id}", Access::Staff(&[Permission::ReadQueue]), "Read a thing", things::get)`.
+//! `.add(GET, "/things/{id}", Access::Staff(&[Permission::ReadQueue]), "Read a thing", things::get)`,
+//! followed by `.doc(apidoc::things())` when the route has query parameters, a body, another
+//! success status or errors of its own ([`Doc`]). The status codes every route can answer for
+//! its access, path and body (401, 403, 404, 400/413/415/422, 503) are derived here.
 
 use axum::Router;
 use axum::extract::{FromRequestParts, Request, State};
@@ -42,6 +45,46 @@ impl Access {
     }
 }
 
+/// The type of a query parameter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ParamType {
+    /// Free text.
+    Text,
+    /// A non-negative integer.
+    Integer,
+    /// `true` or `false`.
+    Boolean,
+    /// One of these words.
+    OneOf(&'static [&'static str]),
+}
+
+/// A query parameter of a route.
+#[derive(Debug, Clone, Copy)]
+pub struct QueryParam {
+    /// Name.
+    pub name: &'static str,
+    /// Type.
+    pub kind: ParamType,
+    /// What it does.
+    pub description: &'static str,
+}
+
+/// What the OpenAPI document says of a route beyond method, path and access.
+#[derive(Debug, Clone, Default)]
+pub struct Doc {
+    /// Query parameters.
+    pub query: &'static [QueryParam],
+    /// JSON schema of the request body (`application/json`); `None` for routes without one.
+    pub body: Option<Value>,
+    /// Success status; 200 when `None`.
+    pub success: Option<u16>,
+    /// Media type of the success answer; `application/json` when `None`.
+    pub media: Option<&'static str>,
+    /// Error statuses of the route's own (409 for state conflicts, 422 for refused input,
+    /// 429, …); those of its access, path and body are derived.
+    pub errors: &'static [u16],
+}
+
 /// One declared route.
 #[derive(Debug, Clone)]
 pub struct RouteSpec {
@@ -53,6 +96,8 @@ pub struct RouteSpec {
     pub access: Access,
     /// One-line description.
     pub summary: &'static str,
+    /// Parameters, body and statuses for the OpenAPI document.
+    pub doc: Doc,
 }
 
 /// Builds the API router and the list of its routes together.
@@ -107,7 +152,16 @@ impl ApiTable {
             path,
             access,
             summary,
+            doc: Doc::default(),
         });
+        self
+    }
+
+    /// Documents the route declared last: query parameters, body, statuses.
+    pub(crate) fn doc(mut self, doc: Doc) -> Self {
+        if let Some(last) = self.routes.last_mut() {
+            last.doc = doc;
+        }
         self
     }
 
@@ -119,6 +173,7 @@ impl ApiTable {
             path: "/openapi.json",
             access: Access::Public,
             summary: "This OpenAPI document",
+            doc: Doc::default(),
         });
         let doc = std::sync::Arc::new(openapi(&self.routes));
         self.router.route(
@@ -151,37 +206,125 @@ async fn guard(
     next.run(Request::from_parts(parts, body)).await
 }
 
+/// What each status means, for every route that can answer it.
+fn status_text(code: u16) -> &'static str {
+    match code {
+        200 => "Success",
+        201 => "Created",
+        204 => "Done; no content",
+        400 => "Bad request: malformed JSON, reference, id or query parameter",
+        401 => "Login or bearer token missing or invalid",
+        403 => {
+            "The caller's role lacks the permission; or, for a console login, a missing \
+                X-CSRF-Token header or a cross-site request"
+        }
+        404 => {
+            "Not found, or not visible to the caller (department scoping, approval and \
+                moderation scopes; see docs/api.md)"
+        }
+        409 => "Conflict with the current state (e.g. the question is no longer open)",
+        413 => "Request body too large",
+        415 => "The body is not `application/json`",
+        422 => {
+            "Invalid input: a required field is missing or of the wrong type (plain-text \
+                answer), or the input was refused (JSON error)"
+        }
+        429 => "Too many attempts; see `Retry-After`",
+        503 => "Storage or the audit trail failed; nothing was changed",
+        _ => "See docs/api.md",
+    }
+}
+
+/// The statuses a route can answer: its success, what its access, path and body imply, and
+/// its own errors.
+pub fn statuses(r: &RouteSpec) -> std::collections::BTreeSet<u16> {
+    let mut codes = std::collections::BTreeSet::from([r.doc.success.unwrap_or(200)]);
+    let changes = !matches!(r.method, Method::GET | Method::HEAD | Method::OPTIONS);
+    match r.access {
+        Access::Public => {}
+        Access::Login => {
+            codes.insert(401);
+        }
+        Access::Staff(_) => {
+            codes.extend([401, 403]);
+        }
+    }
+    if changes {
+        codes.insert(403);
+    }
+    if r.path.contains('{') {
+        codes.extend([400, 404]);
+    }
+    if r.doc.body.is_some() {
+        codes.extend([400, 413, 415, 422]);
+    }
+    if !r.doc.query.is_empty() {
+        codes.insert(400);
+    }
+    codes.extend(r.doc.errors.iter().copied());
+    if r.path != "/openapi.json" {
+        codes.insert(503);
+    }
+    codes
+}
+
+fn query_param(p: &QueryParam) -> Value {
+    let schema = match p.kind {
+        ParamType::Text => json!({"type": "string"}),
+        ParamType::Integer => json!({"type": "integer", "minimum": 0}),
+        ParamType::Boolean => json!({"type": "boolean"}),
+        ParamType::OneOf(values) => json!({"type": "string", "enum": values}),
+    };
+    json!({"name": p.name, "in": "query", "required": false, "description": p.description,
+           "schema": schema})
+}
+
 /// The OpenAPI 3.1 document of `routes`.
 pub fn openapi(routes: &[RouteSpec]) -> Value {
     let mut paths = Map::new();
     for r in routes {
-        let params: Vec<Value> = r
+        let mut params: Vec<Value> = r
             .path
             .split('/')
             .filter_map(|seg| seg.strip_prefix('{')?.strip_suffix('}'))
             .map(|name| {
-                json!({"name": name, "in": "path", "required": true, "schema": {"type": "string"}})
+                let schema = if name == "id" {
+                    json!({"type": "integer", "minimum": 0})
+                } else {
+                    json!({"type": "string"})
+                };
+                json!({"name": name, "in": "path", "required": true, "schema": schema})
             })
             .collect();
+        params.extend(r.doc.query.iter().map(query_param));
+        let success = r.doc.success.unwrap_or(200);
+        let mut responses = Map::new();
+        for code in statuses(r) {
+            let mut response = json!({"description": status_text(code)});
+            if code == success && code != 204 {
+                let media = r.doc.media.unwrap_or("application/json");
+                response["content"] = json!({ media: {} });
+            } else if code >= 400 && !(code == 415 || (code == 422 && r.doc.body.is_some())) {
+                response["content"] = json!({"application/json":
+                    {"schema": {"$ref": "#/components/schemas/Error"}}});
+            }
+            if code == 429 {
+                response["headers"] = json!({"Retry-After":
+                    {"description": "Seconds to wait", "schema": {"type": "integer"}}});
+            }
+            responses.insert(code.to_string(), response);
+        }
         let mut op = json!({
             "summary": r.summary,
             "operationId": operation_id(&r.method, r.path),
             "tags": [r.path.split('/').nth(1).unwrap_or("api")],
             "parameters": params,
-            "responses": {
-                "200": {"description": "Success (JSON)"},
-                "400": {"description": "Bad request"},
-                "401": {"description": "Login or bearer token missing or invalid"},
-                "403": {"description": "The caller's role lacks the permission"},
-                "404": {"description": "Not found (or not visible to the caller's department)"},
-                "409": {"description": "Conflict with the question's state"},
-                "422": {"description": "Invalid input"},
-            },
+            "responses": responses,
         });
-        if matches!(r.method, Method::POST | Method::PUT | Method::PATCH) {
+        if let Some(schema) = &r.doc.body {
             op["requestBody"] = json!({
-                "required": false,
-                "content": {"application/json": {"schema": {"type": "object"}}},
+                "required": true,
+                "content": {"application/json": {"schema": schema}},
             });
         }
         op["security"] = match r.access {
@@ -208,12 +351,29 @@ pub fn openapi(routes: &[RouteSpec]) -> Value {
             "title": "sprechstunde API",
             "version": env!("CARGO_PKG_VERSION"),
             "description": "Staff console and integration API. Every operation's `security` \
-                lists the permission (scope) it needs; see docs/api.md for roles.",
+                lists the permissions (as role names of the scheme) of which the caller needs \
+                one; see docs/api.md for roles and which questions each role sees.",
         },
         "components": {
             "securitySchemes": {
-                "bearer": {"type": "http", "scheme": "bearer"},
-                "cookie": {"type": "apiKey", "in": "cookie", "name": crate::auth::COOKIE},
+                "bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "spst_…",
+                    "description": "API token from `sprechstunde token create`; acts with the \
+                        roles of its staff member."},
+                "cookie": {"type": "apiKey", "in": "cookie", "name": crate::auth::HOST_COOKIE,
+                    "description": "Console login (`POST /api/v1/login`); state-changing \
+                        requests also need the login's `X-CSRF-Token` header. Without TLS \
+                        the cookie is named `sprechstunde_staff`."},
+            },
+            "schemas": {
+                "Error": {
+                    "type": "object",
+                    "required": ["error", "message"],
+                    "properties": {
+                        "error": {"type": "string", "description": "Machine-readable code, \
+                            e.g. `not_found`, `conflict`, `too_many_requests`"},
+                        "message": {"type": "string"},
+                    },
+                },
             },
         },
         "paths": paths,

@@ -7,10 +7,16 @@
 //!
 //! The check runs before the password is verified, and an unknown login name is counted and
 //! locked exactly like a known one, so the answers reveal nothing about which names exist.
+//!
+//! An attempt is reserved before its password is verified ([`LoginThrottle::begin`]): while
+//! it runs it counts toward the limits like a failure, so parallel attempts cannot get more
+//! guesses verified than the limit allows; its outcome then turns it into a failure or clears
+//! the name. Password verification (argon2id, 19 MiB each) runs at most
+//! [`CONCURRENT_VERIFICATIONS`] at a time (see `routes/login.rs`).
 
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::HeaderName;
@@ -52,6 +58,15 @@ impl Default for ConsoleLimits {
     }
 }
 
+/// Password verifications (argon2id, 19 MiB of memory each) running at once; further login
+/// attempts wait for one to finish.
+pub const CONCURRENT_VERIFICATIONS: usize = 2;
+/// Longest wait for a verification slot before the attempt is refused with 429 (nothing is
+/// counted then): a burst of logins is served, a flood does not pile up.
+pub const VERIFICATION_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
+/// `Retry-After` of an attempt refused because others are in flight or the server is busy.
+pub const BUSY_RETRY_SECS: u64 = 5;
+
 /// Failures of one name or address.
 #[derive(Debug, Clone, Copy)]
 struct Record {
@@ -59,6 +74,45 @@ struct Record {
     lockouts: u32,
     last: Timestamp,
     locked_until: Option<Timestamp>,
+    /// Attempts being verified now; they count toward the limit.
+    in_flight: u32,
+}
+
+impl Record {
+    fn fresh(now: Timestamp) -> Self {
+        Record {
+            failures: 0,
+            lockouts: 0,
+            last: now,
+            locked_until: None,
+            in_flight: 0,
+        }
+    }
+
+    /// Failures that still count at `now` (they expire after a lockout's length of quiet).
+    fn current_failures(&self, limits: &ConsoleLimits, now: Timestamp) -> u32 {
+        if now.duration_since(self.last) > limits.lockout {
+            0
+        } else {
+            self.failures
+        }
+    }
+
+    /// Whether one more attempt would exceed `limit`, counting those in flight.
+    fn full(&self, limit: u32, limits: &ConsoleLimits, now: Timestamp) -> bool {
+        self.current_failures(limits, now)
+            .saturating_add(self.in_flight)
+            >= limit
+    }
+}
+
+/// Why an attempt may not start.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Refused {
+    /// Locked after too many failures, for this long.
+    Locked(SignedDuration),
+    /// The failures so far and the attempts in flight reach the limit: wait for their outcome.
+    Busy,
 }
 
 #[derive(Debug, Default)]
@@ -120,55 +174,186 @@ fn fail(record: &mut Record, limit: u32, limits: &ConsoleLimits, now: Timestamp)
 
 impl LoginThrottle {
     /// How long the name or the address is still locked, if it is.
-    pub(crate) fn locked(
+    #[cfg(test)]
+    fn locked(
         &self,
         login: &str,
         address: Option<IpAddr>,
         now: Timestamp,
     ) -> Option<SignedDuration> {
         let records = self.records.lock().unwrap_or_else(|e| e.into_inner());
-        let by_name = remaining(records.names.get(&name_key(login)), now);
+        Self::locked_in(&records, &name_key(login), address, now)
+    }
+
+    fn locked_in(
+        records: &Records,
+        name: &str,
+        address: Option<IpAddr>,
+        now: Timestamp,
+    ) -> Option<SignedDuration> {
+        let by_name = remaining(records.names.get(name), now);
         let by_address = address.and_then(|a| remaining(records.addresses.get(&a), now));
         by_name.into_iter().chain(by_address).max()
     }
 
-    /// Records a failed login; returns whether the name or the address is locked now.
-    pub(crate) fn failed(
-        &self,
+    /// Reserves an attempt for `login` from `address`: refused while either is locked, or
+    /// while their failures plus the attempts in flight reach the limit. The reservation
+    /// counts toward the limits until [`Attempt::failed`] or [`Attempt::succeeded`] (or, when
+    /// dropped unfinished, e.g. a client that went away, until it is dropped).
+    pub(crate) fn begin(
+        self: &Arc<Self>,
         login: &str,
         address: Option<IpAddr>,
         limits: &ConsoleLimits,
         now: Timestamp,
-    ) -> bool {
+    ) -> Result<Attempt, Refused> {
+        let name = name_key(login);
         let mut records = self.records.lock().unwrap_or_else(|e| e.into_inner());
+        Self::prune(&mut records, limits, now);
+        if let Some(wait) = Self::locked_in(&records, &name, address, now) {
+            return Err(Refused::Locked(wait));
+        }
+        let name_full = records
+            .names
+            .get(&name)
+            .is_some_and(|r| r.full(limits.failures_per_name, limits, now));
+        let address_full = address.is_some_and(|a| {
+            records
+                .addresses
+                .get(&a)
+                .is_some_and(|r| r.full(limits.failures_per_address, limits, now))
+        });
+        if name_full || address_full {
+            return Err(Refused::Busy);
+        }
+        let record = records
+            .names
+            .entry(name.clone())
+            .or_insert_with(|| Record::fresh(now));
+        record.in_flight = record.in_flight.saturating_add(1);
+        if let Some(a) = address {
+            let record = records
+                .addresses
+                .entry(a)
+                .or_insert_with(|| Record::fresh(now));
+            record.in_flight = record.in_flight.saturating_add(1);
+        }
+        Ok(Attempt {
+            throttle: Arc::clone(self),
+            name,
+            address,
+            finished: false,
+        })
+    }
+
+    /// Ends an attempt's reservation.
+    fn release(records: &mut Records, name: &str, address: Option<IpAddr>) {
+        if let Some(r) = records.names.get_mut(name) {
+            r.in_flight = r.in_flight.saturating_sub(1);
+        }
+        if let Some(r) = address.and_then(|a| records.addresses.get_mut(&a)) {
+            r.in_flight = r.in_flight.saturating_sub(1);
+        }
+    }
+
+    /// Above [`PRUNE_ABOVE`] records, drops those that are stale: no failure for longer than
+    /// the longest lockout, not locked, nothing in flight.
+    fn prune(records: &mut Records, limits: &ConsoleLimits, now: Timestamp) {
         if records.names.len() + records.addresses.len() > PRUNE_ABOVE {
             let stale = |r: &Record| {
                 now.duration_since(r.last) > limits.lockout_max
                     && r.locked_until.is_none_or(|u| u <= now)
+                    && r.in_flight == 0
             };
             records.names.retain(|_, r| !stale(r));
             records.addresses.retain(|_, r| !stale(r));
         }
-        let fresh = Record {
-            failures: 0,
-            lockouts: 0,
-            last: now,
-            locked_until: None,
-        };
-        let name = records.names.entry(name_key(login)).or_insert(fresh);
-        let mut locked = fail(name, limits.failures_per_name, limits, now);
+    }
+
+    fn record_failure(
+        records: &mut Records,
+        name: &str,
+        address: Option<IpAddr>,
+        limits: &ConsoleLimits,
+        now: Timestamp,
+    ) -> bool {
+        let record = records
+            .names
+            .entry(name.to_owned())
+            .or_insert_with(|| Record::fresh(now));
+        let mut locked = fail(record, limits.failures_per_name, limits, now);
         if let Some(address) = address {
-            let record = records.addresses.entry(address).or_insert(fresh);
+            let record = records
+                .addresses
+                .entry(address)
+                .or_insert_with(|| Record::fresh(now));
             locked |= fail(record, limits.failures_per_address, limits, now);
         }
         locked
     }
 
-    /// A successful login clears the name's failures (not the address's: one valid account
-    /// must not reset the count of an address guessing others).
-    pub(crate) fn succeeded(&self, login: &str) {
-        let mut records = self.records.lock().unwrap_or_else(|e| e.into_inner());
-        records.names.remove(&name_key(login));
+    /// Clears a name's failures and lockout after a successful login (not the address's:
+    /// one valid account must not reset the count of an address guessing others).
+    fn clear_name(records: &mut Records, name: &str) {
+        let in_flight = records.names.get(name).map_or(0, |r| r.in_flight);
+        if in_flight == 0 {
+            records.names.remove(name);
+        } else if let Some(r) = records.names.get_mut(name) {
+            // Other attempts for the name are still being verified: they keep counting.
+            *r = Record {
+                in_flight,
+                ..Record::fresh(r.last)
+            };
+        }
+    }
+}
+
+/// A reserved login attempt (see [`LoginThrottle::begin`]).
+#[derive(Debug)]
+pub(crate) struct Attempt {
+    throttle: Arc<LoginThrottle>,
+    name: String,
+    address: Option<IpAddr>,
+    finished: bool,
+}
+
+impl Attempt {
+    /// The password was wrong (or the name unknown, or the account disabled): counts the
+    /// failure; returns whether the name or the address is locked now.
+    pub(crate) fn failed(mut self, limits: &ConsoleLimits, now: Timestamp) -> bool {
+        self.finished = true;
+        let mut records = self
+            .throttle
+            .records
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        LoginThrottle::release(&mut records, &self.name, self.address);
+        LoginThrottle::record_failure(&mut records, &self.name, self.address, limits, now)
+    }
+
+    /// The password was right: clears the name's failures.
+    pub(crate) fn succeeded(mut self) {
+        self.finished = true;
+        let mut records = self
+            .throttle
+            .records
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        LoginThrottle::release(&mut records, &self.name, self.address);
+        LoginThrottle::clear_name(&mut records, &self.name);
+    }
+}
+
+impl Drop for Attempt {
+    fn drop(&mut self) {
+        if !self.finished {
+            let mut records = self
+                .throttle
+                .records
+                .lock()
+                .unwrap_or_else(|e| e.into_inner());
+            LoginThrottle::release(&mut records, &self.name, self.address);
+        }
     }
 }
 
@@ -205,70 +390,4 @@ impl FromRequestParts<Console> for ClientAddress {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn at(minutes: i64) -> Timestamp {
-        Timestamp::UNIX_EPOCH + SignedDuration::from_mins(minutes)
-    }
-
-    #[test]
-    fn a_name_is_locked_after_its_failures_and_the_lockout_doubles() {
-        let limits = ConsoleLimits {
-            failures_per_name: 3,
-            failures_per_address: 100,
-            ..ConsoleLimits::default()
-        };
-        let throttle = LoginThrottle::default();
-        let addr = Some(IpAddr::from([127, 0, 0, 1]));
-        assert!(!throttle.failed("Erika", addr, &limits, at(0)));
-        assert!(!throttle.failed("erika ", addr, &limits, at(0)));
-        assert_eq!(throttle.locked("erika", addr, at(0)), None);
-        assert!(throttle.failed("ERIKA", addr, &limits, at(1)));
-        assert_eq!(
-            throttle.locked("erika", None, at(1)),
-            Some(SignedDuration::from_mins(15))
-        );
-        assert_eq!(throttle.locked("max", None, at(1)), None);
-        assert_eq!(throttle.locked("erika", None, at(16)), None);
-        for _ in 0..3 {
-            throttle.failed("erika", addr, &limits, at(17));
-        }
-        assert_eq!(
-            throttle.locked("erika", None, at(17)),
-            Some(SignedDuration::from_mins(30))
-        );
-    }
-
-    #[test]
-    fn an_address_is_locked_after_failures_under_many_names() {
-        let limits = ConsoleLimits {
-            failures_per_name: 100,
-            failures_per_address: 4,
-            ..ConsoleLimits::default()
-        };
-        let throttle = LoginThrottle::default();
-        let addr = Some(IpAddr::from([10, 0, 0, 9]));
-        for n in 0..4 {
-            throttle.failed(&format!("name{n}"), addr, &limits, at(0));
-        }
-        assert!(throttle.locked("someone-else", addr, at(0)).is_some());
-        assert!(
-            throttle
-                .locked("someone-else", Some(IpAddr::from([10, 0, 0, 10])), at(0))
-                .is_none()
-        );
-    }
-
-    #[test]
-    fn success_clears_the_names_failures() {
-        let limits = ConsoleLimits {
-            failures_per_name: 2,
-            ..ConsoleLimits::default()
-        };
-        let throttle = LoginThrottle::default();
-        throttle.failed("erika", None, &limits, at(0));
-        throttle.succeeded("erika");
-        assert!(!throttle.failed("erika", None, &limits, at(0)));
-    }
-}
+mod tests;

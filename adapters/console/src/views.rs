@@ -241,7 +241,7 @@ pub fn summary(state: &OfficeState, q: &Question, today: jiff::civil::Date) -> S
         draft: q.draft.as_ref().map(|d| DraftView {
             staff: d.staff.name.clone(),
             staff_id: d.staff.id.0,
-            text: d.text.clone(),
+            text: crate::neutralise::neutralise(&d.text).into_owned(),
             at: d.at.to_string(),
         }),
     }
@@ -338,5 +338,77 @@ pub fn session(engine: &Engine, s: &Session) -> SessionView {
         presubmission_minutes: s.presubmission.map(|d| d.as_secs() / 60),
         admitted: s.admitted,
         channels: s.channels.iter().map(|c| c.as_str().to_owned()).collect(),
+    }
+}
+
+/// A session summary as staff see it: invisible and bidi characters in its questions and
+/// answers neutralised (the stored and published summary is unchanged).
+pub fn summary_for_staff(s: &sprechstunde_core::Summary) -> sprechstunde_core::Summary {
+    let mut s = s.clone();
+    for item in &mut s.items {
+        for text in [&mut item.question, &mut item.answer] {
+            if let std::borrow::Cow::Owned(shown) = crate::neutralise::neutralise(text) {
+                *text = shown;
+            }
+        }
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sprechstunde_core::{Entry, Snapshot};
+
+    #[test]
+    fn drafts_and_citizen_texts_are_neutralised_in_the_detail_view() {
+        // Arrange: a citizen text with a soft hyphen and a draft with a direction override.
+        let mut q = crate::access::tests::question(false, true, None);
+        q.entries.push(Entry {
+            at: q.created_at,
+            kind: EntryKind::Citizen,
+            text: "Bau\u{00AD}antrag \u{2764}\u{FE0F}".into(),
+            outbox: None,
+        });
+        if let Some(d) = q.draft.as_mut() {
+            d.text = "genehmigt am 3.\u{202E}21".into();
+        }
+        let state = OfficeState::from_snapshot(Snapshot {
+            questions: vec![q.clone()],
+            ..Snapshot::default()
+        });
+        let today = jiff::civil::date(2026, 12, 1);
+
+        // Act
+        let view = detail(&state, &q, today);
+
+        // Assert
+        let draft = view.summary.draft.as_ref().map(|d| d.text.as_str());
+        assert_eq!(draft, Some("genehmigt am 3.[U+202E]21"));
+        assert_eq!(view.summary.preview, "Bau[U+00AD]antrag \u{2764}\u{FE0F}");
+        assert_eq!(view.entries[0].text, "Bau[U+00AD]antrag \u{2764}\u{FE0F}");
+    }
+
+    #[test]
+    fn summary_drafts_are_neutralised_for_staff() {
+        let t = jiff::Timestamp::UNIX_EPOCH;
+        let summary = sprechstunde_core::Summary {
+            session: sprechstunde_core::SessionId(1),
+            title: "Sprechstunde".into(),
+            host: "OB".into(),
+            starts_at: t,
+            items: vec![sprechstunde_core::SummaryItem {
+                question: "Wann\u{200B} kommt die Brücke?".into(),
+                answer: "Im März\u{2066}.".into(),
+                asked_by: 2,
+            }],
+            updated_at: t,
+            published_at: None,
+        };
+        let shown = summary_for_staff(&summary);
+        assert_eq!(shown.items[0].question, "Wann[U+200B] kommt die Brücke?");
+        assert_eq!(shown.items[0].answer, "Im März[U+2066].");
+        assert_eq!(shown.items[0].asked_by, 2);
+        assert_eq!(summary.items[0].question, "Wann\u{200B} kommt die Brücke?");
     }
 }

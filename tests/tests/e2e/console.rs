@@ -184,6 +184,8 @@ async fn roles_limit_what_staff_may_do() {
     let app = TestApp::start(dir.path()).await.unwrap();
     let office = app.staff("br", &["citizens_office"]).await.unwrap();
     let press = app.staff("presse", &["press_office"]).await.unwrap();
+    let mut citizen = app.citizen().await.unwrap();
+    citizen.ask("Wann ist das Bürgerbüro offen?").await.unwrap();
 
     let (office_creates, _) = office
         .request(
@@ -193,8 +195,12 @@ async fn roles_limit_what_staff_may_do() {
         )
         .await
         .unwrap();
-    let (press_reads_queue, _) = press
-        .request(Method::GET, "/api/v1/questions", None)
+    let (press_reads_queue, press_queue) = press
+        .request(Method::GET, "/api/v1/questions?status=all", None)
+        .await
+        .unwrap();
+    let (press_opens_question, _) = press
+        .request(Method::GET, "/api/v1/questions/A-1001", None)
         .await
         .unwrap();
     let (press_lists_sessions, _) = press
@@ -203,8 +209,13 @@ async fn roles_limit_what_staff_may_do() {
         .unwrap();
 
     assert_eq!(office_creates, StatusCode::FORBIDDEN);
-    assert_eq!(press_reads_queue, StatusCode::FORBIDDEN);
+    // The press office sees only drafts awaiting approval and session questions: not this
+    // out-of-hours question.
+    assert_eq!(press_reads_queue, StatusCode::OK);
+    assert_eq!(press_queue["questions"], json!([]), "{press_queue}");
+    assert_eq!(press_opens_question, StatusCode::NOT_FOUND);
     assert_eq!(press_lists_sessions, StatusCode::OK);
+    citizen.close().await;
     app.stop().await.unwrap();
 }
 

@@ -8,7 +8,6 @@ use axum::response::sse::{Event, KeepAlive, Sse};
 use futures_util::Stream;
 use futures_util::StreamExt;
 use serde_json::json;
-use sprechstunde_core::Permission;
 use tokio_stream::wrappers::BroadcastStream;
 use tokio_stream::wrappers::errors::BroadcastStreamRecvError;
 
@@ -20,7 +19,7 @@ pub(crate) async fn stream(
     State(console): State<Console>,
     staff: Staff,
 ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
-    staff.require(Permission::ReadQueue)?;
+    staff.require_any(crate::access::READERS)?;
     let stop = console.shutdown.clone().cancelled_owned();
     let office = console.office.clone();
     let member = std::sync::Arc::new(staff.member);
@@ -31,8 +30,9 @@ pub(crate) async fn stream(
             let member = member.clone();
             async move {
                 match item {
-                    // Department staff only hear of their department's questions.
-                    Ok(mut e) if sprechstunde_core::triage::department_scoped(&member) => {
+                    // Department staff only hear of their department's questions, approvers
+                    // and moderators only of the questions they may see.
+                    Ok(mut e) if crate::access::partial(&member) => {
                         let refs = std::mem::take(&mut e.questions);
                         e.questions = office
                             .read(|state, _, _| {

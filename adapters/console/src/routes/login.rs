@@ -13,7 +13,7 @@ use crate::Console;
 use crate::accounts::{random_secret, sha256_hex, verify_password};
 use crate::auth::{Staff, Via};
 use crate::error::ApiError;
-use crate::throttle::ClientAddress;
+use crate::throttle::{BUSY_RETRY_SECS, ClientAddress, Refused, VERIFICATION_WAIT};
 use crate::views::StaffView;
 
 /// Login form.
@@ -29,14 +29,36 @@ pub(crate) async fn login(
     jar: CookieJar,
     Json(credentials): Json<Credentials>,
 ) -> Result<(CookieJar, Json<Value>), ApiError> {
-    // Throttling first, before the password is looked at (docs/security.md).
-    if let Some(wait) = console
-        .throttle
-        .locked(&credentials.login, address, console.office.now())
-    {
-        tracing::info!("console login refused: locked after too many failures");
-        return Err(too_many(wait));
-    }
+    // Throttling first, before the password is looked at (docs/security.md): the attempt is
+    // reserved, so parallel attempts cannot get more guesses verified than the limit.
+    let attempt = match console.throttle.begin(
+        &credentials.login,
+        address,
+        &console.limits,
+        console.office.now(),
+    ) {
+        Ok(attempt) => attempt,
+        Err(Refused::Locked(wait)) => {
+            tracing::info!("console login refused: locked after too many failures");
+            return Err(too_many(wait));
+        }
+        Err(Refused::Busy) => {
+            tracing::info!("console login refused: other attempts are being verified");
+            return Err(ApiError::Busy {
+                retry_after_secs: BUSY_RETRY_SECS,
+            });
+        }
+    };
+    // At most a few argon2 runs (19 MiB each) at once; a flood waits briefly, then is refused
+    // without costing memory or counting as a failure.
+    let Ok(Ok(_permit)) =
+        tokio::time::timeout(VERIFICATION_WAIT, console.verifications.acquire()).await
+    else {
+        tracing::info!("console login refused: too many logins at once");
+        return Err(ApiError::Busy {
+            retry_after_secs: BUSY_RETRY_SECS,
+        });
+    };
     let store = console.office.store();
     let member = store.staff_by_login(credentials.login.trim()).await?;
     let hash = member
@@ -49,15 +71,12 @@ pub(crate) async fn login(
     let member = match member {
         Some(m) if verified && !m.disabled => m,
         _ => {
-            let now = console.office.now();
-            let locked = console
-                .throttle
-                .failed(&credentials.login, address, &console.limits, now);
+            let locked = attempt.failed(&console.limits, console.office.now());
             tracing::info!(locked, "console login refused");
             return Err(ApiError::Unauthorized);
         }
     };
-    console.throttle.succeeded(&credentials.login);
+    attempt.succeeded();
     let secret = random_secret(32).map_err(|_| ApiError::Unavailable)?;
     let csrf = random_secret(24).map_err(|_| ApiError::Unavailable)?;
     let now = console.office.now();

@@ -103,7 +103,9 @@ pub(crate) struct LiveQuestion {
 }
 
 /// `GET /sessions/{id}/live`: the questions in the session's queue (duplicates folded into
-/// their primary; overflow beyond the cap is the citizens' office's), open ones first.
+/// their primary; overflow beyond the cap is the citizens' office's), open ones first. Only
+/// the questions the caller may see ([`crate::access::visible`]): department staff who also
+/// host see their department's; `me_too` counts every duplicate, `merged` lists the visible.
 pub(crate) async fn live(
     State(console): State<Console>,
     staff: Staff,
@@ -111,16 +113,21 @@ pub(crate) async fn live(
 ) -> Result<Json<Value>, ApiError> {
     require_moderator(&staff)?;
     let id = SessionId(id);
+    let member = staff.member;
     console
         .office
-        .read(|state, engine, _| {
+        .read(move |state, engine, _| {
             let session = state.session(id)?;
+            let visible = |q: &&sprechstunde_core::Question| crate::access::visible(&member, q);
             let mut questions: Vec<(bool, u64, LiveQuestion)> = state
                 .questions()
                 .filter(|q| q.queue == Queue::Session(id) && q.merged_into.is_none())
+                .filter(visible)
                 .map(|q| {
+                    let me_too = state.merged_into(q.id).count();
                     let merged: Vec<String> = state
                         .merged_into(q.id)
+                        .filter(visible)
                         .map(|m| m.reference.to_string())
                         .collect();
                     (
@@ -130,8 +137,8 @@ pub(crate) async fn live(
                             reference: q.reference.to_string(),
                             channel: q.channel.as_str().into(),
                             status: q.status.as_str().into(),
-                            text: q.first_text().to_owned(),
-                            me_too: merged.len(),
+                            text: crate::neutralise::neutralise(q.first_text()).into_owned(),
+                            me_too,
                             merged,
                             answering: session.answering == Some(q.id),
                         },
@@ -142,6 +149,7 @@ pub(crate) async fn live(
             let answering = session
                 .answering
                 .and_then(|q| state.question(q))
+                .filter(visible)
                 .map(|q| q.reference.to_string());
             let questions: Vec<LiveQuestion> = questions.into_iter().map(|(_, _, q)| q).collect();
             Some(json!({
@@ -225,10 +233,15 @@ pub(crate) async fn merge(
     Ok(Json(json!({ "reference": reference, "merged": merged })))
 }
 
+/// The summary as staff see it ([`views::summary_for_staff`]).
 async fn summary_json(console: &Console, id: SessionId) -> Result<Json<Value>, ApiError> {
     console
         .office
-        .read(|state, _, _| state.summary(id).map(|s| json!(s)))
+        .read(|state, _, _| {
+            state
+                .summary(id)
+                .map(|s| json!(views::summary_for_staff(s)))
+        })
         .await
         .map(Json)
         .ok_or(ApiError::NotFound)

@@ -47,7 +47,7 @@ pub(crate) async fn list(
     staff: Staff,
     Query(filter): Query<Filter>,
 ) -> Result<Json<Value>, ApiError> {
-    staff.require(Permission::ReadQueue)?;
+    staff.require_any(crate::access::READERS)?;
     let queue = filter.queue.as_deref().unwrap_or("all");
     let want_queue = |q: Queue| match queue {
         "live" => matches!(q, Queue::Session(_)),
@@ -165,7 +165,7 @@ pub(crate) async fn detail(
     staff: Staff,
     Path(reference): Path<String>,
 ) -> Result<Json<Detail>, ApiError> {
-    staff.require(Permission::ReadQueue)?;
+    staff.require_any(crate::access::READERS)?;
     let id = crate::access::question(&console, &staff, &reference).await?;
     detail_of(&console, id).await
 }

@@ -312,6 +312,66 @@ async fn logins_are_locked_per_name_and_per_address_without_revealing_which_name
 }
 
 #[tokio::test]
+async fn parallel_wrong_logins_get_no_more_guesses_verified_than_the_limit() {
+    // Arrange: 3 failures per name; the address limit out of the way.
+    let dir = tempfile::tempdir().unwrap();
+    let mut settings = test_settings(dir.path());
+    settings.limits.login_failures_per_name = 3;
+    settings.limits.login_failures_per_address = 1000;
+    settings.limits.client_address_header = "x-forwarded-for".into();
+    let clock = Arc::new(ManualClock::new(Timestamp::now()));
+    let app = Arc::new(TestApp::start_with(settings, clock.clone()).await.unwrap());
+    create_member(&app, "erika", &["citizens_office"])
+        .await
+        .unwrap();
+
+    // Act: 20 wrong passwords for one name at once.
+    let mut parallel = tokio::task::JoinSet::new();
+    for i in 0..20 {
+        let app = app.clone();
+        parallel.spawn(async move {
+            attempt(
+                &app,
+                &format!("10.3.0.{i}"),
+                "erika",
+                "falsch-falsch-falsch",
+            )
+            .await
+            .0
+        });
+    }
+    let statuses = parallel.join_all().await;
+
+    // Assert: only as many were verified (401) as the limit allows, the rest were refused
+    // (429) without a verification; the name is locked, even for the right password.
+    let verified = statuses
+        .iter()
+        .filter(|s| **s == StatusCode::UNAUTHORIZED)
+        .count();
+    let refused = statuses
+        .iter()
+        .filter(|s| **s == StatusCode::TOO_MANY_REQUESTS)
+        .count();
+    assert_eq!((verified, refused), (3, 17), "{statuses:?}");
+    let (status, body) = attempt(&app, "10.3.1.1", "erika", PASSWORD).await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "{body}");
+    assert!(
+        body["message"]
+            .as_str()
+            .unwrap()
+            .contains("fehlgeschlagene Anmeldeversuche"),
+        "{body}"
+    );
+    clock.advance(SignedDuration::from_mins(15) + SignedDuration::from_secs(1));
+    assert_eq!(
+        attempt(&app, "10.3.1.1", "erika", PASSWORD).await.0,
+        StatusCode::OK
+    );
+    println!("login race: 20 parallel wrong logins, {verified} verified, {refused} refused");
+    Arc::into_inner(app).unwrap().stop().await.unwrap();
+}
+
+#[tokio::test]
 async fn oversized_request_bodies_get_a_clear_413_per_route() {
     // Arrange
     let dir = tempfile::tempdir().unwrap();

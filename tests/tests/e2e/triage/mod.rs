@@ -1,6 +1,10 @@
 //! Triage over HTTP: the route table's access control (walked from the OpenAPI document),
 //! department scoping on every question route, four-eyes approval, assignment, hand-back,
-//! filters, text modules and statistics.
+//! filters, text modules and statistics; what approvers and moderators see ([`scopes`]); the
+//! OpenAPI document against the server's real answers ([`openapi`]).
+
+mod openapi;
+mod scopes;
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -182,10 +186,19 @@ async fn every_staff_route_refuses_anonymous_callers_and_roles_without_the_permi
         .json()
         .await
         .unwrap();
+    // Every role alone, and department staff who also host (the union of both roles'
+    // permissions, within the department scope).
+    let mut combinations: Vec<Vec<Role>> = Role::ALL.into_iter().map(|r| vec![r]).collect();
+    combinations.push(vec![Role::Department, Role::Host]);
     let mut tokens = Vec::new();
-    for role in Role::ALL {
-        let dept = (role == Role::Department).then_some(1);
-        let token = bearer(&app, &format!("role-{role}"), &[role], dept).await;
+    for roles in combinations {
+        let dept = roles.contains(&Role::Department).then_some(1);
+        let label = roles
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join("+");
+        let token = bearer(&app, &format!("role-{label}"), &roles, dept).await;
         let may: BTreeSet<String> = Permission::ALL
             .into_iter()
             .filter(|p| {
@@ -193,7 +206,7 @@ async fn every_staff_route_refuses_anonymous_callers_and_roles_without_the_permi
                     id: StaffId(0),
                     login: String::new(),
                     name: String::new(),
-                    roles: [role].into(),
+                    roles: roles.iter().copied().collect(),
                     department: None,
                     password_hash: String::new(),
                     disabled: false,
@@ -203,7 +216,7 @@ async fn every_staff_route_refuses_anonymous_callers_and_roles_without_the_permi
             })
             .map(|p| p.as_str().to_owned())
             .collect();
-        tokens.push((role, token, may));
+        tokens.push((label, token, may));
     }
 
     let ops = operations(&doc);
@@ -214,6 +227,8 @@ async fn every_staff_route_refuses_anonymous_callers_and_roles_without_the_permi
         };
         staff_routes += 1;
         let path = concrete(template, "A-1001");
+        // Every answer is one the document lists for the operation.
+        let documented = &doc["paths"][template][method.as_str().to_lowercase()]["responses"];
         let anonymous = call(&client, &app.base, method.clone(), &path, None).await;
         assert_eq!(
             anonymous,
@@ -224,6 +239,10 @@ async fn every_staff_route_refuses_anonymous_callers_and_roles_without_the_permi
         for (role, token, may) in &tokens {
             let allowed = scopes.is_empty() || scopes.iter().any(|s| may.contains(s));
             let status = call(&client, &app.base, method.clone(), &path, Some(token)).await;
+            assert!(
+                documented.get(status.as_str()).is_some(),
+                "{method} {path} as {role}: {status} is not documented: {documented}"
+            );
             if allowed {
                 assert!(
                     status != StatusCode::UNAUTHORIZED && status != StatusCode::FORBIDDEN,
@@ -454,6 +473,9 @@ async fn four_eyes_the_citizen_receives_only_the_approved_text() {
         .await
         .unwrap();
     assert_eq!(status, StatusCode::FORBIDDEN);
+    // The press office reads what it sends back.
+    let seen = press.get("/api/v1/questions/A-1001").await.unwrap();
+    assert_eq!(seen["draft"]["text"], "ENTWURF: Der Antrag ist durch.");
     let back = press
         .post(
             "/api/v1/questions/A-1001/send-back",

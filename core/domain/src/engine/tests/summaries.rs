@@ -42,8 +42,11 @@ fn closed_session(engine: &Engine, publish: bool) -> (OfficeState, SessionId, [A
     (state, id, [a, b, c])
 }
 
-/// The items of a summary as (question, how many asked, duplicates linked).
-fn items(summary: &Summary) -> Vec<(&str, u32, usize)> {
+/// An item as (question, how many asked, duplicates linked).
+type Item<'a> = (&'a str, u32, usize);
+
+/// The items of a summary.
+fn items(summary: &Summary) -> Vec<Item<'_>> {
     summary
         .items
         .iter()
@@ -58,7 +61,7 @@ fn items(summary: &Summary) -> Vec<(&str, u32, usize)> {
 fn erasure_takes_what_the_citizen_asked_out_of_drafts_and_published_summaries() {
     let engine = engine();
     // (published, who erases, items after, whether the summary is written)
-    let cases: &[(bool, u64, &[(&str, u32, usize)], bool)] = &[
+    let cases: &[(bool, u64, &[Item], bool)] = &[
         // The primary's asker: the item quotes them, so it goes (the duplicate's asker loses
         // it too: it is their answer, but not their words).
         (false, 1, &[(OTHER, 1, 0)], true),
@@ -124,7 +127,7 @@ fn the_purge_takes_forgotten_questions_out_of_drafts_and_leaves_published_summar
     let engine = engine_with(policy);
     // 30 days after the answers of 16:10 (the other question) and 16:50 (the merged one).
     // (published, purge at, items after, whether the summary is written)
-    let cases: &[(bool, &str, &[(&str, u32, usize)], bool)] = &[
+    let cases: &[(bool, &str, &[Item], bool)] = &[
         (
             false,
             "2026-12-31T16:00:00Z",

@@ -196,14 +196,7 @@ async fn summary(
             summary.to_markdown(&when),
         )
             .into_response(),
-        Format::Json => axum::Json(serde_json::json!({
-            "title": summary.title,
-            "host": summary.host,
-            "starts_at": summary.starts_at.to_string(),
-            "published_at": summary.published_at.map(|t| t.to_string()),
-            "items": summary.items,
-        }))
-        .into_response(),
+        Format::Json => axum::Json(pages::summary_json(&summary)).into_response(),
     }
 }
 

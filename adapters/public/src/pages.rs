@@ -251,6 +251,29 @@ pub(crate) fn summary(name: &str, s: &Summary, when: &str, lang: Lang) -> String
     page(lang, &format!("{} – {name}", s.title), &main)
 }
 
+/// `/zusammenfassungen/{id}.json`: the public fields only, named one by one, so that the
+/// internal source of an item (question ids) never reaches the public.
+pub(crate) fn summary_json(s: &Summary) -> serde_json::Value {
+    let items: Vec<serde_json::Value> = s
+        .items
+        .iter()
+        .map(|i| {
+            serde_json::json!({
+                "question": i.question,
+                "answer": i.answer,
+                "asked_by": i.asked_by,
+            })
+        })
+        .collect();
+    serde_json::json!({
+        "title": s.title,
+        "host": s.host,
+        "starts_at": s.starts_at.to_string(),
+        "published_at": s.published_at.map(|t| t.to_string()),
+        "items": items,
+    })
+}
+
 /// The 404 page.
 pub(crate) fn not_found(lang: Lang) -> String {
     let main = format!(
@@ -281,5 +304,47 @@ mod tests {
             paragraphs("a<b\nc\n\n d "),
             "<p>a&lt;b<br>c</p>\n<p>d</p>\n"
         );
+    }
+
+    #[test]
+    fn no_public_form_of_a_summary_shows_where_its_items_come_from() {
+        // Arrange: an item linked to questions with ids no other field contains.
+        let at: jiff::Timestamp = "2026-12-01T16:00:00Z".parse().expect("time");
+        let s = Summary {
+            session: sprechstunde_core::SessionId(3),
+            title: "Bürgersprechstunde".into(),
+            host: "OB".into(),
+            starts_at: at,
+            items: vec![sprechstunde_core::SummaryItem {
+                question: "Wann?".into(),
+                answer: "Bald.".into(),
+                asked_by: 2,
+                source: Some(sprechstunde_core::ItemSource {
+                    question: sprechstunde_core::QuestionId(987_654),
+                    duplicates: vec![sprechstunde_core::QuestionId(876_543)],
+                }),
+            }],
+            updated_at: at,
+            published_at: Some(at),
+        };
+
+        // Act
+        let json = summary_json(&s);
+        let forms = [
+            summary("Stadt", &s, "1. Dezember"),
+            s.to_markdown("1. Dezember"),
+            json.to_string(),
+        ];
+
+        // Assert
+        let item = json["items"][0].as_object().expect("item");
+        let mut fields: Vec<&str> = item.keys().map(String::as_str).collect();
+        fields.sort_unstable();
+        assert_eq!(fields, ["answer", "asked_by", "question"]);
+        for form in forms {
+            for hidden in ["987654", "876543", "source", "duplicates"] {
+                assert!(!form.contains(hidden), "{hidden} in {form}");
+            }
+        }
     }
 }

@@ -1,6 +1,10 @@
 //! Engine data in the engine tree: a batch of changes becomes one `sled::Batch`, and a load
 //! scans each prefix back in id order. Citizens, questions and outbox messages are sealed
-//! under their [`Vault`] key; a record whose key was destroyed is skipped on load.
+//! under their [`Vault`] key; a record whose key was destroyed is skipped on load. Summaries
+//! are sealed under a new key for every version, and the previous version's key is
+//! destroyed once the new one is written, so old versions left in sled's log are noise.
+
+use std::collections::HashSet;
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -18,17 +22,26 @@ fn outbox_key(m: &sprechstunde_core::OutboxMessage) -> KeyId {
     }
 }
 
+/// A batch of changes ready to apply.
+pub(crate) struct Encoded {
+    /// The writes, applied atomically.
+    pub(crate) batch: sled::Batch,
+    /// Keys to destroy once the batch is applied.
+    pub(crate) destroy: Vec<KeyId>,
+    /// Summary records the batch overwrites: the keys of their current versions are to be
+    /// destroyed too, read just before the batch is applied ([`replaced_keys`]).
+    pub(crate) replaced: Vec<[u8; 9]>,
+}
+
 /// Encodes `changes` as one atomic batch. Later changes to the same entity win.
 ///
 /// # Errors
-/// A value that does not encode.
-/// Keys to destroy once the batch is applied.
-pub(crate) fn batch(
-    changes: &[Change],
-    vault: &Vault,
-) -> Result<(sled::Batch, Vec<KeyId>), StoreError> {
+/// A value that does not encode, or a key that cannot be made.
+pub(crate) fn batch(changes: &[Change], vault: &Vault) -> Result<Encoded, StoreError> {
     let mut batch = sled::Batch::default();
     let mut destroy = Vec::new();
+    // Summary record → the key its version in this batch is sealed under.
+    let mut summaries: Vec<([u8; 9], KeyId)> = Vec::new();
     let sealed = |key: &[u8], id: KeyId, plain: Vec<u8>| -> Result<Vec<u8>, StoreError> {
         vault.seal(id, key, &plain)
     };
@@ -66,11 +79,62 @@ pub(crate) fn batch(
                 batch.insert(&keys::entity(DEPARTMENT, d.id.0), encode("department", d)?);
             }
             Change::Summary(s) => {
-                batch.insert(&keys::entity(SUMMARY, s.session.0), encode("summary", s)?);
+                let key = keys::entity(SUMMARY, s.session.0);
+                let id = vault.next_summary_key();
+                let value = sealed(&key, id, encode("summary", s)?)?;
+                batch.insert(&key, value);
+                // A version replaced within this batch never reaches sled: its key goes.
+                match summaries.iter_mut().find(|(k, _)| *k == key) {
+                    Some((_, earlier)) => destroy.push(std::mem::replace(earlier, id)),
+                    None => summaries.push((key, id)),
+                }
             }
         }
     }
-    Ok((batch, destroy))
+    Ok(Encoded {
+        batch,
+        destroy,
+        replaced: summaries.into_iter().map(|(key, _)| key).collect(),
+    })
+}
+
+/// The keys of the stored versions of the summary records `replaced`, read under the write
+/// lock just before they are overwritten.
+///
+/// # Errors
+/// I/O failure.
+pub(crate) fn replaced_keys(
+    tree: &sled::Tree,
+    replaced: &[[u8; 9]],
+) -> Result<Vec<KeyId>, StoreError> {
+    let mut out = Vec::new();
+    for key in replaced {
+        let stored = tree
+            .get(key)
+            .map_err(|e| errors::storage("reading a summary", e))?;
+        // Only a summary key: a damaged header must never destroy another record's key.
+        if let Some(id @ KeyId::Summary(_)) = stored.as_deref().and_then(Vault::key_of) {
+            out.push(id);
+        }
+    }
+    Ok(out)
+}
+
+/// The keys the stored summary records are sealed under; each is noted with the vault so
+/// that new summary keys take serials above them.
+///
+/// # Errors
+/// I/O failure.
+pub(crate) fn summary_keys(tree: &sled::Tree, vault: &Vault) -> Result<HashSet<KeyId>, StoreError> {
+    let mut out = HashSet::new();
+    for entry in tree.scan_prefix([SUMMARY]) {
+        let (_, value) = entry.map_err(|e| errors::storage("scanning summaries", e))?;
+        if let Some(id) = Vault::key_of(&value) {
+            vault.note_stored(id);
+            out.insert(id);
+        }
+    }
+    Ok(out)
 }
 
 /// Reads everything the engine needs.
@@ -126,12 +190,13 @@ pub(crate) fn load(tree: &sled::Tree, vault: &Vault) -> Result<Snapshot, StoreEr
             |d: &sprechstunde_core::Department| d.id.0,
             None,
         )?,
+        // Sealed, or in clear as written before summaries were sealed.
         summaries: scan(
             tree,
             SUMMARY,
             "summary",
             |s: &sprechstunde_core::Summary| s.session.0,
-            None,
+            Some(vault),
         )?,
     })
 }

@@ -65,7 +65,7 @@ impl SledStore {
     /// [`StoreError::Corrupt`] if `dir` holds a database of an unknown layout or sled finds
     /// it damaged; [`StoreError::Io`] otherwise.
     pub fn open(dir: &Path) -> Result<Self, StoreError> {
-        std::fs::create_dir_all(dir)
+        create_data_dir(dir)
             .map_err(|e| StoreError::Io(format!("creating {}: {e}", dir.display())))?;
         // No background flusher: every flush goes through the group commit, one at a time
         // (concurrent flushes can deadlock sled 0.34.7, upstream #1308). Writes nobody is told
@@ -79,6 +79,7 @@ impl SledStore {
         let release = ReleaseOnDrop::new(dir.to_owned());
         let vault = Arc::new(Vault::open(dir)?);
         let (engine, staff, audit, commits) = handles(db, Arc::clone(&vault))?;
+        engine::summary_keys(&engine, &vault)?;
         tracing::debug!(path = %dir.display(), "sled store opened");
         Ok(SledStore {
             path: dir.to_owned(),
@@ -137,6 +138,24 @@ fn handles(
     Ok((engine, staff, audit, commits))
 }
 
+/// Creates the data directory (and missing parents) if needed; the directory itself is
+/// created readable by its owner only (mode 0700 on Unix). An existing one is left as it is.
+fn create_data_dir(dir: &Path) -> std::io::Result<()> {
+    if dir.is_dir() {
+        return Ok(());
+    }
+    if let Some(parent) = dir.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent)?;
+    }
+    let mut builder = std::fs::DirBuilder::new();
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    match builder.create(dir) {
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && dir.is_dir() => Ok(()),
+        other => other,
+    }
+}
+
 /// Marks a new database with the layout version and refuses one of another layout.
 fn check_format(engine: &sled::Tree) -> Result<(), StoreError> {
     let previous = engine
@@ -166,12 +185,15 @@ impl fmt::Debug for SledStore {
 impl Store for SledStore {
     async fn load(&self) -> Result<Snapshot, StoreError> {
         let snapshot = engine::load(&self.engine, &self.vault)?;
-        // Keys whose records are gone (an erasure interrupted by a crash) are destroyed now.
+        // Keys whose records are gone (an erasure interrupted by a crash) are destroyed now,
+        // and so are keys of summary versions that are no longer the stored one.
         let citizens: HashSet<u64> = snapshot.citizens.iter().map(|c| c.id.0).collect();
         let questions: HashSet<u64> = snapshot.questions.iter().map(|q| q.id.0).collect();
+        let summaries = engine::summary_keys(&self.engine, &self.vault)?;
         let removed = self.vault.retain(|id| match id {
             vault::KeyId::Citizen(c) => citizens.contains(c),
             vault::KeyId::Question(q) => questions.contains(q),
+            vault::KeyId::Summary(_) => summaries.contains(id),
         })?;
         if removed > 0 {
             tracing::debug!(removed, "destroyed keys of erased records");
@@ -180,14 +202,18 @@ impl Store for SledStore {
     }
 
     async fn apply(&self, changes: &[Change]) -> Result<CommitSeq, StoreError> {
-        // Sealing (and creating keys) happens outside the write lock.
-        let (batch, destroy) = engine::batch(changes, &self.vault)?;
-        let ((), seq) = self.commits.write(|| {
+        // Sealing (and creating keys) happens outside the write lock; which summary versions
+        // are replaced is read inside it, so concurrent writers see each other's versions.
+        let encoded = engine::batch(changes, &self.vault)?;
+        let (replaced, seq) = self.commits.write(|| {
+            let replaced = engine::replaced_keys(&self.engine, &encoded.replaced)?;
             self.engine
-                .apply_batch(batch)
-                .map_err(|e| errors::storage("applying a batch", e))
+                .apply_batch(encoded.batch)
+                .map_err(|e| errors::storage("applying a batch", e))?;
+            Ok(replaced)
         })?;
-        for id in destroy {
+        // Gone from memory now, from the key file after the flush that writes the batch.
+        for id in encoded.destroy.into_iter().chain(replaced) {
             self.vault.destroy(id);
         }
         Ok(seq)

@@ -1,11 +1,14 @@
-//! Per-citizen and per-question encryption keys, kept outside sled so that destroying a key
-//! really removes it from the data directory.
+//! Per-citizen, per-question and per-summary-version encryption keys, kept outside sled so
+//! that destroying a key really removes it from the data directory.
 //!
-//! sled is log-structured: deleting a record leaves its old bytes in the segment files until
-//! they happen to be rewritten. So every record linked to a citizen is sealed
-//! (XChaCha20-Poly1305) under a key of its own — the citizen's key for the citizen record and
-//! its messages outside a question, the question's key for the question and its messages —
-//! and erasing destroys the key, which turns whatever old bytes remain into noise.
+//! sled is log-structured: deleting or overwriting a record leaves its old bytes in the
+//! segment files until they happen to be rewritten. So every record linked to a citizen is
+//! sealed (XChaCha20-Poly1305) under a key of its own — the citizen's key for the citizen
+//! record and its messages outside a question, the question's key for the question and its
+//! messages — and erasing destroys the key, which turns whatever old bytes remain into noise.
+//! Session summaries quote citizens' questions and are edited in place (an erasure redacts
+//! them), so each version of a summary record gets a new key (`s` and a serial) and the
+//! previous version's key is destroyed once the new version is flushed.
 //!
 //! The keys live in one file beside the database (`citizen-keys`). New keys are appended and
 //! the file is fsynced in the same group commit as the sled flush, before it, so no durable
@@ -13,15 +16,15 @@
 //! without them (new file, fsync, rename, fsync of the directory) after the sled flush that
 //! deleted the records, so the key bytes leave the disk.
 //!
-//! File format: the magic `SPRECHSTUNDE-KEYS-1\n`, then records of 41 bytes: kind (`c` or
-//! `q`), id (big-endian `u64`), key (32 bytes). A torn last record (crash during an append)
-//! is ignored.
+//! File format: the magic `SPRECHSTUNDE-KEYS-1\n`, then records of 41 bytes: kind (`c`, `q`
+//! or `s`), id (big-endian `u64`), key (32 bytes). A torn last record (crash during an
+//! append) is ignored. The file is readable by its owner only (mode 0600 on Unix).
 
 use std::collections::HashMap;
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Mutex, PoisonError};
 
 use chacha20poly1305::aead::{Aead, KeyInit, Payload};
@@ -36,13 +39,15 @@ const RECORD: usize = 1 + 8 + 32;
 const SEALED: &[u8] = b"E1";
 const NONCE: usize = 24;
 
-/// Whose key: a citizen's or a question's.
+/// Whose key: a citizen's, a question's or one version of a summary record's.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub(crate) enum KeyId {
     /// A citizen (record, and messages outside a question).
     Citizen(u64),
     /// A question (thread, and its messages).
     Question(u64),
+    /// One version of a summary record, by serial (never reused while its key exists).
+    Summary(u64),
 }
 
 impl KeyId {
@@ -50,6 +55,7 @@ impl KeyId {
         let (kind, id) = match self {
             KeyId::Citizen(id) => (b'c', id),
             KeyId::Question(id) => (b'q', id),
+            KeyId::Summary(serial) => (b's', serial),
         };
         let mut out = [0; 9];
         out[0] = kind;
@@ -62,6 +68,7 @@ impl KeyId {
         match bytes.first()? {
             b'c' => Some(KeyId::Citizen(id)),
             b'q' => Some(KeyId::Question(id)),
+            b's' => Some(KeyId::Summary(id)),
             _ => None,
         }
     }
@@ -83,6 +90,9 @@ pub(crate) struct Vault {
     sync_handle: Mutex<File>,
     /// Keys were appended since the last fsync.
     appended: AtomicBool,
+    /// The serial of the next summary key: above every serial in the key file or in a
+    /// stored record, so a serial is not handed out twice while its key exists.
+    next_summary: AtomicU64,
 }
 
 fn io(what: &str, e: std::io::Error) -> StoreError {
@@ -121,6 +131,15 @@ impl Vault {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
             Err(e) => return Err(io("opening the key file", e)),
         }
+        let next_summary = keys
+            .keys()
+            .filter_map(|id| match id {
+                KeyId::Summary(serial) => Some(serial.saturating_add(1)),
+                _ => None,
+            })
+            .max()
+            .unwrap_or(1);
+        // Rewriting the file at every start also tightens the mode of an older one.
         let vault_file = write_file(dir, &keys)?;
         let sync_handle = vault_file
             .try_clone()
@@ -134,7 +153,21 @@ impl Vault {
             }),
             sync_handle: Mutex::new(sync_handle),
             appended: AtomicBool::new(false),
+            next_summary: AtomicU64::new(next_summary),
         })
+    }
+
+    /// A key id for a new version of a summary record (the key itself is made when sealing).
+    pub(crate) fn next_summary_key(&self) -> KeyId {
+        KeyId::Summary(self.next_summary.fetch_add(1, Ordering::Relaxed))
+    }
+
+    /// Notes a key id found in a stored record, so that no new summary key takes its serial.
+    pub(crate) fn note_stored(&self, id: KeyId) {
+        if let KeyId::Summary(serial) = id {
+            self.next_summary
+                .fetch_max(serial.saturating_add(1), Ordering::Relaxed);
+        }
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Keys> {
@@ -160,6 +193,15 @@ impl Vault {
         out.extend_from_slice(&nonce);
         out.extend_from_slice(&sealed);
         Ok(out)
+    }
+
+    /// The key id in the header of a stored value; `None` for a value in clear (written
+    /// before sealing came in) or one without a readable header.
+    pub(crate) fn key_of(stored: &[u8]) -> Option<KeyId> {
+        stored
+            .strip_prefix(SEALED)?
+            .get(..9)
+            .and_then(KeyId::decode)
     }
 
     /// Opens a stored value: `Ok(None)` if its key was destroyed (the record is erased);
@@ -300,7 +342,7 @@ fn write_file(dir: &Path, keys: &HashMap<KeyId, [u8; 32]>) -> Result<File, Store
         bytes.extend_from_slice(key);
     }
     {
-        let mut f = File::create(&tmp).map_err(|e| io("creating the key file", e))?;
+        let mut f = owner_only(&tmp).map_err(|e| io("creating the key file", e))?;
         f.write_all(&bytes)
             .map_err(|e| io("writing the key file", e))?;
         f.sync_all().map_err(|e| io("syncing the key file", e))?;
@@ -313,6 +355,23 @@ fn write_file(dir: &Path, keys: &HashMap<KeyId, [u8; 32]>) -> Result<File, Store
         .append(true)
         .open(&path)
         .map_err(|e| io("opening the key file", e))
+}
+
+/// Creates (or truncates) `path` readable and writable by its owner only.
+fn owner_only(path: &Path) -> std::io::Result<File> {
+    let mut options = OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+        options.mode(0o600);
+        let file = options.open(path)?;
+        // A leftover file keeps its mode on open; this sets it whatever it was.
+        file.set_permissions(std::fs::Permissions::from_mode(0o600))?;
+        Ok(file)
+    }
+    #[cfg(not(unix))]
+    options.open(path)
 }
 
 #[cfg(test)]
@@ -343,6 +402,28 @@ mod tests {
         let reopened = Vault::open(dir.path()).expect("reopen");
         assert_eq!(reopened.len(), 0);
         assert_eq!(reopened.open_value(b"c1", &sealed).expect("open"), None);
+    }
+
+    #[test]
+    fn summary_serials_are_not_handed_out_twice_and_a_sealed_value_names_its_key() {
+        let dir = tempfile::tempdir().expect("dir");
+        let vault = Vault::open(dir.path()).expect("open");
+        let first = vault.next_summary_key();
+        let sealed = vault.seal(first, b"y1", b"{}").expect("seal");
+        assert_eq!(Vault::key_of(&sealed), Some(first));
+        assert_eq!(Vault::key_of(b"{\"session\":1}"), None, "a value in clear");
+        let second = vault.next_summary_key();
+        assert_ne!(first, second);
+        vault.before_flush().expect("sync");
+        drop(vault);
+
+        // After a reopen: above the keys in the file (the second serial made no key, so it
+        // may come again) and above serials noted in stored records.
+        let reopened = Vault::open(dir.path()).expect("reopen");
+        assert_eq!(first, KeyId::Summary(1));
+        assert_eq!(reopened.next_summary_key(), KeyId::Summary(2));
+        reopened.note_stored(KeyId::Summary(41));
+        assert_eq!(reopened.next_summary_key(), KeyId::Summary(42));
     }
 
     #[test]

@@ -122,7 +122,7 @@ fn question_key(id: u64) -> Vec<u8> {
 
 /// Writes one entry into the engine tree with sled itself, bypassing the store, and waits
 /// until sled has released the directory again (its threads hold it a moment after drop).
-fn write_raw(dir: &Path, key: &[u8], value: &[u8]) {
+pub(crate) fn write_raw(dir: &Path, key: &[u8], value: &[u8]) {
     {
         let db = sled::open(dir).expect("raw open");
         let engine = db.open_tree("engine").expect("tree");

@@ -8,7 +8,7 @@ use sprechstunde_core::{Change, CitizenId, OutboxId, QuestionId, Store};
 use sprechstunde_store_sled::SledStore;
 
 /// Every byte of every file under `dir`, with the number of files.
-fn read_all(dir: &Path) -> (usize, Vec<u8>) {
+pub(crate) fn read_all(dir: &Path) -> (usize, Vec<u8>) {
     let mut files = 0;
     let mut bytes = Vec::new();
     let mut stack = vec![dir.to_owned()];
@@ -26,7 +26,7 @@ fn read_all(dir: &Path) -> (usize, Vec<u8>) {
     (files, bytes)
 }
 
-fn contains(haystack: &[u8], needle: &str) -> bool {
+pub(crate) fn contains(haystack: &[u8], needle: &str) -> bool {
     haystack
         .windows(needle.len())
         .any(|w| w == needle.as_bytes())

@@ -8,6 +8,7 @@ mod data;
 mod erasure;
 mod group_commit;
 mod locking;
+mod summaries;
 
 use std::path::Path;
 use std::sync::Arc;

@@ -448,6 +448,11 @@ fn retention(settings: &Settings) -> Vec<Retention> {
             source: "privacy.retention.withdrawn_days".into(),
         },
         Retention {
+            data: "Zusammenfassungen der Sprechstunden (Fragen und Antworten, ohne Namen und Referenzen)".into(),
+            period: "Entwurf: ein Eintrag entfällt mit seinem Anliegen (Fristen oben); veröffentlicht: dauerhaft als vom Pressereferat geprüftes Dokument (Einträge jederzeit entfernbar); Einträge von Personen, die /loeschen nutzen, entfallen immer".into(),
+            source: "privacy.retention.*".into(),
+        },
+        Retention {
             data: "Pseudonym und Antwortadresse ohne verbliebene Anliegen".into(),
             period: format!(
                 "{} Tage nach dem letzten Kontakt; jederzeit vorher auf Wunsch (/loeschen in jedem Kanal)",

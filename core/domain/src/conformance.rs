@@ -580,6 +580,10 @@ pub fn summary(session: u64) -> crate::summary::Summary {
             question: "Wann wird die Brücke saniert?".into(),
             answer: "Im Frühjahr.".into(),
             asked_by: 3,
+            source: Some(crate::summary::ItemSource {
+                question: QuestionId(4),
+                duplicates: vec![QuestionId(5), QuestionId(6)],
+            }),
         }],
         updated_at: t("2026-12-01T17:00:00Z"),
         published_at: None,

@@ -43,5 +43,5 @@ pub use session::{Session, SessionDraft, SessionDraftError, SessionStatus};
 pub use staff::{ApiToken, Department, LoginSession, Permission, Role, StaffMember};
 pub use state::{Change, Counters, OfficeState, Snapshot};
 pub use store::{CommitSeq, Store, StoreError};
-pub use summary::{Summary, SummaryItem};
+pub use summary::{ItemSource, Summary, SummaryItem};
 pub use texts::{Lang, Texts};

@@ -1,6 +1,6 @@
 //! The daily retention purge: once a day by the office's clock, the engine forgets closed
-//! questions and inactive citizens whose retention period has passed (see
-//! `Input::Purge`). Tests with a manual clock call [`Office::purge`] after moving the clock.
+//! questions and inactive citizens whose retention period has passed, and the items of draft
+//! summaries that quote those questions (see `Input::Purge`). Tests with a manual clock call [`Office::purge`] after moving the clock.
 
 use std::time::Duration;
 

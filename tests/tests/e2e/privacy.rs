@@ -10,7 +10,7 @@ use jiff::{SignedDuration, Timestamp};
 use serde_json::Value;
 use sprechstunde_botapi_emulator::{Emulator, TestUser};
 use sprechstunde_runtime::{ManualClock, SystemClock};
-use sprechstunde_tests::app::TestApp;
+use sprechstunde_tests::app::{TestApp, test_settings};
 use sprechstunde_tests::citizen::Citizen;
 use sprechstunde_tests::staff::{PASSWORD, StaffClient};
 use sprechstunde_tests::telegram::{agree, polling_settings};
@@ -252,6 +252,80 @@ async fn erasure_and_retention_leave_no_trace_in_the_data_directory() {
         .unwrap();
     assert!(detail.to_string().contains(&kept_question), "{detail}");
     app.stop().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn erasure_takes_a_live_question_out_of_the_session_summary_and_leaves_no_trace() {
+    // Arrange: a session on Tuesday 1 December, 17:00–18:00 (Berlin), on a manual clock.
+    let dir = tempfile::tempdir().unwrap();
+    let clock = Arc::new(ManualClock::new(
+        "2026-11-27T09:00:00Z".parse::<Timestamp>().unwrap(),
+    ));
+    let app = TestApp::start_with(test_settings(dir.path()), clock.clone())
+        .await
+        .unwrap();
+    let press = app.staff("presse", &["press_office"]).await.unwrap();
+    let session = press
+        .create_session("Bürgersprechstunde", "2026-12-01T17:00", "2026-12-01T18:00")
+        .await
+        .unwrap();
+    let id = session["id"].as_u64().unwrap();
+    clock.set("2026-12-01T16:00:00Z".parse().unwrap());
+    app.office().tick().await.unwrap();
+    // Logins last hours, not days: staff log in on the day.
+    let staff = app.staff(CONTROL, &["citizens_office"]).await.unwrap();
+
+    // Two citizens ask during the live session and get answers; the first will erase.
+    let question = unique("LIVE-ERASE-QUESTION");
+    let answer = unique("LIVE-ERASE-ANSWER");
+    let kept_question = unique("LIVE-KEPT-QUESTION");
+    let mut erasing = app.citizen().await.unwrap();
+    let (accepted, _) = erasing.ask(&question).await.unwrap();
+    let erasing_ref = accepted["reference"].as_str().unwrap().to_owned();
+    let mut kept = app.citizen().await.unwrap();
+    let (accepted, _) = kept.ask(&kept_question).await.unwrap();
+    let kept_ref = accepted["reference"].as_str().unwrap().to_owned();
+    staff.answer(&erasing_ref, &answer).await.unwrap();
+    staff.answer(&kept_ref, "Ja, ab Montag.").await.unwrap();
+    erasing.office_message_containing(&answer).await.unwrap();
+    kept.office_message_containing("ab Montag").await.unwrap();
+
+    // The session closes: the draft summary quotes both.
+    clock.set("2026-12-01T17:00:00Z".parse().unwrap());
+    app.office().tick().await.unwrap();
+    let press = app
+        .staff("presse-dienstag", &["press_office"])
+        .await
+        .unwrap();
+    let path = format!("/api/v1/sessions/{id}/summary");
+    let draft = press.get(&path).await.unwrap().to_string();
+    for text in [&question, &answer, &kept_question] {
+        assert!(draft.contains(text.as_str()), "{text} not in {draft}");
+    }
+
+    // Act: the first citizen erases their data, with confirmation.
+    erasing.send("/loeschen").await.unwrap();
+    let prompt = erasing.office_message_containing("wirklich").await.unwrap();
+    let confirm = prompt["choices"][0]["command"].as_str().unwrap().to_owned();
+    erasing.send(&confirm).await.unwrap();
+    erasing
+        .office_message_containing("Alle Ihre Daten wurden gelöscht")
+        .await
+        .unwrap();
+    wait_counts(&app, 1, 1).await;
+
+    // Assert: the draft keeps only the other item …
+    let redacted = press.get(&path).await.unwrap();
+    let items = redacted["items"].as_array().unwrap();
+    assert_eq!(items.len(), 1, "{redacted}");
+    assert_eq!(items[0]["question"], kept_question.as_str());
+    erasing.close().await;
+    kept.close().await;
+    app.stop().await.unwrap();
+    // … and no file of the data directory holds what the erased citizen asked or was told,
+    // not even an older version of the summary.
+    assert_no_trace(dir.path(), &[question, answer], "summary after erasure");
+    assert_no_trace(dir.path(), &[kept_question], "kept summary item, sealed");
 }
 
 #[tokio::test]

@@ -12,7 +12,7 @@ use crate::outbox::Choice;
 use crate::question::{Entry, EntryKind, QuestionStatus, Queue, StaffRef};
 use crate::session::{Session, SessionStatus};
 use crate::state::OfficeState;
-use crate::summary::{Summary, SummaryItem};
+use crate::summary::{ItemSource, Summary, SummaryItem, carry_sources};
 use crate::texts::Arg::{Num, Str};
 use crate::texts::Lang;
 
@@ -262,8 +262,10 @@ impl Engine {
                         question: non_empty(&item.question)?,
                         answer: non_empty(&item.answer)?,
                         asked_by: item.asked_by.max(1),
+                        source: item.source,
                     });
                 }
+                carry_sources(&summary.items, &mut clean);
                 summary.items = clean;
                 summary.updated_at = now;
                 state.put_summary(summary);
@@ -466,7 +468,7 @@ fn answering_now(
 }
 
 /// A draft summary: the session's answered primary questions with their latest answer,
-/// without names, references or ids.
+/// without names or references; each item keeps its source (internal) for erasure.
 fn draft_summary(state: &OfficeState, id: SessionId, now: Timestamp) -> Option<Summary> {
     let session = state.session(id)?;
     let items = state
@@ -480,11 +482,15 @@ fn draft_summary(state: &OfficeState, id: SessionId, now: Timestamp) -> Option<S
                 .iter()
                 .rev()
                 .find(|e| matches!(e.kind, EntryKind::Answer { .. }))?;
-            let merged = state.merged_into(q.id).count();
+            let duplicates: Vec<QuestionId> = state.merged_into(q.id).map(|d| d.id).collect();
             Some(SummaryItem {
                 question: q.first_text().to_owned(),
                 answer: answer.text.clone(),
-                asked_by: u32::try_from(merged + 1).unwrap_or(u32::MAX),
+                asked_by: u32::try_from(duplicates.len().saturating_add(1)).unwrap_or(u32::MAX),
+                source: Some(ItemSource {
+                    question: q.id,
+                    duplicates,
+                }),
             })
         })
         .collect();

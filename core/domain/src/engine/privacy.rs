@@ -8,6 +8,8 @@
 //! notice is sent and then the record is forgotten, so nothing but that notice's delivery
 //! remains, and only until it is delivered.
 
+use std::collections::BTreeSet;
+
 use jiff::{SignedDuration, Timestamp};
 
 use super::Engine;
@@ -17,6 +19,7 @@ use crate::ids::{CitizenId, OutboxId, QuestionId};
 use crate::outbox::Choice;
 use crate::privacy::{Consent, export};
 use crate::state::OfficeState;
+use crate::summary::Summary;
 use crate::texts::Arg::{Num, Str};
 use crate::texts::Lang;
 
@@ -234,8 +237,9 @@ impl Engine {
         );
     }
 
-    /// Erases everything about a citizen. What is left is a stub with the reply address and
-    /// the last notice (`farewell`), both forgotten once the notice is delivered.
+    /// Erases everything about a citizen, including what session summaries (drafts and
+    /// published ones) quote of their questions. What is left is a stub with the reply
+    /// address and the last notice (`farewell`), both forgotten once the notice is delivered.
     pub(super) fn erase(
         &self,
         state: &mut OfficeState,
@@ -243,7 +247,9 @@ impl Engine {
         farewell: &str,
         now: Timestamp,
     ) {
-        let questions: Vec<QuestionId> = state.questions_of(citizen.id).map(|q| q.id).collect();
+        let questions: BTreeSet<QuestionId> =
+            state.questions_of(citizen.id).map(|q| q.id).collect();
+        redact_summaries(state, &questions, Summary::redact, now);
         for q in questions {
             state.forget_question(q);
         }
@@ -296,11 +302,12 @@ impl Engine {
 
     /// The retention purge: forgets closed questions whose period has passed (counted from
     /// their last change), citizens without questions and without contact for
-    /// `inactive_citizen_days`, and erased citizens whose last notice never went out.
+    /// `inactive_citizen_days`, and erased citizens whose last notice never went out. Draft
+    /// summaries lose the items of forgotten questions; published ones keep them.
     pub(super) fn purge(&self, state: &mut OfficeState, now: Timestamp) {
         let retention = self.policy.privacy.retention;
         let days = |d: u32| SignedDuration::from_hours(i64::from(d) * 24);
-        let expired: Vec<QuestionId> = state
+        let expired: BTreeSet<QuestionId> = state
             .questions()
             .filter(|q| {
                 retention
@@ -309,6 +316,7 @@ impl Engine {
             })
             .map(|q| q.id)
             .collect();
+        redact_summaries(state, &expired, Summary::forget_purged, now);
         for q in expired {
             state.forget_question(q);
         }
@@ -330,5 +338,29 @@ impl Engine {
         for c in gone {
             state.forget_citizen(c);
         }
+    }
+}
+
+/// Applies `redact` to every summary and stores those it changed (see [`Summary::redact`]
+/// and [`Summary::forget_purged`]).
+fn redact_summaries(
+    state: &mut OfficeState,
+    questions: &BTreeSet<QuestionId>,
+    redact: fn(&mut Summary, &BTreeSet<QuestionId>) -> bool,
+    now: Timestamp,
+) {
+    if questions.is_empty() {
+        return;
+    }
+    let changed: Vec<Summary> = state
+        .summaries()
+        .filter_map(|s| {
+            let mut s = s.clone();
+            redact(&mut s, questions).then_some(s)
+        })
+        .collect();
+    for mut summary in changed {
+        summary.updated_at = now;
+        state.put_summary(summary);
     }
 }

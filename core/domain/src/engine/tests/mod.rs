@@ -16,6 +16,7 @@ mod privacy;
 mod refusals;
 mod sessions;
 mod staff;
+mod summaries;
 mod triage;
 
 use jiff::civil::Date;

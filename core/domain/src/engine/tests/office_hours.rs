@@ -6,7 +6,7 @@ use crate::engine::{Command, Refusal};
 use crate::question::{EntryKind, QuestionStatus, Queue};
 use crate::series::{Repeat, SeriesRule};
 use crate::session::SessionStatus;
-use crate::summary::SummaryItem;
+use crate::summary::{ItemSource, SummaryItem};
 
 fn with_reminders() -> Engine {
     engine_with(Policy {
@@ -500,6 +500,10 @@ fn a_closed_session_leaves_an_anonymous_draft_summary_to_edit_and_publish() {
             question: "Wann wird die Brücke saniert?".into(),
             answer: "Im März.".into(),
             asked_by: 2,
+            source: Some(ItemSource {
+                question: a.question,
+                duplicates: vec![b.question],
+            }),
         }]
     );
     let json = format!("{summary:?}");
@@ -510,6 +514,7 @@ fn a_closed_session_leaves_an_anonymous_draft_summary_to_edit_and_publish() {
         question: "  Wann wird die Brücke saniert?  ".into(),
         answer: "Ab März 2027.".into(),
         asked_by: 2,
+        source: None,
     }];
     run(
         &engine,
@@ -528,6 +533,7 @@ fn a_closed_session_leaves_an_anonymous_draft_summary_to_edit_and_publish() {
                 question: " ".into(),
                 answer: "x".into(),
                 asked_by: 1,
+                source: None,
             }],
         }),
         at("2026-12-02T09:00:00Z"),
@@ -544,6 +550,11 @@ fn a_closed_session_leaves_an_anonymous_draft_summary_to_edit_and_publish() {
     assert_eq!(published.published_at, Some(at("2026-12-02T10:00:00Z")));
     assert_eq!(published.items[0].question, "Wann wird die Brücke saniert?");
     assert_eq!(published.items[0].answer, "Ab März 2027.");
+    assert_eq!(
+        published.items[0].source.as_ref().map(|s| s.question),
+        Some(a.question),
+        "the edit keeps the link an erasure needs"
+    );
     let again = engine.handle(
         &mut state,
         by_staff(StaffAction::DraftSummary(id)),

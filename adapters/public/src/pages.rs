@@ -331,7 +331,7 @@ mod tests {
         // Act
         let json = summary_json(&s);
         let forms = [
-            summary("Stadt", &s, "1. Dezember"),
+            summary("Stadt", &s, "1. Dezember", Lang::De),
             s.to_markdown("1. Dezember"),
             json.to_string(),
         ];

@@ -205,17 +205,20 @@ impl Store for SledStore {
         // Sealing (and creating keys) happens outside the write lock; which summary versions
         // are replaced is read inside it, so concurrent writers see each other's versions.
         let encoded = engine::batch(changes, &self.vault)?;
-        let (replaced, seq) = self.commits.write(|| {
+        let ((), seq) = self.commits.write(|| {
             let replaced = engine::replaced_keys(&self.engine, &encoded.replaced)?;
             self.engine
                 .apply_batch(encoded.batch)
                 .map_err(|e| errors::storage("applying a batch", e))?;
-            Ok(replaced)
+            // Gone from memory now, from the key file after the flush that writes the batch.
+            // Marked inside the write lock, before this write gets its number: any flush that
+            // covers the number (also one another writer started) then rewrites the key file,
+            // so a caller told "erased" after `sync` never finds the key still on disk.
+            for id in encoded.destroy.into_iter().chain(replaced) {
+                self.vault.destroy(id);
+            }
+            Ok(())
         })?;
-        // Gone from memory now, from the key file after the flush that writes the batch.
-        for id in encoded.destroy.into_iter().chain(replaced) {
-            self.vault.destroy(id);
-        }
         Ok(seq)
     }
 

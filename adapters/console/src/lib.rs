@@ -17,9 +17,10 @@ pub mod views;
 use std::sync::Arc;
 
 use axum::Router;
-use axum::http::{HeaderValue, header};
+use axum::extract::Path;
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware;
-use axum::response::IntoResponse;
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use jiff::SignedDuration;
 use sprechstunde_runtime::Office;
@@ -377,8 +378,7 @@ impl Console {
         Router::new()
             .route("/staff", get(page))
             .route("/staff/", get(page))
-            .route("/staff/assets/console.js", get(script))
-            .route("/staff/assets/console.css", get(style))
+            .route("/staff/assets/{name}", get(asset))
             // Every request to the API, whoever added its route, goes into the audit trail.
             .nest(
                 "/api/v1",
@@ -398,16 +398,61 @@ async fn page() -> impl IntoResponse {
     )
 }
 
-async fn script() -> impl IntoResponse {
-    (
-        [(header::CONTENT_TYPE, "text/javascript; charset=utf-8")],
-        include_str!("../assets/console.js"),
-    )
+/// A static file of the console page, compiled into the binary.
+#[derive(Debug, Clone, Copy)]
+pub struct Asset {
+    /// The file name under `/staff/assets/`.
+    pub name: &'static str,
+    /// The `Content-Type` it is served with; module scripts need a JavaScript type (browsers
+    /// check it strictly, and `nosniff` forbids guessing).
+    pub content_type: &'static str,
+    /// The file's content.
+    pub body: &'static str,
 }
 
-async fn style() -> impl IntoResponse {
-    (
-        [(header::CONTENT_TYPE, "text/css; charset=utf-8")],
-        include_str!("../assets/console.css"),
-    )
+const JS: &str = "text/javascript; charset=utf-8";
+
+/// Every file under `/staff/assets/`: the style sheet and the ES modules of the console
+/// (`index.html` loads `main.js`, which imports the others). Any other name is a 404.
+pub const ASSETS: &[Asset] = &[
+    Asset {
+        name: "console.css",
+        content_type: "text/css; charset=utf-8",
+        body: include_str!("../assets/console.css"),
+    },
+    js("main.js", include_str!("../assets/main.js")),
+    js("api.js", include_str!("../assets/api.js")),
+    js("audit.js", include_str!("../assets/audit.js")),
+    js("departments.js", include_str!("../assets/departments.js")),
+    js("dom.js", include_str!("../assets/dom.js")),
+    js("events.js", include_str!("../assets/events.js")),
+    js("filters.js", include_str!("../assets/filters.js")),
+    js("format.js", include_str!("../assets/format.js")),
+    js("labels.js", include_str!("../assets/labels.js")),
+    js("live.js", include_str!("../assets/live.js")),
+    js("login.js", include_str!("../assets/login.js")),
+    js("question.js", include_str!("../assets/question.js")),
+    js("queue.js", include_str!("../assets/queue.js")),
+    js("router.js", include_str!("../assets/router.js")),
+    js("sessions.js", include_str!("../assets/sessions.js")),
+    js("shortcuts.js", include_str!("../assets/shortcuts.js")),
+    js("state.js", include_str!("../assets/state.js")),
+    js("stats.js", include_str!("../assets/stats.js")),
+    js("summary.js", include_str!("../assets/summary.js")),
+    js("views.js", include_str!("../assets/views.js")),
+];
+
+const fn js(name: &'static str, body: &'static str) -> Asset {
+    Asset {
+        name,
+        content_type: JS,
+        body,
+    }
+}
+
+async fn asset(Path(name): Path<String>) -> Response {
+    match ASSETS.iter().find(|a| a.name == name) {
+        Some(a) => ([(header::CONTENT_TYPE, a.content_type)], a.body).into_response(),
+        None => StatusCode::NOT_FOUND.into_response(),
+    }
 }

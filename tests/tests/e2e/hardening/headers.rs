@@ -9,16 +9,15 @@ use sprechstunde_tests::telegram::webhook_settings;
 
 use super::assert_hardened;
 
-/// Routes outside the API table of `docs/api.md`.
-const PAGES: [(&str, &str); 11] = [
+/// Routes outside the API table of `docs/api.md` (the console's assets come from its table).
+const PAGES: [(&str, &str); 10] = [
     ("GET", "/"),
     ("GET", "/assets/chat.js"),
     ("GET", "/assets/chat.css"),
     ("GET", "/ws"),
     ("GET", "/staff"),
     ("GET", "/staff/"),
-    ("GET", "/staff/assets/console.js"),
-    ("GET", "/staff/assets/console.css"),
+    ("GET", "/staff/assets/no-such-module.js"),
     ("GET", "/healthz"),
     ("POST", "/telegram/webhook"),
     ("GET", "/no/such/page"),
@@ -79,6 +78,11 @@ async fn every_route_answers_with_the_security_headers_for_anonymous_and_logged_
         .iter()
         .map(|(m, p)| ((*m).to_owned(), (*p).to_owned()))
         .collect();
+    routes.extend(
+        sprechstunde_console::ASSETS
+            .iter()
+            .map(|asset| ("GET".to_owned(), format!("/staff/assets/{}", asset.name))),
+    );
     routes.extend(api);
     // Logout last, so the staff member stays logged in for the others.
     routes.sort_by_key(|(_, path)| path.ends_with("/logout"));

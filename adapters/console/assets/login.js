@@ -1,0 +1,103 @@
+// Logging in and out: the login form, the check of an existing login at start, and what
+// happens when the server says the login has ended.
+
+import { ERROR_TEXT, api, onLoginExpired } from './api.js';
+import { loadDepartments } from './departments.js';
+import { $, clearArea, showError } from './dom.js';
+import { startEvents, stopEvents } from './events.js';
+import { loadSessionFilter } from './filters.js';
+import { staffName } from './format.js';
+import { renderDetail } from './question.js';
+import { route } from './router.js';
+import { auditOnly, mayViewAudit, state } from './state.js';
+import { showLogin } from './views.js';
+
+function setLoggedIn(data) {
+  state.auth = { staff: data && data.staff ? data.staff : {}, csrf: data && typeof data.csrf === 'string' ? data.csrf : null };
+  $('staff-name').textContent = staffName(state.auth.staff) || '–';
+  $('nav-audit-item').hidden = !mayViewAudit();
+  for (const id of ['nav-queue', 'nav-sessions', 'nav-stats', 'nav-departments']) $(id).parentElement.hidden = auditOnly();
+  if (!auditOnly()) {
+    startEvents();
+    loadSessionFilter();
+    loadDepartments().then(() => {
+      if (state.detail && state.view === 'question') renderDetail(state.detail);
+    });
+  }
+}
+
+function logoutLocal() {
+  state.auth = null;
+  state.ref = null;
+  state.detail = null;
+  stopEvents();
+  $('password').value = '';
+}
+
+function sessionExpired() {
+  if (!state.auth) return;
+  logoutLocal();
+  showLogin(ERROR_TEXT[401]);
+}
+
+// At start: is there a login (cookie) already?
+export async function checkMe() {
+  try {
+    const data = await api('GET', '/me');
+    setLoggedIn(data);
+    route(false);
+  } catch (err) {
+    if (err.status === 401 || err.status === 403 || err.status === 404) showLogin();
+    else {
+      showLogin();
+      showError($('login-error'), err);
+    }
+  }
+}
+
+async function onLogin(ev) {
+  ev.preventDefault();
+  const loginInput = $('login');
+  const passwordInput = $('password');
+  const area = $('login-error');
+  const login = loginInput.value.trim();
+  const password = passwordInput.value;
+  loginInput.removeAttribute('aria-invalid');
+  passwordInput.removeAttribute('aria-invalid');
+  if (!login || !password) {
+    if (!login) loginInput.setAttribute('aria-invalid', 'true');
+    if (!password) passwordInput.setAttribute('aria-invalid', 'true');
+    showError(area, 'Bitte geben Sie Benutzername und Passwort ein.');
+    (login ? passwordInput : loginInput).focus();
+    return;
+  }
+  const button = $('login-submit');
+  button.disabled = true;
+  try {
+    const data = await api('POST', '/login', { login, password });
+    clearArea(area);
+    passwordInput.value = '';
+    setLoggedIn(data);
+    route(true);
+  } catch (err) {
+    showError(area, err, { 401: 'Benutzername oder Passwort ist falsch.', 403: 'Diese Anmeldung ist nicht zulässig.' });
+    passwordInput.focus();
+  } finally {
+    button.disabled = false;
+  }
+}
+
+async function onLogout() {
+  try {
+    await api('POST', '/logout');
+  } catch (_) { /* the local state is dropped anyway */ }
+  logoutLocal();
+  showLogin();
+  $('view-title').focus();
+}
+
+export function wireLogin() {
+  onLoginExpired(sessionExpired);
+  $('login-form').addEventListener('submit', onLogin);
+  $('logout').addEventListener('click', onLogout);
+}

@@ -401,6 +401,7 @@ mod tests {
                 question: "Wann\u{200B} kommt die Brücke?".into(),
                 answer: "Im März\u{2066}.".into(),
                 asked_by: 2,
+                source: None,
             }],
             updated_at: t,
             published_at: None,

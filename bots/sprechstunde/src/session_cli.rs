@@ -56,6 +56,21 @@ pub struct SessionUpdateArgs {
 }
 
 impl SessionUpdateArgs {
+    /// Whether no change was asked for.
+    fn changes_nothing(&self) -> bool {
+        self.title.is_none()
+            && self.host.is_none()
+            && self.description.is_none()
+            && self.start.is_none()
+            && self.end.is_none()
+            && self.cap.is_none()
+            && !self.no_cap
+            && self.presubmit_minutes.is_none()
+            && !self.no_presubmit
+            && self.channels.is_empty()
+            && !self.all_channels
+    }
+
     /// The draft the stored session `current` becomes, with local times in `zone`.
     fn draft(self, current: &Session, zone: &jiff::tz::TimeZone) -> anyhow::Result<SessionDraft> {
         let parse = |t: &str| sprechstunde_console::parse_time(t, zone).map_err(anyhow::Error::msg);
@@ -116,6 +131,9 @@ pub async fn update(
     actor: sprechstunde_core::StaffRef,
 ) -> anyhow::Result<()> {
     let id = SessionId(args.id);
+    if args.changes_nothing() {
+        bail!("nothing to change: give at least one of --title, --host, --start, --end, …");
+    }
     let Some(current) = office
         .read(move |state, _, _| state.session(id).cloned())
         .await

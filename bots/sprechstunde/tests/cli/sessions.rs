@@ -110,6 +110,7 @@ async fn a_session_is_rescheduled_from_the_cli_and_its_subscribers_are_told() {
         &["session", "update", "1", "--end", "2030-03-12T16:00"],
     )
     .await;
+    let nothing = run(dir.path(), &["session", "update", "1"]).await;
     let listed = run(dir.path(), &["session", "list"]).await;
     let (mut server, url) = serve(dir.path()).await;
     let (_ws, returning) = web_chat(&url, Some(&token)).await;
@@ -143,6 +144,8 @@ async fn a_session_is_rescheduled_from_the_cli_and_its_subscribers_are_told() {
         "{}",
         text(&end_first.stderr)
     );
+    assert!(!nothing.status.success());
+    assert!(text(&nothing.stderr).contains("nothing to change"));
     // The subscriber finds the rescheduling in the conversation when coming back.
     let history = returning["history"].to_string();
     assert!(

@@ -218,7 +218,11 @@ impl ProcessingRecord {
             },
             Recipient {
                 name: "Gastgeberin/Gastgeber und Moderation der Sprechstunde (Rolle host)".into(),
-                access: "Anliegen der Live-Warteschlange".into(),
+                // The role reads and works the whole queue (Permission::ReadQueue), not
+                // only the live session's questions.
+                access: "alle Anliegen: lesen, beantworten, Notizen; Moderation laufender \
+                         Sprechstunden (Live-Warteschlange)"
+                    .into(),
             },
             Recipient {
                 name: "Pressereferat (Rolle press_office)".into(),

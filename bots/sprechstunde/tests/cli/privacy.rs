@@ -91,6 +91,11 @@ async fn the_record_of_processing_follows_the_running_configuration() {
             && !press.contains("keine Anliegen"),
         "{press}"
     );
+    // Hosts read the whole queue, not only the live one.
+    assert!(
+        plain.contains("(Rolle host) | alle Anliegen: lesen, beantworten"),
+        "{plain}"
+    );
     // Recipients and third countries.
     assert!(!plain.contains("Telegram Messenger Inc."));
     assert!(with_telegram.contains("Telegram Messenger Inc."));

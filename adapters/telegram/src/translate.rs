@@ -214,10 +214,34 @@ impl Scrubber {
         out
     }
 
-    /// A request error as text, without the token.
+    /// A request error as text, without the token and without any response body.
+    ///
+    /// teloxide's `InvalidJson` shows the raw answer (`raw: "…"`), and its JSON error can
+    /// quote values from it: for a broken `getUpdates` answer that is citizens' texts, names
+    /// and chat ids, for a broken `sendMessage` answer the message sent. Only the kind of
+    /// the parse error and its position are kept.
     pub(crate) fn error(&self, error: &RequestError) -> String {
-        self.scrub(&error.to_string())
+        match error {
+            RequestError::InvalidJson { source, .. } => invalid_json(source),
+            other => self.scrub(&other.to_string()),
+        }
     }
+}
+
+/// A fixed description of an unparseable Bot API answer: the category and position of the
+/// parse error, nothing of the answer itself.
+fn invalid_json(error: &serde_json::Error) -> String {
+    let kind = match error.classify() {
+        serde_json::error::Category::Io => "unreadable",
+        serde_json::error::Category::Syntax => "not valid JSON",
+        serde_json::error::Category::Data => "not a Bot API response",
+        serde_json::error::Category::Eof => "cut off",
+    };
+    format!(
+        "the Bot API answer was {kind} (line {}, column {}; the answer is not logged)",
+        error.line(),
+        error.column()
+    )
 }
 
 /// What a failed send means for the outbox. 429s are handled before this is called.
@@ -415,6 +439,46 @@ mod tests {
             ),
             DeliveryError::Transient(_)
         ));
+    }
+
+    #[test]
+    fn an_unparseable_answer_is_described_without_its_body() {
+        let scrubber = Scrubber::new("123:SECRETSECRET");
+        let raw = r#"{"ok":true,"result":[{"update_id":7,"message":{"text":"Geheimnis 4711"#;
+        let Err(source) = serde_json::from_str::<serde_json::Value>(raw) else {
+            panic!("the answer parsed");
+        };
+        // A type error quotes the value it could not use.
+        let typed = r#""Geheimnis 4711""#;
+        let Err(data) = serde_json::from_str::<i64>(typed) else {
+            panic!("the answer parsed");
+        };
+        let errors = [
+            RequestError::InvalidJson {
+                source: std::sync::Arc::new(source),
+                raw: raw.into(),
+            },
+            RequestError::InvalidJson {
+                source: std::sync::Arc::new(data),
+                raw: typed.into(),
+            },
+        ];
+
+        let texts: Vec<String> = errors.iter().map(|e| scrubber.error(e)).collect();
+        let delivery = delivery_error(&errors[0], &scrubber);
+
+        assert!(texts[0].contains("cut off"), "{}", texts[0]);
+        assert!(texts[1].contains("not a Bot API response"), "{}", texts[1]);
+        for text in &texts {
+            assert!(
+                !text.contains("Geheimnis") && !text.contains("4711"),
+                "{text}"
+            );
+        }
+        assert!(
+            matches!(&delivery, DeliveryError::Transient(t) if !t.contains("Geheimnis")),
+            "{delivery:?}"
+        );
     }
 
     #[test]

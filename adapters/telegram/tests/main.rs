@@ -82,10 +82,9 @@ async fn a_failing_request_never_shows_the_token_in_the_error() {
         !garbage.contains("AAFsecretSECRETsecret_token-part"),
         "{garbage}"
     );
-    assert!(
-        garbage.contains("/bot<token>/"),
-        "the echo came back scrubbed: {garbage}"
-    );
+    // The answer's body (here the echoed request line) is not repeated at all.
+    assert!(!garbage.contains("Bad gateway for"), "{garbage}");
+    assert!(garbage.contains("not valid JSON"), "{garbage}");
 }
 
 #[tokio::test]

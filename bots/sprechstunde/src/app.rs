@@ -144,7 +144,15 @@ impl Application {
         let listener = TcpListener::bind(settings.server.listen)
             .await
             .with_context(|| format!("cannot listen on {}", settings.server.listen))?;
-        let origins = settings.allowed_origins(listener.local_addr()?);
+        let bound = listener.local_addr()?;
+        if let Some(warning) = web_security::cookie_warning(
+            settings.server.secure_cookies,
+            bound,
+            &settings.server.public_url,
+        ) {
+            tracing::warn!("{warning}");
+        }
+        let origins = settings.allowed_origins(bound);
         let console = Console::new(
             office.clone(),
             ConsoleSettings {

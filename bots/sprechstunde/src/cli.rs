@@ -1,17 +1,14 @@
 //! The command line: `serve`, and the administration commands that work on the data directory
 //! while the server is stopped.
 
-use std::collections::BTreeSet;
-use std::io::{BufRead, IsTerminal};
 use std::path::PathBuf;
 use std::sync::Arc;
 
 use anyhow::{Context, bail};
 use clap::{Args, Parser, Subcommand};
-use sprechstunde_console::accounts::{format_token, hash_password, new_token, sha256_hex};
+use sprechstunde_console::accounts::{format_token, new_token, sha256_hex};
 use sprechstunde_core::{
-    ApiToken, Input, Receipt, Role, SessionDraft, SessionId, StaffAction, StaffId, StaffMember,
-    StaffRef, Store,
+    ApiToken, Input, Receipt, SessionDraft, SessionId, StaffAction, StaffId, StaffRef, Store,
 };
 use sprechstunde_runtime::SystemClock;
 
@@ -45,7 +42,7 @@ pub enum Command {
     },
     /// Staff accounts.
     #[command(subcommand)]
-    Staff(StaffCommand),
+    Staff(crate::staff_cli::StaffCommand),
     /// API bearer tokens.
     #[command(subcommand)]
     Token(TokenCommand),
@@ -58,40 +55,6 @@ pub enum Command {
     /// Data protection documents derived from the configuration.
     #[command(subcommand)]
     Privacy(crate::record::PrivacyCommand),
-}
-
-/// `staff …`.
-#[derive(Debug, Subcommand)]
-pub enum StaffCommand {
-    /// Create a staff account. The password is read from --password-file, or asked for.
-    Add {
-        /// Login name.
-        #[arg(long)]
-        login: String,
-        /// Display name.
-        #[arg(long)]
-        name: String,
-        /// Role (repeat for several): citizens_office, department, host, press_office, admin,
-        /// data_protection.
-        #[arg(long = "role", required = true)]
-        roles: Vec<Role>,
-        /// Read the password from this file (first line).
-        #[arg(long, value_name = "PATH")]
-        password_file: Option<PathBuf>,
-        /// Department id (from `[[departments]]`), for department staff.
-        #[arg(long, value_name = "ID")]
-        department: Option<u64>,
-    },
-    /// List staff accounts.
-    List,
-    /// Set a new password.
-    Passwd {
-        /// Login name.
-        login: String,
-        /// Read the password from this file (first line).
-        #[arg(long, value_name = "PATH")]
-        password_file: Option<PathBuf>,
-    },
 }
 
 /// `token …`.
@@ -127,6 +90,8 @@ pub enum SessionCommand {
         /// Session id.
         id: u64,
     },
+    /// Reschedule or edit a session; subscribers are told of a new time.
+    Update(crate::session_cli::SessionUpdateArgs),
 }
 
 /// Fields of a session.
@@ -196,38 +161,19 @@ impl Cli {
     }
 }
 
-fn read_password(file: Option<&PathBuf>) -> anyhow::Result<String> {
-    if let Some(path) = file {
-        let text = std::fs::read_to_string(path)
-            .with_context(|| format!("cannot read {}", path.display()))?;
-        return Ok(text.lines().next().unwrap_or_default().to_owned());
-    }
-    if std::io::stdin().is_terminal() {
-        let first = rpassword::prompt_password("Passwort / password: ")?;
-        let second = rpassword::prompt_password("Wiederholen / repeat: ")?;
-        if first != second {
-            bail!("the passwords do not match");
-        }
-        return Ok(first);
-    }
-    let mut line = String::new();
-    std::io::stdin().lock().read_line(&mut line)?;
-    Ok(line.trim_end_matches(['\r', '\n']).to_owned())
-}
-
 /// Runs an administration command.
 ///
 /// # Errors
 /// Whatever went wrong, in words for the operator.
 pub async fn admin(command: Command, settings: &Settings) -> anyhow::Result<()> {
-    // Needs no data directory (and works while the server runs).
+    // Reads the data directory if it can, and works while the server runs too.
     if let Command::Privacy(c) = command {
-        return crate::record::run(c, settings);
+        return crate::record::run(c, settings).await;
     }
     let store = open_store(settings)?;
     match command {
         Command::Serve { .. } | Command::Privacy(_) => unreachable_serve(),
-        Command::Staff(c) => staff(c, &store).await,
+        Command::Staff(c) => crate::staff_cli::run(c, settings, store).await,
         Command::Token(c) => token(c, &store).await,
         Command::Session(c) => session(c, settings, store).await,
         Command::Audit(c) => crate::audit_cli::run(c, settings, &store).await,
@@ -236,87 +182,6 @@ pub async fn admin(command: Command, settings: &Settings) -> anyhow::Result<()> 
 
 fn unreachable_serve() -> anyhow::Result<()> {
     bail!("serve is not an administration command")
-}
-
-async fn staff(command: StaffCommand, store: &Arc<dyn Store>) -> anyhow::Result<()> {
-    match command {
-        StaffCommand::Add {
-            login,
-            name,
-            roles,
-            password_file,
-            department,
-        } => {
-            let login = login.trim().to_owned();
-            if login.is_empty() || login.chars().any(char::is_whitespace) {
-                bail!("the login name must not be empty or contain spaces");
-            }
-            if store.staff_by_login(&login).await?.is_some() {
-                bail!("a staff member with login {login:?} already exists");
-            }
-            let password = read_password(password_file.as_ref())?;
-            let next = store
-                .staff()
-                .await?
-                .iter()
-                .map(|m| m.id.0)
-                .max()
-                .unwrap_or(0)
-                + 1;
-            let member = StaffMember {
-                id: StaffId(next),
-                login: login.clone(),
-                name,
-                roles: roles.into_iter().collect::<BTreeSet<_>>(),
-                department: department.map(sprechstunde_core::DepartmentId),
-                password_hash: hash_password(&password)?,
-                disabled: false,
-                created_at: jiff::Timestamp::now(),
-            };
-            store.put_staff(&member).await?;
-            let roles: Vec<_> = member.roles.iter().map(|r| r.as_str()).collect();
-            audit_cli::record_cli(
-                &audit_cli::trail(store),
-                "staff.add",
-                format!("staff={next} login={login} roles={}", roles.join(",")),
-            )
-            .await?;
-            println!("Staff member {login} created (id {next}).");
-        }
-        StaffCommand::List => {
-            for m in store.staff().await? {
-                let roles: Vec<_> = m.roles.iter().map(|r| r.as_str()).collect();
-                let state = if m.disabled { " (disabled)" } else { "" };
-                println!(
-                    "{:>4}  {:<20} {:<30} {}{state}",
-                    m.id,
-                    m.login,
-                    m.name,
-                    roles.join(",")
-                );
-            }
-        }
-        StaffCommand::Passwd {
-            login,
-            password_file,
-        } => {
-            let mut member = store
-                .staff_by_login(&login)
-                .await?
-                .with_context(|| format!("no staff member with login {login:?}"))?;
-            let password = read_password(password_file.as_ref())?;
-            member.password_hash = hash_password(&password)?;
-            store.put_staff(&member).await?;
-            audit_cli::record_cli(
-                &audit_cli::trail(store),
-                "staff.passwd",
-                format!("staff={} login={login}", member.id),
-            )
-            .await?;
-            println!("Password of {login} changed.");
-        }
-    }
-    Ok(())
 }
 
 async fn token(command: TokenCommand, store: &Arc<dyn Store>) -> anyhow::Result<()> {
@@ -476,12 +341,13 @@ async fn session(
                 .await?;
             println!("Session {id} cancelled.");
         }
+        SessionCommand::Update(args) => crate::session_cli::update(args, &office, cli).await?,
     }
     Ok(())
 }
 
 /// A channel name for `--channel`.
-fn parse_channel(name: &str) -> Result<sprechstunde_core::ChannelKind, String> {
+pub(crate) fn parse_channel(name: &str) -> Result<sprechstunde_core::ChannelKind, String> {
     sprechstunde_core::ChannelKind::ALL
         .into_iter()
         .find(|c| c.as_str() == name.trim().to_ascii_lowercase())

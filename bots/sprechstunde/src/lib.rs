@@ -5,7 +5,10 @@ pub mod app;
 pub mod audit_cli;
 pub mod cli;
 pub mod record;
+pub mod record_departments;
+pub mod session_cli;
 pub mod settings;
+pub mod staff_cli;
 pub mod web_security;
 
 pub use app::Application;

@@ -1,6 +1,7 @@
 //! `sprechstunde privacy record`: the record of processing activities (Verzeichnis von
 //! Verarbeitungstätigkeiten, Art. 30 GDPR) derived from the running configuration — the same
-//! settings `serve` loads (embedded default, `--config`, environment).
+//! settings `serve` loads (embedded default, `--config`, environment) — and the departments
+//! in the data directory when the server is stopped (module `record_departments`).
 //!
 //! [`ProcessingRecord::build`] collects the facts; [`ProcessingRecord::markdown`] renders them
 //! for the data protection officer; `--format json` prints the same structure as JSON. The
@@ -34,15 +35,10 @@ pub enum Format {
 /// Runs `privacy …`.
 ///
 /// # Errors
-/// Output failed.
-pub fn run(command: PrivacyCommand, settings: &Settings) -> anyhow::Result<()> {
+/// The data directory is damaged, or output failed.
+pub async fn run(command: PrivacyCommand, settings: &Settings) -> anyhow::Result<()> {
     let PrivacyCommand::Record { format } = command;
-    // Departments come from the configuration once they are configurable; none until then.
-    let departments: Vec<String> = settings
-        .departments
-        .iter()
-        .map(|d| d.name.clone())
-        .collect();
+    let departments = crate::record_departments::load(settings).await?;
     let record = ProcessingRecord::build(settings, &departments);
     match format {
         Format::Markdown => print!("{}", record.markdown()),
@@ -140,6 +136,9 @@ pub struct ProcessingRecord {
     pub data_categories: Vec<DataCategory>,
     /// Art. 30 (1) (d).
     pub recipients: Vec<Recipient>,
+    /// Where the departments among the recipients come from (see
+    /// [`crate::record_departments::DepartmentList::source`]).
+    pub departments_source: &'static str,
     /// Art. 30 (1) (e).
     pub third_country_transfers: Vec<String>,
     /// Art. 30 (1) (f).
@@ -157,9 +156,12 @@ fn or_placeholder(value: &str, key: &str) -> String {
 }
 
 impl ProcessingRecord {
-    /// The record for `settings`, with `departments` (names of the Fachämter questions can be
-    /// routed to) as recipients.
-    pub fn build(settings: &Settings, departments: &[String]) -> ProcessingRecord {
+    /// The record for `settings`, with `departments` (the Fachämter questions can be routed
+    /// to) as recipients.
+    pub fn build(
+        settings: &Settings,
+        departments: &crate::record_departments::DepartmentList,
+    ) -> ProcessingRecord {
         let c = &settings.privacy.controller;
         let telegram = settings.telegram.enabled;
         let matrix = settings.matrix.enabled;
@@ -180,8 +182,7 @@ impl ProcessingRecord {
                 category: "Anliegen und Kommunikation".into(),
                 items: vec![
                     "Pseudonym der Telegram-Chat-ID (HMAC-SHA256 mit geheimem Schlüssel)".into(),
-                    "Antwortadresse: die Telegram-Chat-ID, nur solange Antworten zuzustellen sind"
-                        .into(),
+                    reply_address("die Telegram-Chat-ID", settings),
                     "Texte der Anliegen und Nachfragen".into(),
                     "Zeitstempel, Referenznummer, Bearbeitungsstatus, Sprache des Telegram-Clients"
                         .into(),
@@ -194,7 +195,7 @@ impl ProcessingRecord {
                 category: "Anliegen und Kommunikation".into(),
                 items: vec![
                     "Pseudonym der Matrix-Nutzer-ID (HMAC-SHA256 mit geheimem Schlüssel)".into(),
-                    "Antwortadresse: die Raum-ID des Direktchats".into(),
+                    reply_address("die Raum-ID des Direktchats", settings),
                     "Texte der Anliegen und Nachfragen".into(),
                     "Zeitstempel, Referenznummer, Bearbeitungsstatus".into(),
                 ],
@@ -217,11 +218,20 @@ impl ProcessingRecord {
             },
             Recipient {
                 name: "Gastgeberin/Gastgeber und Moderation der Sprechstunde (Rolle host)".into(),
-                access: "Anliegen der Live-Warteschlange".into(),
+                // The role reads and works the whole queue (Permission::ReadQueue), not
+                // only the live session's questions.
+                access: "alle Anliegen: lesen, beantworten, Notizen; Moderation laufender \
+                         Sprechstunden (Live-Warteschlange)"
+                    .into(),
             },
             Recipient {
                 name: "Pressereferat (Rolle press_office)".into(),
-                access: "Termine der Sprechstunden; keine Anliegen".into(),
+                access: "Termine der Sprechstunden; in laufenden Sprechstunden die Fragen der \
+                         Live-Warteschlange mit Texten (Moderation); Entwürfe der \
+                         Zusammenfassungen mit Fragen und Antworten (ohne Namen und \
+                         Referenznummern) zum Bearbeiten; zur Freigabe vorgelegte \
+                         Antwortentwürfe mit Texten (Vier-Augen-Prinzip); Statistiken"
+                    .into(),
             },
             Recipient {
                 name: "Administration (Rolle admin)".into(),
@@ -232,13 +242,22 @@ impl ProcessingRecord {
                 access: "nur das Audit-Protokoll (ohne Inhalte)".into(),
             },
         ];
-        if departments.is_empty() {
+        if departments.may_be_incomplete() {
             recipients.push(Recipient {
                 name: "Fachämter (Rolle department)".into(),
-                access: "zugewiesene Anliegen (keine Fachämter konfiguriert)".into(),
+                access: "die dem jeweiligen Fachamt zugewiesenen Anliegen; aufgeführt sind die \
+                         konfigurierten Fachämter ([[departments]]), in der Konsole angelegte \
+                         Fachämter sind in der Konsole aufgeführt (das Datenverzeichnis war \
+                         nicht lesbar, während der Server läuft)"
+                    .into(),
+            });
+        } else if departments.names.is_empty() {
+            recipients.push(Recipient {
+                name: "Fachämter (Rolle department)".into(),
+                access: "zugewiesene Anliegen (keine Fachämter angelegt)".into(),
             });
         }
-        for d in departments {
+        for d in &departments.names {
             recipients.push(Recipient {
                 name: format!("Fachamt: {d}"),
                 access: "die diesem Fachamt zugewiesenen Anliegen".into(),
@@ -301,6 +320,7 @@ impl ProcessingRecord {
             ],
             data_categories,
             recipients,
+            departments_source: departments.source,
             third_country_transfers,
             retention: retention(settings),
             measures: measures(settings),
@@ -383,6 +403,19 @@ impl ProcessingRecord {
         }
         o
     }
+}
+
+/// How long a channel's reply address is kept: with the citizen record, not only while
+/// answers are due.
+fn reply_address(what: &str, settings: &Settings) -> String {
+    let r = &settings.privacy.retention;
+    format!(
+        "Antwortadresse: {what}, verschlüsselt beim Bürgerdatensatz gespeichert bis zur \
+         Löschung auf Wunsch (/loeschen) oder bis kein Anliegen mehr gespeichert ist und der \
+         letzte Kontakt {} Tage zurückliegt (privacy.retention.inactive_citizen_days; \
+         beantwortete Anliegen werden {} Tage nach der letzten Änderung gelöscht)",
+        r.inactive_citizen_days, r.answered_days
+    )
 }
 
 fn list(o: &mut String, title: &str, items: &[String]) {
@@ -565,7 +598,11 @@ mod tests {
     #[test]
     fn departments_become_recipients() {
         let settings = Settings::load(None).expect("default settings");
-        let record = ProcessingRecord::build(&settings, &["Tiefbauamt".into()]);
+        let departments = crate::record_departments::DepartmentList {
+            names: vec!["Tiefbauamt".into()],
+            source: "store",
+        };
+        let record = ProcessingRecord::build(&settings, &departments);
         assert!(
             record
                 .recipients

@@ -198,9 +198,54 @@ pub fn console_limits(
     }
 }
 
+/// The start-up warning for a set-up in which browsers drop the `Secure` login cookie, so
+/// that staff logins silently fail: `secure_cookies` on, plain HTTP on a non-loopback listen
+/// address, and no https `public_url` (i.e. no TLS proxy in front). `None` when logins work.
+pub fn cookie_warning(
+    secure_cookies: bool,
+    listen: std::net::SocketAddr,
+    public_url: &str,
+) -> Option<String> {
+    let behind_tls = public_url
+        .trim()
+        .to_ascii_lowercase()
+        .starts_with("https://");
+    (secure_cookies && !listen.ip().is_loopback() && !behind_tls).then(|| {
+        format!(
+            "server.secure_cookies is on and the server listens on plain HTTP on {listen} \
+             without an https server.public_url: browsers drop the Secure login cookie there, so \
+             staff logins in the console will fail. Put a TLS proxy in front and set \
+             server.public_url = \"https://…\", or listen on 127.0.0.1 (docs/security.md)"
+        )
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn plain_http_on_a_non_loopback_address_with_secure_cookies_is_warned_about() {
+        let lan = std::net::SocketAddr::from(([192, 168, 10, 5], 8080));
+        let loopback = std::net::SocketAddr::from(([127, 0, 0, 1], 8080));
+        let v6_loopback = std::net::SocketAddr::from(([0u16, 0, 0, 0, 0, 0, 0, 1], 8080));
+
+        let warned = cookie_warning(true, lan, "");
+
+        assert!(
+            warned
+                .as_deref()
+                .is_some_and(|w| w.contains("secure_cookies")
+                    && w.contains("192.168.10.5:8080")
+                    && w.contains("public_url")),
+            "{warned:?}"
+        );
+        assert!(cookie_warning(true, lan, "http://rathaus.intern").is_some());
+        assert!(cookie_warning(true, lan, "https://sprechstunde.musterstadt.de").is_none());
+        assert!(cookie_warning(false, lan, "").is_none());
+        assert!(cookie_warning(true, loopback, "").is_none());
+        assert!(cookie_warning(true, v6_loopback, "").is_none());
+    }
 
     #[test]
     fn the_csp_has_no_unsafe_inline_and_allows_the_own_websocket() {

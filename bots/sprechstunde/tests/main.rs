@@ -15,6 +15,12 @@ use tokio::process::{Child, Command};
 mod log_scan;
 #[path = "cli/privacy.rs"]
 mod privacy;
+#[path = "cli/sessions.rs"]
+mod sessions;
+#[path = "cli/staff.rs"]
+mod staff;
+#[path = "cli/telegram_faults.rs"]
+mod telegram_faults;
 
 const BIN: &str = env!("CARGO_BIN_EXE_sprechstunde");
 const DEADLINE: Duration = Duration::from_secs(20);
@@ -99,6 +105,7 @@ async fn help_is_available_for_every_command() {
         &["staff", "add"],
         &["staff", "list"],
         &["staff", "passwd"],
+        &["staff", "update"],
         &["token"],
         &["token", "create"],
         &["token", "list"],
@@ -107,6 +114,7 @@ async fn help_is_available_for_every_command() {
         &["session", "create"],
         &["session", "list"],
         &["session", "cancel"],
+        &["session", "update"],
         &["audit"],
         &["audit", "verify"],
         &["audit", "list"],

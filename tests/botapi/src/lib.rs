@@ -14,7 +14,9 @@
 //! Tests drive the Telegram side through the Rust API of [`Emulator`]: users write
 //! ([`Emulator::user_says`]), press buttons ([`Emulator::user_presses`]), block the bot; tests
 //! wait for what the bot sent with [`Emulator::wait_for_sent`] (no sleeps: every change wakes
-//! the waiters).
+//! the waiters). Faults a real deployment meets are switched on the same way: a user blocks
+//! the bot ([`Emulator::block`]), a 429 storm ([`Emulator::force_429_storm`]), answers cut
+//! off mid-body ([`Emulator::cut_off_answers`]).
 
 mod api;
 mod limits;
@@ -254,6 +256,23 @@ impl Emulator {
     /// Refuses the next `n` sends with 429 (`retry_after` 1), whatever the pace.
     pub fn force_429_storm(&self, n: u32) {
         self.change(|w| w.flood.force_storm(n));
+    }
+
+    /// Fault mode: the next `n` successful answers to `method` (e.g. `"getUpdates"`,
+    /// `"sendMessage"`) that carry a non-empty result arrive cut off — valid JSON up to its
+    /// closing brackets, which are missing — as when a proxy drops the connection mid-answer.
+    /// The answer's content (update texts and names, the sent message) is in the broken body.
+    /// The method still takes effect: a cut-off `sendMessage` was sent, a cut-off
+    /// `getUpdates` confirmed nothing (its updates come again).
+    pub fn cut_off_answers(&self, method: &str, n: u32) {
+        self.change(|w| {
+            w.cut_off.insert(method.to_ascii_lowercase(), n);
+        });
+    }
+
+    /// How many answers fault mode has cut off so far.
+    pub fn cut_off_served(&self) -> u64 {
+        self.shared.world().cut_off_served
     }
 
     /// Messages the bot sent to a chat, in order.

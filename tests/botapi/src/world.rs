@@ -92,6 +92,10 @@ pub(crate) struct World {
     pub(crate) callbacks_open: Vec<String>,
     pub(crate) callbacks_answered: Vec<String>,
     pub(crate) next_callback: u64,
+    /// Fault mode: answers still to cut off, by lower-case method name.
+    pub(crate) cut_off: HashMap<String, u32>,
+    /// Answers cut off so far.
+    pub(crate) cut_off_served: u64,
 }
 
 impl World {
@@ -116,6 +120,8 @@ impl World {
             callbacks_open: Vec::new(),
             callbacks_answered: Vec::new(),
             next_callback: 1,
+            cut_off: HashMap::new(),
+            cut_off_served: 0,
         }
     }
 
@@ -166,6 +172,18 @@ impl World {
     /// The next update to push to a webhook.
     pub(crate) fn next_for_webhook(&self) -> Option<(i64, Value)> {
         self.again.front().or_else(|| self.queue.front()).cloned()
+    }
+
+    /// Whether this successful answer of `method` is to be cut off (and counts it if so).
+    pub(crate) fn take_cut_off(&mut self, method: &str) -> bool {
+        match self.cut_off.get_mut(method) {
+            Some(left) if *left > 0 => {
+                *left -= 1;
+                self.cut_off_served += 1;
+                true
+            }
+            _ => false,
+        }
     }
 
     /// Marks a pushed update as delivered.

@@ -273,3 +273,51 @@ async fn a_webhook_receives_updates_with_the_secret_until_it_answers_200() {
     assert_eq!(secret.as_deref(), Some("s3cret-token"));
     assert_eq!(update["update_id"], id);
 }
+
+#[tokio::test]
+async fn a_cut_off_answer_is_broken_json_and_the_next_answer_is_whole_again() {
+    let emu = Emulator::start().await;
+    let update = emu.user_says(9, &TestUser::de("Anna"), "Frage zum Parkausweis");
+    emu.cut_off_answers("getUpdates", 1);
+    emu.cut_off_answers("sendMessage", 1);
+    let raw = |method: &'static str, body: Value| {
+        let url = format!("{}/bot{}/{method}", emu.api_url(), emu.token());
+        async move {
+            let response = reqwest::Client::new()
+                .post(url)
+                .json(&body)
+                .send()
+                .await
+                .unwrap();
+            (response.status().as_u16(), response.text().await.unwrap())
+        }
+    };
+
+    let (updates_status, cut_updates) = raw("getUpdates", json!({})).await;
+    let (_, again) = call(&emu, "getUpdates", json!({})).await;
+    let (sent_status, cut_sent) =
+        raw("sendMessage", json!({"chat_id": 9, "text": "Antwort"})).await;
+    let sent_after_cut = emu.sent(9).len();
+
+    assert_eq!(updates_status, 200);
+    assert!(
+        serde_json::from_str::<Value>(&cut_updates).is_err(),
+        "{cut_updates}"
+    );
+    assert!(
+        cut_updates.contains("Frage zum Parkausweis"),
+        "{cut_updates}"
+    );
+    assert_eq!(
+        again["result"][0]["update_id"], update,
+        "a cut-off getUpdates confirmed nothing"
+    );
+    assert_eq!(sent_status, 200);
+    assert!(
+        serde_json::from_str::<Value>(&cut_sent).is_err(),
+        "{cut_sent}"
+    );
+    assert!(cut_sent.contains("Antwort"), "{cut_sent}");
+    assert_eq!(sent_after_cut, 1, "the message was sent all the same");
+    assert_eq!(emu.cut_off_served(), 2);
+}

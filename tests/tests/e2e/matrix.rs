@@ -15,6 +15,8 @@ use sprechstunde_tests::synapse::citizen::{MATRIX_DEADLINE, MatrixCitizen};
 use tempfile::TempDir;
 use tokio::time::Instant;
 
+mod subscriptions;
+
 const BOT: &str = "buergerbot";
 const BOT_PASSWORD: &str = "bot-passwort-fuer-tests";
 

@@ -15,7 +15,7 @@ use tokio_tungstenite::tungstenite::Message;
 use super::{DEADLINE, run_with_stdin, sprechstunde, text};
 
 /// Collects every line `reader` produces into `log`; the first stdout line also goes to `first`.
-fn capture(
+pub(super) fn capture(
     reader: impl AsyncRead + Unpin + Send + 'static,
     log: Arc<Mutex<Vec<String>>>,
     first: Option<tokio::sync::oneshot::Sender<String>>,
@@ -96,7 +96,7 @@ fn reference_in(text: &str) -> String {
 }
 
 /// Removes terminal colour codes, so that a seed split by one would still be found.
-fn plain(line: &str) -> String {
+pub(super) fn plain(line: &str) -> String {
     let mut out = String::with_capacity(line.len());
     let mut chars = line.chars();
     while let Some(c) = chars.next() {

@@ -41,6 +41,10 @@ async fn the_record_of_processing_follows_the_running_configuration() {
             "123:secret-token-never-printed",
         ),
         ("SPRECHSTUNDE_AUDIT__RETENTION_DAYS", "365"),
+        (
+            "SPRECHSTUNDE_PRIVACY__RETENTION__INACTIVE_CITIZEN_DAYS",
+            "45",
+        ),
     ];
     let (ok_tg, with_telegram) = record(dir.path(), &telegram_env, &["--config", config]).await;
     let (ok_json, json) = record(dir.path(), &telegram_env, &["--format", "json"]).await;
@@ -65,6 +69,33 @@ async fn the_record_of_processing_follows_the_running_configuration() {
     assert!(with_telegram.contains("| Telegram | ja | nein |"));
     assert!(!plain.contains("Bürgerinnen und Bürger (Telegram)"));
     assert!(with_telegram.contains("Bürgerinnen und Bürger (Telegram)"));
+    // The Telegram reply address is kept with the citizen record, as configured.
+    assert!(
+        with_telegram.contains(
+            "Antwortadresse: die Telegram-Chat-ID, verschlüsselt beim Bürgerdatensatz gespeichert \
+             bis zur Löschung auf Wunsch (/loeschen) oder bis kein Anliegen mehr gespeichert ist \
+             und der letzte Kontakt 45 Tage zurückliegt"
+        ),
+        "{with_telegram}"
+    );
+    assert!(!with_telegram.contains("nur solange Antworten zuzustellen sind"));
+    // Recipients: the press office sees question texts (live view, summaries, drafts).
+    let press = plain
+        .lines()
+        .find(|l| l.starts_with("| Pressereferat"))
+        .unwrap_or_default();
+    assert!(
+        press.contains("Live-Warteschlange mit Texten")
+            && press.contains("Zusammenfassungen")
+            && press.contains("Antwortentwürfe mit Texten")
+            && !press.contains("keine Anliegen"),
+        "{press}"
+    );
+    // Hosts read the whole queue, not only the live one.
+    assert!(
+        plain.contains("(Rolle host) | alle Anliegen: lesen, beantworten"),
+        "{plain}"
+    );
     // Recipients and third countries.
     assert!(!plain.contains("Telegram Messenger Inc."));
     assert!(with_telegram.contains("Telegram Messenger Inc."));
@@ -104,6 +135,66 @@ async fn the_record_of_processing_follows_the_running_configuration() {
             .iter()
             .any(|r| r["source"] == "audit.retention_days"
                 && r["period"].as_str().unwrap().starts_with("365 Tage"))
+    );
+}
+
+#[tokio::test]
+async fn the_record_lists_the_departments_of_the_data_directory_or_says_where_they_are() {
+    // Arrange: the record's configuration names the Tiefbauamt; the data directory gets the
+    // Ordnungsamt from another configuration (as if an admin had created it in the console).
+    let dir = tempfile::tempdir().unwrap();
+    let write = |name: &str, toml: &str| {
+        let path = dir.path().join(name);
+        std::fs::write(&path, toml).unwrap();
+        path.to_str().unwrap().to_owned()
+    };
+    let config = write(
+        "stadt.toml",
+        "[[departments]]\nid = 1\nslug = \"tiefbau\"\nname = \"Tiefbauamt\"\n",
+    );
+    let other = write(
+        "vorher.toml",
+        "[[departments]]\nid = 2\nslug = \"ordnung\"\nname = \"Ordnungsamt\"\n",
+    );
+    let json_of = |(ok, out): (bool, String)| -> serde_json::Value {
+        assert!(ok);
+        serde_json::from_str(&out).unwrap()
+    };
+    let names = |json: &serde_json::Value| -> Vec<String> {
+        json["recipients"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|r| {
+                r["name"]
+                    .as_str()?
+                    .strip_prefix("Fachamt: ")
+                    .map(str::to_owned)
+            })
+            .collect()
+    };
+
+    // Act: before the first start, with a stopped server, and while the server runs.
+    let before = json_of(record(dir.path(), &[], &["--config", &config, "--format", "json"]).await);
+    let seeded = run(dir.path(), &["--config", &other, "session", "list"]).await;
+    assert!(seeded.status.success(), "{}", text(&seeded.stderr));
+    let stopped =
+        json_of(record(dir.path(), &[], &["--config", &config, "--format", "json"]).await);
+    let (mut server, _) = super::serve(dir.path()).await;
+    let (ok_running, running) = record(dir.path(), &[], &["--config", &config]).await;
+    server.kill().await.unwrap();
+
+    // Assert.
+    assert_eq!(names(&before), ["Tiefbauamt"]);
+    assert_eq!(before["departments_source"], "configuration");
+    assert_eq!(names(&stopped), ["Tiefbauamt", "Ordnungsamt"]);
+    assert_eq!(stopped["departments_source"], "store");
+    assert!(ok_running);
+    assert!(running.contains("| Fachamt: Tiefbauamt |"), "{running}");
+    assert!(!running.contains("Ordnungsamt"), "{running}");
+    assert!(
+        running.contains("in der Konsole angelegte Fachämter sind in der Konsole aufgeführt"),
+        "{running}"
     );
 }
 

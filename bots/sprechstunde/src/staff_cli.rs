@@ -1,0 +1,330 @@
+//! `sprechstunde staff …`: staff accounts, their roles and department membership.
+//!
+//! A department id given here must name a department the office knows: one from
+//! `[[departments]]` (created at first start, here too) or one an admin created in the console.
+//! Department staff (`--role department`) need a department: without one they would see no
+//! question at all.
+
+use std::collections::BTreeSet;
+use std::io::{BufRead, IsTerminal};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::{Context, bail};
+use clap::Subcommand;
+use sprechstunde_console::accounts::hash_password;
+use sprechstunde_core::{DepartmentId, Role, StaffId, StaffMember, Store};
+use sprechstunde_runtime::SystemClock;
+
+use crate::app::open_office;
+use crate::audit_cli;
+use crate::settings::Settings;
+
+/// `staff …`.
+#[derive(Debug, Subcommand)]
+pub enum StaffCommand {
+    /// Create a staff account. The password is read from --password-file, or asked for.
+    Add {
+        /// Login name.
+        #[arg(long)]
+        login: String,
+        /// Display name.
+        #[arg(long)]
+        name: String,
+        /// Role (repeat for several): citizens_office, department, host, press_office, admin,
+        /// data_protection.
+        #[arg(long = "role", required = true)]
+        roles: Vec<Role>,
+        /// Read the password from this file (first line).
+        #[arg(long, value_name = "PATH")]
+        password_file: Option<PathBuf>,
+        /// Department id (`staff list` and the console show them), for department staff.
+        #[arg(long, value_name = "ID")]
+        department: Option<u64>,
+    },
+    /// Change roles, department, display name, or disable/enable an account.
+    Update {
+        /// Login name.
+        login: String,
+        /// New roles (repeat for several); replace the current ones.
+        #[arg(long = "role")]
+        roles: Vec<Role>,
+        /// Join this department (id).
+        #[arg(long, value_name = "ID", conflicts_with = "no_department")]
+        department: Option<u64>,
+        /// Leave the department.
+        #[arg(long)]
+        no_department: bool,
+        /// New display name.
+        #[arg(long)]
+        name: Option<String>,
+        /// Disable the account: it can no longer log in, its logins and tokens stop working.
+        #[arg(long, conflicts_with = "enable")]
+        disable: bool,
+        /// Enable a disabled account again.
+        #[arg(long)]
+        enable: bool,
+    },
+    /// List staff accounts with roles and department.
+    List,
+    /// Set a new password.
+    Passwd {
+        /// Login name.
+        login: String,
+        /// Read the password from this file (first line).
+        #[arg(long, value_name = "PATH")]
+        password_file: Option<PathBuf>,
+    },
+}
+
+/// Runs `staff …` on the store.
+///
+/// # Errors
+/// Whatever went wrong, in words for the operator.
+pub async fn run(
+    command: StaffCommand,
+    settings: &Settings,
+    store: Arc<dyn Store>,
+) -> anyhow::Result<()> {
+    match command {
+        StaffCommand::Add {
+            login,
+            name,
+            roles,
+            password_file,
+            department,
+        } => {
+            let login = login.trim().to_owned();
+            if login.is_empty() || login.chars().any(char::is_whitespace) {
+                bail!("the login name must not be empty or contain spaces");
+            }
+            if store.staff_by_login(&login).await?.is_some() {
+                bail!("a staff member with login {login:?} already exists");
+            }
+            let roles = roles.into_iter().collect::<BTreeSet<_>>();
+            let department = department.map(DepartmentId);
+            check_membership(&departments(settings, &store).await?, &roles, department)?;
+            let password = read_password(password_file.as_ref())?;
+            let next = store
+                .staff()
+                .await?
+                .iter()
+                .map(|m| m.id.0)
+                .max()
+                .unwrap_or(0)
+                + 1;
+            let member = StaffMember {
+                id: StaffId(next),
+                login: login.clone(),
+                name,
+                roles,
+                department,
+                password_hash: hash_password(&password)?,
+                disabled: false,
+                created_at: jiff::Timestamp::now(),
+            };
+            store.put_staff(&member).await?;
+            audit_cli::record_cli(
+                &audit_cli::trail(&store),
+                "staff.add",
+                format!("staff={next} login={login} {}", membership(&member)),
+            )
+            .await?;
+            println!("Staff member {login} created (id {next}).");
+        }
+        StaffCommand::Update {
+            login,
+            roles,
+            department,
+            no_department,
+            name,
+            disable,
+            enable,
+        } => {
+            let mut member = store
+                .staff_by_login(&login)
+                .await?
+                .with_context(|| format!("no staff member with login {login:?}"))?;
+            if roles.is_empty()
+                && department.is_none()
+                && !no_department
+                && name.is_none()
+                && !disable
+                && !enable
+            {
+                bail!(
+                    "nothing to change: give --role, --department, --no-department, --name, \
+                     --disable or --enable"
+                );
+            }
+            let membership_changed = !roles.is_empty() || department.is_some() || no_department;
+            if !roles.is_empty() {
+                member.roles = roles.into_iter().collect();
+            }
+            if let Some(id) = department {
+                member.department = Some(DepartmentId(id));
+            } else if no_department {
+                member.department = None;
+            }
+            if let Some(name) = name {
+                let name = name.trim();
+                if name.is_empty() {
+                    bail!("the display name must not be empty");
+                }
+                name.clone_into(&mut member.name);
+            }
+            if disable {
+                member.disabled = true;
+            } else if enable {
+                member.disabled = false;
+            }
+            let known = departments(settings, &store).await?;
+            // An account from before these checks can still be renamed or disabled.
+            if membership_changed {
+                check_membership(&known, &member.roles, member.department)?;
+            }
+            store.put_staff(&member).await?;
+            audit_cli::record_cli(
+                &audit_cli::trail(&store),
+                "staff.update",
+                format!(
+                    "staff={} login={login} {} disabled={}",
+                    member.id,
+                    membership(&member),
+                    member.disabled
+                ),
+            )
+            .await?;
+            println!(
+                "Staff member {login} updated: {}.",
+                describe(&member, &known)
+            );
+        }
+        StaffCommand::List => {
+            let known = departments(settings, &store).await?;
+            for m in store.staff().await? {
+                println!(
+                    "{:>4}  {:<20} {:<30} {}",
+                    m.id,
+                    m.login,
+                    m.name,
+                    describe(&m, &known)
+                );
+            }
+        }
+        StaffCommand::Passwd {
+            login,
+            password_file,
+        } => {
+            let mut member = store
+                .staff_by_login(&login)
+                .await?
+                .with_context(|| format!("no staff member with login {login:?}"))?;
+            let password = read_password(password_file.as_ref())?;
+            member.password_hash = hash_password(&password)?;
+            store.put_staff(&member).await?;
+            audit_cli::record_cli(
+                &audit_cli::trail(&store),
+                "staff.passwd",
+                format!("staff={} login={login}", member.id),
+            )
+            .await?;
+            println!("Password of {login} changed.");
+        }
+    }
+    Ok(())
+}
+
+/// The departments the office knows, by id: those in the store and the configured ones
+/// (which opening the office creates, as `serve` does at start).
+async fn departments(
+    settings: &Settings,
+    store: &Arc<dyn Store>,
+) -> anyhow::Result<Vec<(DepartmentId, String)>> {
+    let office = open_office(settings, Arc::clone(store), Arc::new(SystemClock)).await?;
+    Ok(office
+        .read(|state, _, _| {
+            state
+                .departments()
+                .map(|d| (d.id, d.name.clone()))
+                .collect()
+        })
+        .await)
+}
+
+/// Refuses an unknown department, and department staff without a department.
+fn check_membership(
+    known: &[(DepartmentId, String)],
+    roles: &BTreeSet<Role>,
+    department: Option<DepartmentId>,
+) -> anyhow::Result<()> {
+    let list = || {
+        if known.is_empty() {
+            "none yet: add [[departments]] to the configuration or create one in the console"
+                .to_owned()
+        } else {
+            let names: Vec<String> = known.iter().map(|(id, n)| format!("{id} {n}")).collect();
+            names.join(", ")
+        }
+    };
+    if let Some(id) = department
+        && !known.iter().any(|(k, _)| *k == id)
+    {
+        bail!(
+            "there is no department with id {id} (departments: {})",
+            list()
+        );
+    }
+    if roles.contains(&Role::Department) && department.is_none() {
+        bail!(
+            "the role department needs a department: add --department ID (departments: {})",
+            list()
+        );
+    }
+    Ok(())
+}
+
+/// Roles and department for the audit trail (ids only).
+fn membership(member: &StaffMember) -> String {
+    let roles: Vec<_> = member.roles.iter().map(|r| r.as_str()).collect();
+    let department = member
+        .department
+        .map_or_else(|| "-".to_owned(), |d| d.to_string());
+    format!("roles={} department={department}", roles.join(","))
+}
+
+/// Roles, department (with its name) and state, for the operator.
+fn describe(member: &StaffMember, known: &[(DepartmentId, String)]) -> String {
+    let roles: Vec<_> = member.roles.iter().map(|r| r.as_str()).collect();
+    let mut text = roles.join(",");
+    if let Some(id) = member.department {
+        let name = known
+            .iter()
+            .find(|(k, _)| *k == id)
+            .map_or("unknown", |(_, n)| n.as_str());
+        text.push_str(&format!("  department {id} ({name})"));
+    }
+    if member.disabled {
+        text.push_str("  (disabled)");
+    }
+    text
+}
+
+fn read_password(file: Option<&PathBuf>) -> anyhow::Result<String> {
+    if let Some(path) = file {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read {}", path.display()))?;
+        return Ok(text.lines().next().unwrap_or_default().to_owned());
+    }
+    if std::io::stdin().is_terminal() {
+        let first = rpassword::prompt_password("Passwort / password: ")?;
+        let second = rpassword::prompt_password("Wiederholen / repeat: ")?;
+        if first != second {
+            bail!("the passwords do not match");
+        }
+        return Ok(first);
+    }
+    let mut line = String::new();
+    std::io::stdin().lock().read_line(&mut line)?;
+    Ok(line.trim_end_matches(['\r', '\n']).to_owned())
+}

@@ -7,6 +7,7 @@
 mod clock;
 mod commands;
 mod delivery;
+mod duplicates;
 mod flood;
 mod intake;
 mod office_hours;

@@ -40,7 +40,8 @@ const AGREE_WAIT: std::time::Duration = std::time::Duration::from_secs(60);
 
 /// The citizen `user` in the private chat `chat` agrees to the privacy notice
 /// (`/einverstanden`, `/agree` for an English client) and the thanks arrives; a citizen does
-/// this before the first question is kept.
+/// this before the first question is kept. Consent counts only while the notice is pending:
+/// a citizen who was never shown it gets the notice first and agrees to it then.
 ///
 /// # Panics
 /// If the thanks does not arrive within a minute.
@@ -54,12 +55,32 @@ pub async fn agree(
         .as_deref()
         .is_some_and(|l| l.starts_with("en"));
     let command = if english { "/agree" } else { "/einverstanden" };
+    let thanks = |m: &sprechstunde_botapi_emulator::SentMessage| {
+        m.text.contains("Vielen Dank für Ihr Einverständnis")
+            || m.text.contains("Thank you for your consent")
+    };
+    let notice = |m: &sprechstunde_botapi_emulator::SentMessage| {
+        m.text
+            .contains("Antworten Sie mit /einverstanden oder /ablehnen")
+            || m.text.contains("Reply /agree or /decline")
+    };
+    let seen = emulator.sent(chat).len();
+    emulator.user_says(chat, user, command);
+    let reply = emulator
+        .wait_until("the thanks or the privacy notice", AGREE_WAIT, |e| {
+            e.sent(chat)
+                .into_iter()
+                .skip(seen)
+                .find(|m| thanks(m) || notice(m))
+        })
+        .await
+        .expect("the thanks or the privacy notice arrives");
+    if thanks(&reply) {
+        return reply;
+    }
     emulator.user_says(chat, user, command);
     emulator
-        .wait_for_sent(chat, AGREE_WAIT, |m| {
-            m.text.contains("Vielen Dank für Ihr Einverständnis")
-                || m.text.contains("Thank you for your consent")
-        })
+        .wait_for_sent(chat, AGREE_WAIT, thanks)
         .await
         .expect("the thanks for agreeing arrives")
 }

@@ -103,6 +103,7 @@ impl From<Refusal> for ApiError {
             | Refusal::TooLong { .. }
             | Refusal::InvalidSession(_)
             | Refusal::InvalidDepartment(_)
+            | Refusal::RejectNeedsApproval
             | Refusal::Flooded { .. } => ApiError::Invalid(refusal.to_string()),
             Refusal::NoDraft | Refusal::SameApprover => ApiError::Conflict(refusal.to_string()),
             // Office hours as events.

@@ -263,7 +263,10 @@ async fn session(
                 starts_at: parse(&a.start)?,
                 ends_at: parse(&a.end)?,
                 question_cap: a.cap,
-                presubmission: a.presubmit_minutes.map(jiff::SignedDuration::from_mins),
+                presubmission: a
+                    .presubmit_minutes
+                    .map(SessionDraft::window_from_minutes)
+                    .transpose()?,
             };
             let action = match a.repeat {
                 Some(repeat) => StaffAction::CreateSeries {

@@ -350,6 +350,24 @@ async fn sessions_are_scheduled_listed_and_cancelled_from_the_cli() {
         ],
     )
     .await;
+    let huge_window = run(
+        dir.path(),
+        &[
+            "session",
+            "create",
+            "--title",
+            "x",
+            "--host",
+            "y",
+            "--start",
+            "2030-03-05T17:00",
+            "--end",
+            "2030-03-05T18:00",
+            "--presubmit-minutes",
+            &i64::MAX.to_string(),
+        ],
+    )
+    .await;
     let cancelled = run(dir.path(), &["session", "cancel", "1"]).await;
     let listed = run(dir.path(), &["session", "list"]).await;
 
@@ -360,8 +378,21 @@ async fn sessions_are_scheduled_listed_and_cancelled_from_the_cli() {
         "{}",
         text(&invalid.stderr)
     );
+    // An error, not a panic, and nothing saved.
+    assert_eq!(
+        huge_window.status.code(),
+        Some(1),
+        "{}",
+        text(&huge_window.stderr)
+    );
+    assert!(
+        text(&huge_window.stderr).contains("365"),
+        "{}",
+        text(&huge_window.stderr)
+    );
     assert!(cancelled.status.success(), "{}", text(&cancelled.stderr));
     let listed = text(&listed.stdout);
+    assert_eq!(listed.lines().count(), 1, "{listed}");
     assert!(listed.contains("Bürgersprechstunde"), "{listed}");
     assert!(listed.contains("cancelled"), "{listed}");
     assert!(listed.contains("5. März 2030, 17:00 Uhr"), "{listed}");

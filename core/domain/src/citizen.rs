@@ -40,6 +40,10 @@ pub struct Citizen {
     /// Wants announcements of office hours (new, rescheduled, cancelled, reminders).
     #[serde(default)]
     pub subscribed: bool,
+    /// When the privacy notice was last sent to the citizen. Only while it is pending (sent,
+    /// no consent yet) does an agreement count: nobody agrees to a text they never saw.
+    #[serde(default)]
+    pub notice_sent: Option<Timestamp>,
 }
 
 impl Citizen {

@@ -103,6 +103,7 @@ pub fn citizen(id: u64) -> Citizen {
         last_seen: Some(t("2026-11-20T10:00:00Z")),
         erased: false,
         subscribed: false,
+        notice_sent: None,
     }
 }
 

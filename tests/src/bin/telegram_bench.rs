@@ -41,13 +41,16 @@ async fn main() -> anyhow::Result<()> {
     let deadline = Duration::from_secs(600);
     let n = usize::try_from(chats)?;
 
-    // Phase 0 (not timed): every citizen agrees to the privacy notice.
+    // Phase 0 (not timed): every citizen is shown the privacy notice (`/start`, as a
+    // Telegram client sends first) and agrees to it.
     for chat in FIRST_CHAT..FIRST_CHAT + chats {
+        emulator.user_says(chat, &TestUser::de("Bürgerin"), "/start");
         emulator.user_says(chat, &TestUser::de("Bürgerin"), "/einverstanden");
     }
+    // Greeting, notice and thanks per chat.
     emulator
         .wait_until("all thanks for agreeing", deadline, |e| {
-            (e.sent_total() >= n as u64).then_some(())
+            (e.sent_total() >= 3 * n as u64).then_some(())
         })
         .await?;
     let agreed = emulator.sent_total();

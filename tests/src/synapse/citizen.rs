@@ -190,14 +190,36 @@ impl MatrixCitizen {
     }
 
     /// Agrees to the privacy notice (`/einverstanden`) and waits for the thanks; a citizen
-    /// does this before the first question is kept.
+    /// does this before the first question is kept. Consent counts only while the notice is
+    /// pending: a citizen who was never shown it gets the notice first and agrees to it then.
     ///
     /// # Errors
     /// Sending failed, or the thanks did not arrive within [`MATRIX_DEADLINE`].
     pub async fn agree(&self, room: &RoomId) -> anyhow::Result<Notice> {
+        const THANKS: &str = "Vielen Dank für Ihr Einverständnis";
+        const NOTICE: &str = "Antworten Sie mit /einverstanden oder /ablehnen";
+        let seen = self.notices(room).len();
         self.send(room, "/einverstanden").await?;
-        self.notice_containing(room, "Vielen Dank für Ihr Einverständnis")
-            .await
+        let deadline = Instant::now() + MATRIX_DEADLINE;
+        let reply = loop {
+            if let Some(reply) = self
+                .notices(room)
+                .into_iter()
+                .skip(seen)
+                .find(|n| n.body.contains(THANKS) || n.body.contains(NOTICE))
+            {
+                break reply;
+            }
+            if Instant::now() > deadline {
+                bail!("neither the thanks nor the privacy notice arrived");
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        };
+        if reply.body.contains(THANKS) {
+            return Ok(reply);
+        }
+        self.send(room, "/einverstanden").await?;
+        self.notice_containing(room, THANKS).await
     }
 
     /// All notices received in `room` so far.

@@ -352,6 +352,16 @@ async fn sessions_are_created_edited_and_cancelled_over_the_api() {
         )
         .await
         .unwrap();
+    // A window beyond any date is refused, not a panic that stops intake for everyone.
+    let (huge, huge_problem) = press
+        .request(
+            Method::POST,
+            "/api/v1/sessions",
+            Some(json!({"title": "x", "host": "y", "starts_at": "2030-12-03T17:00", "ends_at": "2030-12-03T18:00", "presubmission_minutes": i64::MAX})),
+        )
+        .await
+        .unwrap();
+    let sessions = press.get("/api/v1/sessions").await.unwrap();
 
     assert_eq!(created["status"], "scheduled");
     assert_eq!(
@@ -369,6 +379,19 @@ async fn sessions_are_created_edited_and_cancelled_over_the_api() {
             .unwrap()
             .contains("end after it starts"),
         "{problem}"
+    );
+    assert_eq!(huge, StatusCode::UNPROCESSABLE_ENTITY, "{huge_problem}");
+    assert!(
+        huge_problem["message"]
+            .as_str()
+            .unwrap()
+            .contains("365 Tage"),
+        "{huge_problem}"
+    );
+    assert_eq!(
+        sessions["sessions"].as_array().unwrap().len(),
+        1,
+        "{sessions}"
     );
     app.stop().await.unwrap();
 }

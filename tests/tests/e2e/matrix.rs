@@ -143,7 +143,7 @@ async fn a_question_in_a_plain_direct_chat_is_acknowledged_and_answered_from_the
         .send(&room, "Wann wird die Brücke saniert?")
         .await
         .unwrap();
-    let ack = anna.nth_notice(&room, 3).await.unwrap();
+    let ack = anna.nth_notice(&room, 4).await.unwrap();
     let staff = world
         .app()
         .staff("buergerbuero", &["citizens_office"])
@@ -197,7 +197,7 @@ async fn an_encrypted_direct_chat_is_decrypted_and_answered_encrypted() {
     anna.send(&room, "Wer ist für Straßenlaternen zuständig?")
         .await
         .unwrap();
-    let ack = anna.nth_notice(&room, 3).await.unwrap();
+    let ack = anna.nth_notice(&room, 4).await.unwrap();
     let staff = world
         .app()
         .staff("buergerbuero", &["citizens_office"])
@@ -223,9 +223,9 @@ async fn an_encrypted_direct_chat_is_decrypted_and_answered_encrypted() {
     let questions = world.questions().await;
     assert_eq!(questions[0].2[0], "Wer ist für Straßenlaternen zuständig?");
     // Nothing the bot wrote is unreadable for the citizen.
-    // Greeting, thanks for agreeing, acknowledgement, answer.
+    // Greeting, privacy notice, thanks for agreeing, acknowledgement, answer.
     let from_bot = anna.messages_from(&room, &world.bot).await.unwrap();
-    assert_eq!(from_bot.len(), 4, "{from_bot:?}");
+    assert_eq!(from_bot.len(), 5, "{from_bot:?}");
     assert!(from_bot.iter().all(|b| b != "<undecryptable>"));
     world.stop().await;
 }
@@ -242,7 +242,7 @@ async fn after_a_restart_the_bot_keeps_its_device_and_decrypts_what_arrived_mean
     anna.send(&room, "Erste Frage vor dem Neustart")
         .await
         .unwrap();
-    anna.nth_notice(&room, 3).await.unwrap();
+    anna.nth_notice(&room, 4).await.unwrap();
     let devices_before = anna.devices_of(&world.bot).await.unwrap();
 
     world.stop_bot().await;
@@ -250,7 +250,7 @@ async fn after_a_restart_the_bot_keeps_its_device_and_decrypts_what_arrived_mean
         .await
         .unwrap();
     world.start_bot().await;
-    let third = anna.nth_notice(&room, 4).await.unwrap();
+    let third = anna.nth_notice(&room, 5).await.unwrap();
     let staff = world
         .app()
         .staff("buergerbuero", &["citizens_office"])
@@ -280,10 +280,10 @@ async fn after_a_restart_the_bot_keeps_its_device_and_decrypts_what_arrived_mean
             .any(|t| t == "Zweite Frage, während der Bot weg ist"),
         "{texts:?}"
     );
-    // The bot wrote greeting, thanks for agreeing, two acknowledgements and the answer: once
-    // each.
+    // The bot wrote greeting, privacy notice, thanks for agreeing, two acknowledgements and
+    // the answer: once each.
     let from_bot = anna.messages_from(&room, &world.bot).await.unwrap();
-    assert_eq!(from_bot.len(), 5, "{from_bot:?}");
+    assert_eq!(from_bot.len(), 6, "{from_bot:?}");
     world.stop().await;
 }
 
@@ -299,7 +299,7 @@ async fn a_homeserver_outage_during_delivery_loses_and_duplicates_nothing() {
     anna.send(&room, "Wann ist der Wertstoffhof offen?")
         .await
         .unwrap();
-    anna.nth_notice(&room, 3).await.unwrap();
+    anna.nth_notice(&room, 4).await.unwrap();
     let staff = world
         .app()
         .staff("buergerbuero", &["citizens_office"])
@@ -318,10 +318,10 @@ async fn a_homeserver_outage_during_delivery_loses_and_duplicates_nothing() {
         .unwrap();
     wait_until_outbox_empty(world.app()).await;
 
-    // Greeting, thanks for agreeing, acknowledgement, answer.
+    // Greeting, privacy notice, thanks for agreeing, acknowledgement, answer.
     let from_bot = anna.messages_from(&room, &world.bot).await.unwrap();
-    assert_eq!(from_bot.len(), 4, "{from_bot:?}");
-    assert!(from_bot[3].contains("Montag bis Samstag"));
+    assert_eq!(from_bot.len(), 5, "{from_bot:?}");
+    assert!(from_bot[4].contains("Montag bis Samstag"));
     let status = world
         .app()
         .office()
@@ -367,7 +367,7 @@ async fn history_from_before_the_bot_joined_is_not_taken_as_a_question() {
     anna.nth_notice(&room, 1).await.unwrap();
     anna.agree(&room).await.unwrap();
     anna.send(&room, "Die eigentliche Frage").await.unwrap();
-    let ack = anna.nth_notice(&room, 3).await.unwrap();
+    let ack = anna.nth_notice(&room, 4).await.unwrap();
 
     assert!(ack.body.contains("A-1001"), "{}", ack.body);
     let questions = world.questions().await;
@@ -388,7 +388,7 @@ async fn a_configured_access_token_is_used_and_its_device_kept_across_restarts()
     anna.send(&room, "Frage an den Bot mit Token")
         .await
         .unwrap();
-    anna.nth_notice(&room, 3).await.unwrap();
+    anna.nth_notice(&room, 4).await.unwrap();
     let devices = anna.devices_of(&world.bot).await.unwrap();
 
     world.stop_bot().await;
@@ -396,7 +396,7 @@ async fn a_configured_access_token_is_used_and_its_device_kept_across_restarts()
     anna.send(&room, "Noch eine Frage nach dem Neustart")
         .await
         .unwrap();
-    let third = anna.nth_notice(&room, 4).await.unwrap();
+    let third = anna.nth_notice(&room, 5).await.unwrap();
 
     assert_eq!(devices, vec![world.token_device.clone().unwrap()]);
     assert_eq!(anna.devices_of(&world.bot).await.unwrap(), devices);

@@ -3,7 +3,7 @@
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use jiff::{SignedDuration, Timestamp};
+use jiff::Timestamp;
 use serde::Deserialize;
 use serde_json::{Value, json};
 use sprechstunde_core::{Input, Permission, Receipt, SessionDraft, SessionId, StaffAction};
@@ -56,7 +56,11 @@ impl SessionInput {
             starts_at,
             ends_at,
             question_cap: self.question_cap,
-            presubmission: self.presubmission_minutes.map(SignedDuration::from_mins),
+            presubmission: self
+                .presubmission_minutes
+                .map(SessionDraft::window_from_minutes)
+                .transpose()
+                .map_err(|e| ApiError::Invalid(e.to_string()))?,
         })
     }
 }

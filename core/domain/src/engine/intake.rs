@@ -79,6 +79,14 @@ impl Engine {
             });
         }
 
+        if self.needs_consent(&citizen) && super::privacy::consent_word(text).is_some() {
+            // "ok" or "ja" before any notice was shown: it answers nothing and asks nothing,
+            // so it is not kept; the notice goes out, and the next "ok" counts.
+            self.send_notice(state, &citizen, message.encrypted, now);
+            return Ok(Receipt::ConsentNeeded {
+                citizen: citizen.id,
+            });
+        }
         if self.needs_consent(&citizen) {
             // Several messages before agreeing become one question; the notice goes once.
             let first = state.held_message(citizen.id).is_none();
@@ -164,6 +172,7 @@ impl Engine {
             last_seen: Some(now),
             erased: false,
             subscribed: false,
+            notice_sent: None,
         };
         state.put_citizen(citizen.clone());
         citizen
@@ -337,6 +346,9 @@ impl Engine {
                 q.status = QuestionStatus::Open;
                 q.queue = Queue::CitizensOffice;
                 q.due = Some(due);
+                // The follow-up is this citizen's own: another answer to the former primary
+                // must not be fanned out to it.
+                q.merged_into = None;
                 q.updated_at = now;
                 q.reference
             })
@@ -394,7 +406,7 @@ impl Engine {
                 }
                 return;
             }
-            Command::Agree => return self.agree(state, citizen, now),
+            Command::Agree => return self.agree(state, citizen, encrypted, now),
             Command::Decline => return self.decline(state, citizen, now),
             Command::MyData => return self.send_export(state, citizen, now),
             Command::Erase(false) => return self.ask_erase(state, citizen, now),
@@ -501,5 +513,6 @@ impl Engine {
             .unwrap_or_default();
         let reply = self.render(lang, "withdrawn", &[("reference", Str(&reference))]);
         let _ = self.notify(state, citizen, id, reply, now);
+        self.promote_duplicates(state, id, now);
     }
 }

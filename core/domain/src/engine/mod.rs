@@ -7,6 +7,7 @@
 mod clock;
 mod commands;
 mod delivery;
+mod duplicates;
 mod flood;
 mod intake;
 mod office_hours;
@@ -340,6 +341,14 @@ pub enum Refusal {
     /// Four-eyes principle: the author of a draft cannot approve it.
     #[error("a draft must be approved by somebody other than its author")]
     SameApprover,
+    /// Four-eyes principle: a question of a department whose answers need approval cannot
+    /// be rejected there, since the reason would reach the citizen unapproved.
+    #[error(
+        "Fragen eines Fachamts mit Freigabepflicht können dort nicht abgelehnt werden: Geben \
+         Sie die Frage an das Bürgerreferat zurück. / Questions of a department whose answers \
+         need approval cannot be rejected there: hand the question back to the citizens' office."
+    )]
+    RejectNeedsApproval,
     /// The citizen sent more messages than the flood limit allows; nothing was stored.
     #[error("too many messages; try again in {retry_after_secs} s")]
     Flooded {
@@ -417,7 +426,7 @@ impl Engine {
                 Ok(Receipt::Done)
             }
         };
-        // A session created or moved into the past is brought up to date at once.
+        // A session created or moved into its running window goes live at once.
         self.advance_clock(state, now);
         Outcome {
             result,

@@ -163,7 +163,7 @@ impl Engine {
             .iter()
             .copied()
             .filter(|offset| {
-                session.starts_at - *offset <= now && !session.reminded.contains(offset)
+                session.before_start(*offset) <= now && !session.reminded.contains(offset)
             })
             .collect();
         if past.is_empty() {
@@ -189,7 +189,7 @@ impl Engine {
                     .reminders
                     .iter()
                     .copied()
-                    .filter(|o| s.starts_at - *o <= now && !s.reminded.contains(o))
+                    .filter(|o| s.before_start(*o) <= now && !s.reminded.contains(o))
                     .collect();
                 (!offsets.is_empty()).then_some((s.id, offsets))
             })
@@ -214,7 +214,7 @@ impl Engine {
                     .reminders
                     .iter()
                     .filter(|o| !s.reminded.contains(o))
-                    .map(|o| s.starts_at - *o)
+                    .map(|o| s.before_start(*o))
             })
             .min();
         match (state.next_clock_deadline(), reminders) {
@@ -290,7 +290,7 @@ impl Engine {
         rule: crate::series::SeriesRule,
         now: Timestamp,
     ) -> Result<Receipt, Refusal> {
-        let draft = draft.validate()?;
+        let draft = draft.validate_at(now)?;
         let times = rule.occurrences(draft.starts_at, draft.ends_at, &self.policy.calendar.zone)?;
         let mut ids = Vec::with_capacity(times.len());
         for (starts_at, ends_at) in times {

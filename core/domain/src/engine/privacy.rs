@@ -32,20 +32,21 @@ impl Engine {
         self.policy.privacy.require_consent && citizen.consent.is_none()
     }
 
+    /// Whether the privacy notice is in front of the citizen, awaiting an answer: consent is
+    /// missing and the notice was sent, or the channel shows it by itself (the web chat shows
+    /// the notice with its buttons on every visit until the citizen agrees).
+    pub(super) fn notice_pending(&self, citizen: &Citizen) -> bool {
+        self.needs_consent(citizen)
+            && (citizen.notice_sent.is_some() || citizen.channel == ChannelKind::Web)
+    }
+
     /// While the notice is pending, a bare "Einverstanden", "ja", "yes" (or "Ablehnen",
     /// "nein", "no") as the whole message counts as the answer.
     pub(super) fn bare_consent(&self, citizen: &Citizen, text: &str) -> Option<super::Command> {
-        if !self.needs_consent(citizen) {
+        if !self.notice_pending(citizen) {
             return None;
         }
-        let word = text.trim().trim_end_matches(['.', '!']).to_lowercase();
-        match word.as_str() {
-            "einverstanden" | "zustimmen" | "agree" | "i agree" | "ja" | "yes" | "ok" => {
-                Some(super::Command::Agree)
-            }
-            "ablehnen" | "decline" | "nein" | "no" => Some(super::Command::Decline),
-            _ => None,
-        }
+        consent_word(text)
     }
 
     /// The privacy notice for this citizen's channel.
@@ -81,6 +82,7 @@ impl Engine {
         format!("{body}\n\n{channel_note}\n\n{ask}")
     }
 
+    /// Sends the privacy notice with its buttons; from now on an agreement counts.
     pub(super) fn send_notice(
         &self,
         state: &mut OfficeState,
@@ -88,6 +90,9 @@ impl Engine {
         encrypted: Option<bool>,
         now: Timestamp,
     ) {
+        if let Some(c) = state.citizen_mut(citizen.id) {
+            c.notice_sent = Some(now);
+        }
         let lang = citizen.lang;
         let text = self.privacy_notice(lang, citizen.channel, encrypted);
         let outbox = self.enqueue(state, citizen, None, text, now);
@@ -118,10 +123,21 @@ impl Engine {
         }
     }
 
-    pub(super) fn agree(&self, state: &mut OfficeState, citizen: &Citizen, now: Timestamp) {
+    pub(super) fn agree(
+        &self,
+        state: &mut OfficeState,
+        citizen: &Citizen,
+        encrypted: Option<bool>,
+        now: Timestamp,
+    ) {
         if !self.needs_consent(citizen) {
             let reply = self.render(citizen.lang, "privacy-already-agreed", &[]);
             self.enqueue(state, citizen, None, reply, now);
+            return;
+        }
+        if !self.notice_pending(citizen) {
+            // Nobody agrees to a text they have not seen: first the notice.
+            self.send_notice(state, citizen, encrypted, now);
             return;
         }
         let mut agreed = citizen.clone();
@@ -250,8 +266,12 @@ impl Engine {
         let questions: BTreeSet<QuestionId> =
             state.questions_of(citizen.id).map(|q| q.id).collect();
         redact_summaries(state, &questions, Summary::redact, now);
+        for q in &questions {
+            state.forget_question(*q);
+        }
+        // Other citizens' duplicates of an erased question still wait for an answer.
         for q in questions {
-            state.forget_question(q);
+            self.promote_duplicates(state, q, now);
         }
         let messages: Vec<OutboxId> = state.outbox_of(citizen.id).map(|m| m.id).collect();
         for m in messages {
@@ -269,6 +289,7 @@ impl Engine {
         stub.last_seen = Some(now);
         stub.erased = true;
         stub.subscribed = false;
+        stub.notice_sent = None;
         state.put_citizen(stub.clone());
         let text = self.render(stub.lang, farewell, &[]);
         let outbox = self.enqueue(state, &stub, None, text, now);
@@ -317,8 +338,11 @@ impl Engine {
             .map(|q| q.id)
             .collect();
         redact_summaries(state, &expired, Summary::forget_purged, now);
+        for q in &expired {
+            state.forget_question(*q);
+        }
         for q in expired {
-            state.forget_question(q);
+            self.promote_duplicates(state, q, now);
         }
         let inactive = days(retention.inactive_citizen_days);
         let gone: Vec<CitizenId> = state
@@ -362,5 +386,17 @@ fn redact_summaries(
     for mut summary in changed {
         summary.updated_at = now;
         state.put_summary(summary);
+    }
+}
+
+/// The answer a bare word gives to the privacy notice, if it is one.
+pub(super) fn consent_word(text: &str) -> Option<super::Command> {
+    let word = text.trim().trim_end_matches(['.', '!']).to_lowercase();
+    match word.as_str() {
+        "einverstanden" | "zustimmen" | "agree" | "i agree" | "ja" | "yes" | "ok" => {
+            Some(super::Command::Agree)
+        }
+        "ablehnen" | "decline" | "nein" | "no" => Some(super::Command::Decline),
+        _ => None,
     }
 }

@@ -39,7 +39,8 @@ impl Engine {
             }
             StaffAction::Reject { question, reason } => self.reject(state, question, &reason, now),
             StaffAction::CreateSession(draft) => {
-                let draft = draft.validate()?;
+                // A session that is already over would be announced just as it closes.
+                let draft = draft.validate_at(now)?;
                 let id = state.alloc_session();
                 state.put_session(session_from(id, draft, SessionStatus::Scheduled, 0));
                 self.after_create(state, id, now);
@@ -51,6 +52,7 @@ impl Engine {
                 if !current.is_upcoming_or_live() {
                     return Err(Refusal::SessionOver);
                 }
+                draft.check_not_over(now)?;
                 // A running session moved into the future waits again for its new start.
                 let status = if current.status == SessionStatus::Live && draft.starts_at > now {
                     SessionStatus::Scheduled
@@ -143,6 +145,9 @@ impl Engine {
     ) -> Result<Receipt, Refusal> {
         let reason = non_empty(reason)?;
         let (citizen, reference) = open_question(state, id)?;
+        if self.needs_approval(state, id) {
+            return Err(Refusal::RejectNeedsApproval);
+        }
         let message = self.render(
             citizen.lang,
             "rejected",
@@ -156,6 +161,8 @@ impl Engine {
             q.updated_at = now;
         });
         let _ = self.notify(state, &citizen, id, message, now);
+        // The reason is for this citizen only; the duplicates still wait for an answer.
+        self.promote_duplicates(state, id, now);
         Ok(Receipt::Done)
     }
 }

@@ -31,6 +31,8 @@ impl Engine {
                 state.update_question(question, |q| {
                     if q.department != department {
                         q.assignee = None;
+                        // The draft belongs to the old department's approval workflow.
+                        discard_draft(q, actor, "weitergeleitet", now);
                     }
                     q.department = department;
                     q.updated_at = now;
@@ -51,6 +53,7 @@ impl Engine {
                 state.update_question(question, |q| {
                     q.department = None;
                     q.assignee = None;
+                    discard_draft(q, actor, "an das Bürgerreferat zurückgegeben", now);
                     push_note(q, actor, note, now);
                 });
                 Ok(Receipt::Done)
@@ -104,12 +107,7 @@ impl Engine {
         text: &str,
         now: Timestamp,
     ) -> Result<bool, Refusal> {
-        let needs = state
-            .question(id)
-            .and_then(|q| q.department)
-            .and_then(|d| state.department(d))
-            .is_some_and(|d| d.requires_approval);
-        if !needs {
+        if !self.needs_approval(state, id) {
             return Ok(false);
         }
         state.update_question(id, |q| {
@@ -121,6 +119,16 @@ impl Engine {
             q.updated_at = now;
         });
         Ok(true)
+    }
+
+    /// Whether question `id` is routed to a department whose answers need four-eyes
+    /// approval.
+    pub(super) fn needs_approval(&self, state: &OfficeState, id: QuestionId) -> bool {
+        state
+            .question(id)
+            .and_then(|q| q.department)
+            .and_then(|d| state.department(d))
+            .is_some_and(|d| d.requires_approval)
     }
 
     fn approve(
@@ -162,4 +170,16 @@ fn push_note(q: &mut crate::question::Question, actor: &StaffRef, text: String, 
         outbox: None,
     });
     q.updated_at = now;
+}
+
+/// Drops a pending draft when its question leaves the department, keeping its text as an
+/// internal note so the work is not lost; `why` completes "…, weil die Frage … wurde".
+fn discard_draft(q: &mut crate::question::Question, actor: &StaffRef, why: &str, now: Timestamp) {
+    if let Some(draft) = q.draft.take() {
+        let text = format!(
+            "Antwortentwurf von {} verworfen, weil die Frage {why} wurde:\n\n{}",
+            draft.staff.name, draft.text
+        );
+        push_note(q, actor, text, now);
+    }
 }

@@ -111,8 +111,8 @@ async fn a_restart_in_the_middle_of_a_conversation_loses_and_repeats_nothing() {
     let texts: Vec<String> = emulator.sent(3001).into_iter().map(|m| m.text).collect();
     assert_eq!(
         texts.len(),
-        4,
-        "thanks for agreeing, ack, addition, answer — once each: {texts:?}"
+        5,
+        "privacy notice, thanks for agreeing, ack, addition, answer — once each: {texts:?}"
     );
     assert_eq!(question_count(&app).await, 1);
     let entries = staff
@@ -268,7 +268,7 @@ async fn an_inline_button_press_withdraws_the_question() {
 
     // Act
     emulator.user_presses(9001, &command);
-    let reply = wait_text(&emulator, 9001, "zurückgezogen").await;
+    let reply = wait_text(&emulator, 9001, "wurde zurückgezogen").await;
 
     // Assert
     assert!(reply.text.contains("A-1001"), "{}", reply.text);

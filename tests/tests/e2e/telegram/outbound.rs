@@ -70,7 +70,7 @@ async fn a_429_storm_loses_and_reorders_nothing() {
     ] {
         emulator.user_says(5001, &TestUser::de("Emil"), text);
     }
-    let one_chat = emulator.wait_for_count(5001, 6, WAIT).await.unwrap();
+    let one_chat = emulator.wait_for_count(5001, 7, WAIT).await.unwrap();
 
     // Act 2: ten chats ask, then all are answered during a storm.
     for chat in &chats {
@@ -101,7 +101,9 @@ async fn a_429_storm_loses_and_reorders_nothing() {
     let kinds: Vec<&str> = one_chat
         .iter()
         .map(|m| {
-            if m.text.contains("Einverständnis") {
+            if m.text.contains("Datenschutzhinweis") {
+                "notice"
+            } else if m.text.contains("Einverständnis") {
                 "thanks"
             } else if m.text.contains("eingegangen") {
                 "ack"
@@ -118,17 +120,20 @@ async fn a_429_storm_loses_and_reorders_nothing() {
         .collect();
     assert_eq!(
         kinds,
-        ["thanks", "ack", "status", "help", "added", "status"]
+        [
+            "notice", "thanks", "ack", "status", "help", "added", "status"
+        ]
     );
     for (chat, reference) in chats.iter().zip(&references) {
         let texts: Vec<String> = emulator.sent(*chat).into_iter().map(|m| m.text).collect();
-        assert_eq!(texts.len(), 3, "chat {chat}: {texts:?}");
+        // Privacy notice, thanks, acknowledgement, answer.
+        assert_eq!(texts.len(), 4, "chat {chat}: {texts:?}");
         assert!(
-            texts[1].contains(reference.as_str()) && texts[1].contains("eingegangen"),
+            texts[2].contains(reference.as_str()) && texts[2].contains("eingegangen"),
             "{texts:?}"
         );
         assert!(
-            texts[2].contains(&format!("Antwort für Chat {chat}")),
+            texts[3].contains(&format!("Antwort für Chat {chat}")),
             "{texts:?}"
         );
     }
@@ -180,8 +185,8 @@ async fn a_chat_that_blocked_the_bot_ends_as_failed_for_staff() {
     assert!(!reason.contains(&emulator.token()), "{reason}");
     assert_eq!(
         emulator.sent(7001).len(),
-        2,
-        "only the thanks for agreeing and the acknowledgement arrived"
+        3,
+        "only the privacy notice, the thanks for agreeing and the acknowledgement arrived"
     );
     app.stop().await.unwrap();
 }
@@ -216,8 +221,8 @@ async fn a_long_answer_is_split_between_paragraphs_and_arrives_whole() {
     let sent = emulator.sent(9201);
 
     // Assert
-    // After the thanks for agreeing and the acknowledgement.
-    let parts: Vec<&str> = sent[2..].iter().map(|m| m.text.as_str()).collect();
+    // After the privacy notice, the thanks for agreeing and the acknowledgement.
+    let parts: Vec<&str> = sent[3..].iter().map(|m| m.text.as_str()).collect();
     assert_eq!(
         parts.len(),
         3,

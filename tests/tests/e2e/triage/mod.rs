@@ -473,6 +473,23 @@ async fn four_eyes_the_citizen_receives_only_the_approved_text() {
         .await
         .unwrap();
     assert_eq!(status, StatusCode::FORBIDDEN);
+    // Nor can it reject: the reason would reach the citizen unapproved.
+    let (status, problem) = building
+        .request(
+            Method::POST,
+            "/api/v1/questions/A-1001/reject",
+            Some(json!({"reason": "Nicht zuständig."})),
+        )
+        .await
+        .unwrap();
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{problem}");
+    assert!(
+        problem["message"]
+            .as_str()
+            .unwrap()
+            .contains("an das Bürgerreferat zurück"),
+        "{problem}"
+    );
     // The press office reads what it sends back.
     let seen = press.get("/api/v1/questions/A-1001").await.unwrap();
     assert_eq!(seen["draft"]["text"], "ENTWURF: Der Antrag ist durch.");

@@ -228,7 +228,7 @@ fn any_input_brings_the_sessions_up_to_date_first() {
 }
 
 #[test]
-fn a_session_created_for_a_window_already_past_goes_straight_to_closed() {
+fn a_session_created_for_a_window_already_past_is_refused() {
     // Arrange
     let engine = engine();
     let mut state = OfficeState::default();
@@ -245,12 +245,15 @@ fn a_session_created_for_a_window_already_past_goes_straight_to_closed() {
         at(FRIDAY),
     );
 
-    // Assert
-    assert_eq!(outcome.result, Ok(Receipt::Session(SessionId(1))));
-    let s = state.session(SessionId(1)).expect("session");
-    assert_eq!(s.status, SessionStatus::Closed);
-    assert_eq!(keys(&outcome.changes), [Key::Session(1), Key::Counters]);
-    assert_eq!(state.live_session(), None);
+    // Assert: subscribers are not told of a session that is already over.
+    assert_eq!(
+        outcome.result,
+        Err(crate::engine::Refusal::InvalidSession(
+            crate::session::SessionDraftError::EndsInPast
+        ))
+    );
+    assert_eq!(outcome.changes, []);
+    assert_eq!(state.sessions().count(), 0);
 }
 
 #[test]

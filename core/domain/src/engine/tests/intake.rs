@@ -46,6 +46,7 @@ fn out_of_hours_question_is_forwarded_to_citizens_office_with_due_date() {
             last_seen: Some(now),
             erased: false,
             subscribed: false,
+            notice_sent: None,
         }
     );
     let q = question(&state, QuestionId(1));

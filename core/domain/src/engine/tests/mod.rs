@@ -6,14 +6,18 @@
 
 mod clock;
 mod commands;
+mod consent;
 mod delivery;
 mod flood;
 mod follow_ups;
+mod four_eyes;
 mod intake;
+mod merge_promotion;
 mod office_hours;
 mod persistence;
 mod privacy;
 mod refusals;
+mod session_limits;
 mod sessions;
 mod staff;
 mod summaries;

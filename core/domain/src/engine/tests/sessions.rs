@@ -347,11 +347,12 @@ fn an_update_keeps_the_admitted_count() {
 }
 
 #[test]
-fn an_update_into_the_past_closes_the_session_at_once() {
+fn an_update_into_the_past_is_refused_and_the_session_stays_as_it_was() {
     // Arrange
     let engine = engine();
     let mut state = OfficeState::default();
     let id = add_session(&engine, &mut state, draft(), FRIDAY);
+    let before = dump(&state);
     let past = SessionDraft {
         starts_at: at(FRIDAY) - hours(2),
         ends_at: at(FRIDAY) - hours(1),
@@ -366,12 +367,16 @@ fn an_update_into_the_past_closes_the_session_at_once() {
     );
 
     // Assert
-    assert_eq!(outcome.result, Ok(Receipt::Session(id)));
+    assert_eq!(
+        outcome.result,
+        Err(Refusal::InvalidSession(SessionDraftError::EndsInPast))
+    );
+    assert_eq!(outcome.changes, []);
+    assert_eq!(dump(&state), before);
     assert_eq!(
         state.session(id).expect("session").status,
-        SessionStatus::Closed
+        SessionStatus::Scheduled
     );
-    assert_eq!(state.next_clock_deadline(), None);
 }
 
 #[test]

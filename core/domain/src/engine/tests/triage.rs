@@ -8,7 +8,7 @@ use crate::ids::DepartmentId;
 use crate::question::{EntryKind, QuestionStatus};
 use crate::staff::Department;
 
-fn department(id: u64, slug: &str, keywords: &[&str], approval: bool) -> Department {
+pub(super) fn department(id: u64, slug: &str, keywords: &[&str], approval: bool) -> Department {
     Department {
         id: DepartmentId(id),
         name: format!("Amt {slug}"),
@@ -20,7 +20,7 @@ fn department(id: u64, slug: &str, keywords: &[&str], approval: bool) -> Departm
     }
 }
 
-fn other_clerk() -> StaffRef {
+pub(super) fn other_clerk() -> StaffRef {
     StaffRef {
         id: StaffId(8),
         name: "Max Prüfer".to_owned(),
@@ -29,7 +29,7 @@ fn other_clerk() -> StaffRef {
 
 /// An office with a road department (keyword "Schlagloch") and a building department that
 /// needs approval (keyword "Bauantrag").
-fn office(engine: &Engine) -> OfficeState {
+pub(super) fn office(engine: &Engine) -> OfficeState {
     let mut state = OfficeState::default();
     for d in [
         department(0, "tiefbau", &["Schlagloch"], false),
@@ -224,7 +224,7 @@ fn routing_assignment_and_hand_back() {
 
 /// Routes question `id` to the building department (needs approval) and answers it as the
 /// clerk: the answer becomes a draft.
-fn drafted(engine: &Engine, state: &mut OfficeState, id: QuestionId) {
+pub(super) fn drafted(engine: &Engine, state: &mut OfficeState, id: QuestionId) {
     run(
         engine,
         state,

@@ -177,6 +177,29 @@ impl OfficeState {
             .find(|s| s.status == SessionStatus::Live)
     }
 
+    /// The running session that takes questions from `channel`: when sessions on different
+    /// channels run at the same time, each takes its own channel's questions; of several on
+    /// the same channel, the one that started first.
+    pub fn live_session_on(&self, channel: ChannelKind) -> Option<&Session> {
+        self.sessions
+            .values()
+            .filter(|s| s.status == SessionStatus::Live && s.offered_on(channel))
+            .min_by_key(|s| (s.starts_at, s.id))
+    }
+
+    /// The session accepting `channel`'s questions ahead of its start at `now`, the earliest
+    /// if there are several.
+    pub fn presubmission_session_on(
+        &self,
+        now: Timestamp,
+        channel: ChannelKind,
+    ) -> Option<&Session> {
+        self.sessions
+            .values()
+            .filter(|s| s.accepts_presubmission(now) && s.offered_on(channel))
+            .min_by_key(|s| (s.starts_at, s.id))
+    }
+
     /// The next scheduled session starting after `now`.
     pub fn next_session(&self, now: Timestamp) -> Option<&Session> {
         self.sessions

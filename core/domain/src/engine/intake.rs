@@ -181,17 +181,14 @@ impl Engine {
     fn placement(&self, state: &OfficeState, channel: ChannelKind, now: Timestamp) -> Placement {
         let has_room = |s: &Session| s.question_cap.is_none_or(|cap| s.admitted < cap);
         // A session held on other channels only does not take this channel's questions.
-        if let Some(live) = state.live_session().filter(|s| s.offered_on(channel)) {
+        if let Some(live) = state.live_session_on(channel) {
             return if has_room(live) {
                 Placement::Live(live.clone())
             } else {
                 Placement::Overflow(live.clone())
             };
         }
-        if let Some(next) = state
-            .presubmission_session(now)
-            .filter(|s| s.offered_on(channel))
-        {
+        if let Some(next) = state.presubmission_session_on(now, channel) {
             return if has_room(next) {
                 Placement::Presubmission(next.clone())
             } else {

@@ -633,6 +633,43 @@ fn a_session_held_on_some_channels_is_announced_and_takes_questions_only_there()
 }
 
 #[test]
+fn sessions_at_the_same_time_on_different_channels_each_take_their_own_channels_questions() {
+    // Arrange: the mayor holds a web chat session while a department head holds one on
+    // Telegram, at the same time.
+    let engine = engine();
+    let mut state = OfficeState::default();
+    let mut web_only = draft();
+    web_only.channels = vec![ChannelKind::Web];
+    let mut telegram_only = draft();
+    telegram_only.title = "Sprechstunde des Bauamts".into();
+    telegram_only.channels = vec![ChannelKind::Telegram];
+    let web_session = add_session(&engine, &mut state, web_only, FRIDAY);
+    let telegram_session = add_session(&engine, &mut state, telegram_only, FRIDAY);
+
+    // Act
+    let web = ask(&engine, &mut state, 1, "Frage im Web-Chat", DURING_SESSION);
+    let outcome = engine.handle(
+        &mut state,
+        telegram_says(2, "Frage über Telegram"),
+        at(DURING_SESSION),
+    );
+
+    // Assert: neither question went to the citizens' office.
+    assert_eq!(web.intake, Intake::New(Queue::Session(web_session)));
+    assert!(
+        matches!(
+            outcome.result,
+            Ok(Receipt::Question {
+                intake: Intake::New(Queue::Session(id)),
+                ..
+            }) if id == telegram_session
+        ),
+        "{:?}",
+        outcome.result
+    );
+}
+
+#[test]
 fn naming_every_channel_is_the_same_as_naming_none() {
     let mut every = draft();
     every.channels = ChannelKind::ALL.to_vec();

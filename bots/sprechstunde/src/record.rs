@@ -494,6 +494,14 @@ fn retention(settings: &Settings) -> Vec<Retention> {
             source: "privacy.retention.inactive_citizen_days".into(),
         },
         Retention {
+            data: "Pseudonym und Antwortadresse von Personen, die dem Datenschutzhinweis nicht zugestimmt haben".into(),
+            period: format!(
+                "{} Tage nach dem letzten Kontakt (eine Ablehnung löscht sofort)",
+                r.unconsented_days
+            ),
+            source: "privacy.retention.unconsented_days".into(),
+        },
+        Retention {
             data: "Zustellaufträge (Outbox)".into(),
             period: format!(
                 "bis zur Zustellung, höchstens {} Zustellversuche",

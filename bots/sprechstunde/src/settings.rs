@@ -172,6 +172,8 @@ pub struct RetentionSettings {
     pub withdrawn_days: u32,
     /// Citizens without questions and without contact.
     pub inactive_citizen_days: u32,
+    /// Citizens who never agreed to the privacy notice, from their last contact.
+    pub unconsented_days: u32,
 }
 
 impl Default for RetentionSettings {
@@ -182,6 +184,7 @@ impl Default for RetentionSettings {
             rejected_days: r.rejected_days,
             withdrawn_days: r.withdrawn_days,
             inactive_citizen_days: r.inactive_citizen_days,
+            unconsented_days: r.unconsented_days,
         }
     }
 }
@@ -485,6 +488,7 @@ impl Settings {
                 "privacy.retention.inactive_citizen_days",
                 r.inactive_citizen_days,
             ),
+            ("privacy.retention.unconsented_days", r.unconsented_days),
         ] {
             if !(1..=3650).contains(&days) {
                 return invalid(key, "must be between 1 and 3650 days");
@@ -616,6 +620,7 @@ impl Settings {
                 rejected_days: p.retention.rejected_days,
                 withdrawn_days: p.retention.withdrawn_days,
                 inactive_citizen_days: p.retention.inactive_citizen_days,
+                unconsented_days: p.retention.unconsented_days,
             },
         }
     }

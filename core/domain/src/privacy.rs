@@ -29,6 +29,10 @@ pub struct Retention {
     pub withdrawn_days: u32,
     /// A citizen with no questions left and no contact for this long is erased.
     pub inactive_citizen_days: u32,
+    /// A citizen who never agreed to the privacy notice (never answered it, or declined) is
+    /// forgotten this long after the last contact: only the pseudonym and the reply address
+    /// are kept meanwhile, so the notice can still be answered.
+    pub unconsented_days: u32,
 }
 
 impl Default for Retention {
@@ -38,6 +42,7 @@ impl Default for Retention {
             rejected_days: 90,
             withdrawn_days: 30,
             inactive_citizen_days: 90,
+            unconsented_days: 7,
         }
     }
 }

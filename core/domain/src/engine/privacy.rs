@@ -345,16 +345,23 @@ impl Engine {
             self.promote_duplicates(state, q, now);
         }
         let inactive = days(retention.inactive_citizen_days);
+        let unconsented = days(retention.unconsented_days);
+        let require_consent = self.policy.privacy.require_consent;
         let gone: Vec<CitizenId> = state
             .citizens()
             .filter(|c| {
                 let last = c.last_seen.unwrap_or(c.first_seen);
                 let idle = now.duration_since(last);
                 let pending = state.outbox_of(c.id).any(|m| m.is_pending());
+                let no_questions = state.questions_of(c.id).next().is_none();
                 if c.erased {
                     idle >= ERASED_GRACE
+                } else if require_consent && c.consent.is_none() {
+                    // Never agreed: nothing of theirs is kept but the pseudonym and the
+                    // reply address, and those not for long.
+                    idle >= unconsented && no_questions && !pending
                 } else {
-                    idle >= inactive && state.questions_of(c.id).next().is_none() && !pending
+                    idle >= inactive && no_questions && !pending
                 }
             })
             .map(|c| c.id)

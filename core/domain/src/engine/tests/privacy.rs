@@ -290,6 +290,7 @@ fn the_purge_forgets_closed_questions_and_inactive_citizens_after_their_periods(
         rejected_days: 20,
         withdrawn_days: 10,
         inactive_citizen_days: 60,
+        unconsented_days: 7,
     };
     let engine = engine_with(policy);
     let mut state = OfficeState::default();

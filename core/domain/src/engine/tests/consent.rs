@@ -150,24 +150,22 @@ fn citizens_who_never_agree_are_forgotten_after_the_short_unconsented_period() {
     // keeps a citizen). A declining citizen is erased at once (privacy.rs).
     let engine = engine_with_consent();
     let mut state = OfficeState::default();
-    engine.handle(&mut state, on_telegram(1, "Wann kommt der Bus?"), at(FRIDAY));
+    engine.handle(
+        &mut state,
+        on_telegram(1, "Wann kommt der Bus?"),
+        at(FRIDAY),
+    );
     engine.handle(&mut state, on_telegram(2, "/start"), at(FRIDAY));
     engine.handle(&mut state, on_telegram(2, "ok"), at(FRIDAY));
-    deliver_all(&engine, &mut state, FRIDAY);
+    super::privacy::deliver_all(&engine, &mut state, FRIDAY);
     let ids: Vec<_> = (1..=2).map(|n| telegram_citizen(&state, n).id).collect();
     let kept = |state: &OfficeState| -> Vec<bool> {
-        ids.iter()
-            .map(|id| state.citizen(*id).is_some())
-            .collect()
+        ids.iter().map(|id| state.citizen(*id).is_some()).collect()
     };
 
     // Act and assert: (days after the last contact, which citizens are still known)
     let days = |d: i64| at(FRIDAY) + hours(24 * d);
-    for (day, want) in [
-        (6, [true, true]),
-        (7, [false, true]),
-        (90, [false, false]),
-    ] {
+    for (day, want) in [(6, [true, true]), (7, [false, true]), (90, [false, false])] {
         let outcome = engine.handle(&mut state, Input::Purge, days(day));
         assert_eq!(outcome.result, Ok(Receipt::Done));
         assert_eq!(kept(&state), want.to_vec(), "day {day}");

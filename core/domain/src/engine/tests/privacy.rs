@@ -12,7 +12,7 @@ fn persisted(changes: &[Change]) -> String {
     serde_json::to_string(changes).expect("changes encode")
 }
 
-fn deliver_all(engine: &Engine, state: &mut OfficeState, now: &str) -> Vec<Change> {
+pub(super) fn deliver_all(engine: &Engine, state: &mut OfficeState, now: &str) -> Vec<Change> {
     let reports = state
         .pending_outbox()
         .map(|m| DeliveryReport {

@@ -83,7 +83,8 @@ async fn a_citizen_asks_on_the_web_page_and_sees_the_acknowledgement_and_the_ans
 }
 
 #[tokio::test]
-async fn the_citizen_page_works_in_english_with_enter_choices_quick_actions_and_export() {
+async fn the_citizen_page_works_in_english_with_enter_choices_quick_actions_export_and_a_kept_outbox()
+ {
     // Arrange: a page whose downloads are recorded in the DOM instead of saved.
     let Some(browser) = Browser::start().await.unwrap() else {
         return;
@@ -148,6 +149,29 @@ async fn the_citizen_page_works_in_english_with_enter_choices_quick_actions_and_
     click("#quick-export").await;
     browser
         .wait_for_text("#test-download", "sprechstunde-meine-daten.json blob:")
+        .await
+        .unwrap();
+
+    // A message left unsent by an earlier visit is sent after a reload; English is kept.
+    client
+        .execute(
+            "localStorage.setItem('sprechstunde.outbox', JSON.stringify([{ client_id: \
+               'earlier-1', text: 'Is the library open?', at: new Date().toISOString() }]))",
+            vec![],
+        )
+        .await
+        .unwrap();
+    client.refresh().await.unwrap();
+    browser
+        .wait_for_text("#title", "Digital citizens' office hours")
+        .await
+        .unwrap();
+    browser
+        .wait_for_text("#log [data-client-id='earlier-1']", "Is the library open?")
+        .await
+        .unwrap();
+    browser
+        .wait_for_text("#log [data-client-id='earlier-1']", "No. A-1001")
         .await
         .unwrap();
     assert_accessible(&browser, "citizen page in English").await;

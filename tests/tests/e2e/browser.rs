@@ -83,6 +83,103 @@ async fn a_citizen_asks_on_the_web_page_and_sees_the_acknowledgement_and_the_ans
 }
 
 #[tokio::test]
+async fn the_citizen_page_works_in_english_with_enter_choices_quick_actions_export_and_a_kept_outbox()
+ {
+    // Arrange: a page whose downloads are recorded in the DOM instead of saved.
+    let Some(browser) = Browser::start().await.unwrap() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let app = TestApp::start(dir.path()).await.unwrap();
+    let client = browser.client();
+    client.goto(&format!("{}/", app.base)).await.unwrap();
+    browser
+        .wait_for("#connection[data-state='connected']")
+        .await
+        .unwrap();
+    client
+        .execute(
+            "HTMLAnchorElement.prototype.click = function () { \
+               const p = document.createElement('p'); p.id = 'test-download'; \
+               p.textContent = this.download + ' ' + this.href.slice(0, 5); \
+               document.body.append(p); };",
+            vec![],
+        )
+        .await
+        .unwrap();
+    let page = &browser;
+    let click = |css: &'static str| async move {
+        page.wait_for(css).await.unwrap().click().await.unwrap();
+    };
+
+    // Act / Assert: the switch turns the page English and the server answers in English.
+    click("#lang-switch").await;
+    browser
+        .wait_for_text("#title", "Digital citizens' office hours")
+        .await
+        .unwrap();
+    browser.wait_for_text("#quick-help", "/help").await.unwrap();
+    let message = browser.wait_for("#message").await.unwrap();
+    message.send_keys("Where can I park?").await.unwrap();
+    browser
+        .wait_for_text("#counter", "17 / 2000 characters")
+        .await
+        .unwrap();
+    message.send_keys("\u{E007}").await.unwrap(); // Enter sends
+    browser
+        .wait_for_text("#log .msg.citizen", "Where can I park?")
+        .await
+        .unwrap();
+    browser
+        .wait_for_text("#consent-text", "Privacy notice")
+        .await
+        .unwrap();
+    click("#consent-agree").await;
+    browser
+        .wait_for_text("#log .msg:last-child", "A-1001")
+        .await
+        .unwrap();
+    click("#log .msg:last-child .msg-choices button").await; // the first choice: status
+    browser.wait_for_text("#log", "A-1001: open").await.unwrap();
+    click("#quick-mydata").await;
+    browser
+        .wait_for_text("#log", "Your data stored with us")
+        .await
+        .unwrap();
+    click("#quick-export").await;
+    browser
+        .wait_for_text("#test-download", "sprechstunde-meine-daten.json blob:")
+        .await
+        .unwrap();
+
+    // A message left unsent by an earlier visit is sent after a reload; English is kept.
+    client
+        .execute(
+            "localStorage.setItem('sprechstunde.outbox', JSON.stringify([{ client_id: \
+               'earlier-1', text: 'Is the library open?', at: new Date().toISOString() }]))",
+            vec![],
+        )
+        .await
+        .unwrap();
+    client.refresh().await.unwrap();
+    browser
+        .wait_for_text("#title", "Digital citizens' office hours")
+        .await
+        .unwrap();
+    browser
+        .wait_for_text("#log [data-client-id='earlier-1']", "Is the library open?")
+        .await
+        .unwrap();
+    browser
+        .wait_for_text("#log [data-client-id='earlier-1']", "No. A-1001")
+        .await
+        .unwrap();
+    assert_accessible(&browser, "citizen page in English").await;
+    browser.close().await.unwrap();
+    app.stop().await.unwrap();
+}
+
+#[tokio::test]
 async fn staff_log_in_see_new_questions_live_and_answer_in_the_console() {
     let Some(browser) = Browser::start().await.unwrap() else {
         return;

@@ -1,8 +1,67 @@
 //! The citizen's side: intake, acknowledgement, commands, limits, resuming.
 
+use reqwest::StatusCode;
 use serde_json::json;
 use sprechstunde_tests::app::TestApp;
 use sprechstunde_tests::citizen::Citizen;
+
+#[tokio::test]
+async fn the_chat_page_loads_modules_that_are_all_served_as_javascript() {
+    // Arrange
+    let dir = tempfile::tempdir().unwrap();
+    let app = TestApp::start(dir.path()).await.unwrap();
+    let get = |path: String| {
+        let url = format!("{}{path}", app.base);
+        async move { reqwest::get(url).await.unwrap() }
+    };
+
+    // Act: follow the page's module script and every static import from there.
+    let page = get("/".to_owned()).await.text().await.unwrap();
+    assert!(
+        page.contains(r#"<script type="module" src="/assets/main.js">"#),
+        "the page loads main.js as a module"
+    );
+    let mut pending = vec!["main.js".to_owned()];
+    let mut served = std::collections::BTreeSet::new();
+    while let Some(name) = pending.pop() {
+        if !served.insert(name.clone()) {
+            continue;
+        }
+        let response = get(format!("/assets/{name}")).await;
+
+        // Assert: 200 with a JavaScript type (module scripts are refused otherwise).
+        assert_eq!(response.status(), StatusCode::OK, "{name}");
+        assert_eq!(
+            response.headers()["content-type"],
+            "text/javascript; charset=utf-8",
+            "{name}"
+        );
+        let body = response.text().await.unwrap();
+        assert!(body.starts_with("// "), "{name} starts with a comment");
+        for line in body.lines().filter(|l| l.starts_with("import ")) {
+            let module = line
+                .split("from './")
+                .nth(1)
+                .and_then(|rest| rest.split('\'').next())
+                .unwrap_or_else(|| panic!("{name}: relative import: {line}"));
+            pending.push(module.to_owned());
+        }
+    }
+    let table: std::collections::BTreeSet<String> = sprechstunde_webchat::ASSETS
+        .iter()
+        .filter(|a| a.name.ends_with(".js"))
+        .map(|a| a.name.to_owned())
+        .collect();
+    assert_eq!(served, table, "every module is reachable and served");
+    let css = get("/assets/chat.css".to_owned()).await;
+    assert_eq!(css.status(), StatusCode::OK);
+    assert_eq!(css.headers()["content-type"], "text/css; charset=utf-8");
+    for unknown in ["chat.js", "no-such-module.js", "..%2Fsrc%2Flib.rs"] {
+        let response = get(format!("/assets/{unknown}")).await;
+        assert_eq!(response.status(), StatusCode::NOT_FOUND, "{unknown}");
+    }
+    app.stop().await.unwrap();
+}
 
 #[tokio::test]
 async fn an_out_of_hours_question_is_acknowledged_with_reference_and_due_date() {

@@ -9,11 +9,11 @@ use sprechstunde_tests::telegram::webhook_settings;
 
 use super::assert_hardened;
 
-/// Routes outside the API table of `docs/api.md` (the console's assets come from its table).
-const PAGES: [(&str, &str); 10] = [
+/// Routes outside the API table of `docs/api.md` (the web chat's and the console's assets come
+/// from their tables).
+const PAGES: [(&str, &str); 9] = [
     ("GET", "/"),
-    ("GET", "/assets/chat.js"),
-    ("GET", "/assets/chat.css"),
+    ("GET", "/assets/no-such-module.js"),
     ("GET", "/ws"),
     ("GET", "/staff"),
     ("GET", "/staff/"),
@@ -78,6 +78,11 @@ async fn every_route_answers_with_the_security_headers_for_anonymous_and_logged_
         .iter()
         .map(|(m, p)| ((*m).to_owned(), (*p).to_owned()))
         .collect();
+    routes.extend(
+        sprechstunde_webchat::ASSETS
+            .iter()
+            .map(|asset| ("GET".to_owned(), format!("/assets/{}", asset.name))),
+    );
     routes.extend(
         sprechstunde_console::ASSETS
             .iter()

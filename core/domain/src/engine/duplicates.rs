@@ -20,35 +20,9 @@ impl Engine {
         primary: QuestionId,
         now: Timestamp,
     ) {
-        let mut duplicates: Vec<(Timestamp, QuestionId, bool)> = state
-            .merged_into(primary)
-            .map(|q| (q.created_at, q.id, q.is_open()))
-            .collect();
-        if duplicates.is_empty() {
-            return;
-        }
-        duplicates.sort_unstable();
-        let heir = duplicates
-            .iter()
-            .find(|(_, _, open)| *open)
-            .map(|(_, id, _)| *id);
-        let gone = state.question(primary).is_none();
-        if heir.is_none() && !gone {
-            return;
-        }
-        for (_, id, open) in duplicates {
-            state.update_question(id, |q| {
-                q.merged_into = heir.filter(|h| *h != id);
-                // Closed questions keep their last change: retention counts from it.
-                if open {
-                    q.updated_at = now;
-                }
-            });
-        }
-        let Some(heir) = heir else {
-            return;
-        };
-        let heir_queue = state.question(heir).map(|q| q.queue);
+        let heir = reattach_duplicates(state, primary, now);
+        // "Answering now" follows the heir, or ends with the question that left.
+        let heir_queue = heir.and_then(|h| state.question(h)).map(|q| q.queue);
         let sessions: Vec<SessionId> = state
             .sessions()
             .filter(|s| s.answering == Some(primary))
@@ -57,8 +31,43 @@ impl Engine {
         for id in sessions {
             if let Some(s) = state.session_mut(id) {
                 // Only a question of the session's own queue can be "answering now" there.
-                s.answering = (heir_queue == Some(Queue::Session(id))).then_some(heir);
+                s.answering = heir.filter(|_| heir_queue == Some(Queue::Session(id)));
             }
         }
     }
+}
+
+/// Re-attaches the duplicates of `primary` to its heir, the oldest open one, and returns the
+/// heir; detaches them when none is open and the primary is gone.
+fn reattach_duplicates(
+    state: &mut OfficeState,
+    primary: QuestionId,
+    now: Timestamp,
+) -> Option<QuestionId> {
+    let mut duplicates: Vec<(Timestamp, QuestionId, bool)> = state
+        .merged_into(primary)
+        .map(|q| (q.created_at, q.id, q.is_open()))
+        .collect();
+    if duplicates.is_empty() {
+        return None;
+    }
+    duplicates.sort_unstable();
+    let heir = duplicates
+        .iter()
+        .find(|(_, _, open)| *open)
+        .map(|(_, id, _)| *id);
+    let gone = state.question(primary).is_none();
+    if heir.is_none() && !gone {
+        return None;
+    }
+    for (_, id, open) in duplicates {
+        state.update_question(id, |q| {
+            q.merged_into = heir.filter(|h| *h != id);
+            // Closed questions keep their last change: retention counts from it.
+            if open {
+                q.updated_at = now;
+            }
+        });
+    }
+    heir
 }

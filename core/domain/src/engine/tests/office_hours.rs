@@ -438,6 +438,29 @@ fn answering_now_is_set_in_a_live_session_and_ends_with_the_answer() {
     );
     assert_eq!(state.session(id).expect("session").answering, None);
 
+    // A question that leaves unanswered (here: withdrawn) ends "answering now" too.
+    let (engine, mut state, id, [a, _, _]) = live_with_three();
+    run(
+        &engine,
+        &mut state,
+        by_staff(StaffAction::AnsweringNow {
+            session: id,
+            question: Some(a.question),
+        }),
+        DURING_SESSION,
+    );
+    run(
+        &engine,
+        &mut state,
+        says(1, "/zurueckziehen"),
+        DURING_SESSION,
+    );
+    assert_eq!(
+        state.question(a.question).map(|q| q.status),
+        Some(crate::question::QuestionStatus::Withdrawn)
+    );
+    assert_eq!(state.session(id).expect("session").answering, None);
+
     // Not before the start, and not with a question of another queue.
     let mut other = OfficeState::default();
     let later = add_session(&engine, &mut other, draft(), FRIDAY);

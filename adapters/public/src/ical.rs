@@ -31,6 +31,9 @@ pub fn feed(name: &str, host: &str, sessions: &[&Session], now: Timestamp, lang:
         line("BEGIN:VEVENT".into());
         line(format!("UID:session-{}@{}", s.id.0, escape(host)));
         line(format!("DTSTAMP:{}", utc(now)));
+        // Rescheduled or cancelled: a higher sequence makes calendar programs replace the
+        // version they have (RFC 5545 §3.8.7.4).
+        line(format!("SEQUENCE:{}", s.revision));
         line(format!("DTSTART:{}", utc(s.starts_at)));
         line(format!("DTEND:{}", utc(s.ends_at)));
         line(format!("SUMMARY:{}", escape(&s.title)));

@@ -82,6 +82,7 @@ pub fn session(id: u64) -> Session {
         admitted: 0,
         series: None,
         reminded: Vec::new(),
+        revision: 0,
         answering: None,
     }
 }

@@ -62,6 +62,10 @@ pub struct Session {
     /// these channels are told about it, and only questions from them enter its queue.
     #[serde(default)]
     pub channels: Vec<ChannelKind>,
+    /// How often staff changed the session after creating it (rescheduled, edited,
+    /// cancelled): the iCalendar `SEQUENCE`, so calendar programs take the newest version.
+    #[serde(default)]
+    pub revision: u32,
 }
 
 impl Session {

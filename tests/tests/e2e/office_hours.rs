@@ -303,10 +303,23 @@ async fn unsubscribing_stops_announcements_of_rescheduling_and_cancellation() {
         .await
         .unwrap();
     assert_eq!(status, 200);
+    // Calendar programs replace their copy only when the sequence grows.
+    let (_, _, ics) = public_get(&app, "/sessions.ics").await;
+    assert!(
+        ics.contains("DTSTART:20261201T170000Z\r\nDTEND:20261201T180000Z\r\n")
+            && ics.contains("SEQUENCE:1\r\n")
+            && ics.contains("STATUS:CONFIRMED\r\n"),
+        "{ics}"
+    );
     press
         .post(&format!("/api/v1/sessions/{id}/cancel"), json!({}))
         .await
         .unwrap();
+    let (_, _, ics) = public_get(&app, "/sessions.ics").await;
+    assert!(
+        ics.contains("SEQUENCE:2\r\n") && ics.contains("STATUS:CANCELLED\r\n"),
+        "{ics}"
+    );
 
     stays
         .office_message_containing("Neue Sprechstunde")

@@ -310,6 +310,7 @@ impl Engine {
                 series: Some(series),
                 channels: draft.channels.clone(),
                 reminded: Vec::new(),
+                revision: 0,
                 answering: None,
             });
             self.skip_past_reminders(state, id, now);

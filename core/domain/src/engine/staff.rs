@@ -62,6 +62,9 @@ impl Engine {
                 let admitted = current.admitted;
                 let previous = current.clone();
                 state.put_session(session_from(id, draft, status, admitted));
+                if let Some(s) = state.session_mut(id) {
+                    s.revision = previous.revision.saturating_add(1);
+                }
                 self.after_update(state, &previous, now);
                 Ok(Receipt::Session(id))
             }
@@ -69,6 +72,9 @@ impl Engine {
                 let session = state.session(id).ok_or(Refusal::NotFound)?;
                 if !session.is_upcoming_or_live() {
                     return Err(Refusal::SessionOver);
+                }
+                if let Some(s) = state.session_mut(id) {
+                    s.revision = s.revision.saturating_add(1);
                 }
                 self.announce_cancelled(state, id, now);
                 self.hand_over_session(state, id, SessionStatus::Cancelled, now);
@@ -208,6 +214,7 @@ fn session_from(
         admitted,
         series: None,
         reminded: Vec::new(),
+        revision: 0,
         answering: None,
         channels: d.channels,
     }

@@ -42,6 +42,7 @@ fn a_created_session_is_scheduled_with_trimmed_fields() {
         admitted: 0,
         series: None,
         reminded: Vec::new(),
+        revision: 0,
         answering: None,
     };
     assert_eq!(state.session(SessionId(1)), Some(&expected));
@@ -344,6 +345,38 @@ fn an_update_keeps_the_admitted_count() {
     assert_eq!(third.intake, Intake::New(Queue::Session(id)));
     assert_eq!(fourth.intake, Intake::New(Queue::CitizensOffice));
     assert_eq!(state.session(id).expect("session").admitted, 3);
+}
+
+#[test]
+fn every_update_and_the_cancellation_count_as_a_new_revision_for_calendars() {
+    // Arrange
+    let engine = engine();
+    let mut state = OfficeState::default();
+    let id = add_session(&engine, &mut state, draft(), FRIDAY);
+    let revision = |state: &OfficeState| state.session(id).expect("session").revision;
+    assert_eq!(revision(&state), 0);
+
+    // Act and assert: two edits, then the cancellation.
+    for (n, title) in [(1, "Verlegt"), (2, "Noch einmal verlegt")] {
+        let edit = SessionDraft {
+            title: title.to_owned(),
+            ..draft()
+        };
+        run(
+            &engine,
+            &mut state,
+            by_staff(StaffAction::UpdateSession { id, draft: edit }),
+            FRIDAY,
+        );
+        assert_eq!(revision(&state), n, "{title}");
+    }
+    run(
+        &engine,
+        &mut state,
+        by_staff(StaffAction::CancelSession(id)),
+        FRIDAY,
+    );
+    assert_eq!(revision(&state), 3);
 }
 
 #[test]

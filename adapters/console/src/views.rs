@@ -201,6 +201,17 @@ pub struct Detail {
 
 /// Builds the summary of a question; `today` is the local date (for `overdue`).
 pub fn summary(state: &OfficeState, q: &Question, today: jiff::civil::Date) -> Summary {
+    summary_at(state, q, today, state.queue_position(q.id))
+}
+
+/// [`summary`] with the queue position already known (lists compute the positions of a whole
+/// session queue in one pass instead of counting for every row).
+pub fn summary_at(
+    state: &OfficeState,
+    q: &Question,
+    today: jiff::civil::Date,
+    position: Option<u64>,
+) -> Summary {
     let preview: String = q.first_text().chars().take(PREVIEW_CHARS).collect();
     let preview = crate::neutralise::neutralise(&preview).into_owned();
     let delivery = state
@@ -222,7 +233,7 @@ pub fn summary(state: &OfficeState, q: &Question, today: jiff::civil::Date) -> S
                 id: s.id.0,
                 title: s.title.clone(),
             }),
-        position: state.queue_position(q.id),
+        position,
         created_at: q.created_at.to_string(),
         updated_at: q.updated_at.to_string(),
         due: q.due.map(|d| d.to_string()),

@@ -15,6 +15,7 @@ mod office;
 mod pseudonym;
 mod retention;
 mod scheduler;
+mod search;
 
 pub use audit::{AuditFilter, AuditTrail, Purged};
 pub use clock::{Clock, ManualClock, SystemClock};

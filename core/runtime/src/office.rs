@@ -6,7 +6,8 @@ use std::sync::{Arc, RwLock};
 
 use jiff::Timestamp;
 use sprechstunde_core::{
-    Channel, ChannelKind, Engine, Input, OfficeState, OutboxId, Receipt, Refusal, Store, StoreError,
+    Channel, ChannelKind, Engine, Input, OfficeState, OutboxId, QuestionId, Receipt, Refusal,
+    Store, StoreError,
 };
 use tokio::sync::{Mutex, Notify, broadcast};
 use tokio::task::JoinHandle;
@@ -14,6 +15,7 @@ use tokio::task::JoinHandle;
 use crate::audit::AuditTrail;
 use crate::clock::Clock;
 use crate::events::OfficeEvent;
+use crate::search::SearchIndex;
 
 /// A failure of the office itself (not a refusal of an input).
 #[derive(Debug, thiserror::Error)]
@@ -35,6 +37,8 @@ pub(crate) struct Inner {
     pub(crate) clock_wake: Notify,
     events: broadcast::Sender<OfficeEvent>,
     audit: AuditTrail,
+    /// Folded question texts for staff searches; follows every commit.
+    search: SearchIndex,
 }
 
 /// The running office. Clones share one state.
@@ -110,6 +114,7 @@ impl Office {
     ) -> Result<Office, OfficeError> {
         let snapshot = store.load().await?;
         let state = OfficeState::from_snapshot(snapshot);
+        let search = SearchIndex::build(&state);
         let durable = state.counters().next_outbox.saturating_sub(1);
         let (events, _) = broadcast::channel(1024);
         let audit = AuditTrail::new(store.clone(), clock.clone());
@@ -125,6 +130,7 @@ impl Office {
                 clock_wake: Notify::new(),
                 events,
                 audit,
+                search,
             }),
         })
     }
@@ -154,6 +160,8 @@ impl Office {
             let event = OfficeEvent::from_changes(&state, &outcome.changes);
             match inner.store.apply(&outcome.changes).await {
                 Ok(seq) => {
+                    // Still under the state lock: the index sees commits in their order.
+                    inner.search.apply(&outcome.changes);
                     let mark = state.counters().next_outbox.saturating_sub(1);
                     (outcome.result, seq, mark, event)
                 }
@@ -162,6 +170,7 @@ impl Office {
                     tracing::error!(%error, "store rejected a commit; reloading state");
                     let snapshot = inner.store.load().await?;
                     *state = OfficeState::from_snapshot(snapshot);
+                    inner.search.reset(&state);
                     return Err(error.into());
                 }
             }
@@ -183,10 +192,38 @@ impl Office {
         Ok(result)
     }
 
-    /// Reads the state. Keep `f` short: it holds the state lock.
+    /// Reads the state. Keep `f` short: it holds the state lock, which every citizen
+    /// message and staff action needs too. Long reads go in slices (see
+    /// [`read_in_slices`](Office::read_in_slices)).
     pub async fn read<R>(&self, f: impl FnOnce(&OfficeState, &Engine, Timestamp) -> R) -> R {
         let state = self.inner.state.lock().await;
         f(&state, &self.inner.engine, self.inner.clock.now())
+    }
+
+    /// Reads the state for `items` in slices of `slice` items, taking the state lock once
+    /// per slice, so that citizens and staff waiting for the lock get it between slices
+    /// (the lock is fair). Each slice sees the state as it is then: `f` must look its items
+    /// up again and skip what no longer exists or no longer qualifies.
+    pub async fn read_in_slices<T, R>(
+        &self,
+        items: &[T],
+        slice: usize,
+        mut f: impl FnMut(&OfficeState, &Engine, Timestamp, &[T]) -> Vec<R>,
+    ) -> Vec<R> {
+        let mut out = Vec::with_capacity(items.len());
+        for part in items.chunks(slice.max(1)) {
+            let state = self.inner.state.lock().await;
+            out.extend(f(&state, &self.inner.engine, self.inner.clock.now(), part));
+        }
+        out
+    }
+
+    /// The folded search texts (reference and thread, lower-cased, umlauts folded as
+    /// [`fold`](sprechstunde_core::triage::fold) does) of `questions`, in the same order;
+    /// `None` for a question that no longer exists. Does not take the state lock: staff
+    /// searches match outside it.
+    pub fn search_texts(&self, questions: &[QuestionId]) -> Vec<Option<Arc<str>>> {
+        self.inner.search.texts(questions)
     }
 
     /// The engine (policy and texts).

@@ -1,14 +1,16 @@
 //! Statistics: questions per session, department and channel; answer rate; median and
 //! 90th-percentile time to answer. JSON and CSV.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use axum::Json;
 use axum::extract::State;
 use axum::http::header;
 use axum::response::IntoResponse;
 use serde::Serialize;
-use sprechstunde_core::{OfficeState, Permission, Question, QuestionStatus};
+use sprechstunde_core::{
+    ChannelKind, DepartmentId, OfficeState, Permission, QuestionStatus, SessionId,
+};
 
 use crate::Console;
 use crate::auth::Staff;
@@ -42,16 +44,22 @@ struct Acc {
 }
 
 impl Acc {
-    fn add(&mut self, q: &Question) {
+    fn add(&mut self, row: &Row) {
         self.questions += 1;
-        if q.status == QuestionStatus::Withdrawn {
+        if row.withdrawn {
             self.withdrawn += 1;
         }
-        if let Some(at) = q.answered_at() {
+        if let Some(minutes) = row.minutes {
             self.answered += 1;
-            self.minutes
-                .push(at.duration_since(q.created_at).as_secs().max(0) / 60);
+            self.minutes.push(minutes);
         }
+    }
+
+    fn merge(&mut self, other: Acc) {
+        self.questions += other.questions;
+        self.answered += other.answered;
+        self.withdrawn += other.withdrawn;
+        self.minutes.extend(other.minutes);
     }
 
     fn figures(mut self, dimension: &'static str, key: String) -> Figures {
@@ -73,6 +81,101 @@ impl Acc {
     }
 }
 
+/// What the figures need of one question: a few numbers, copied under the state lock.
+struct Row {
+    session: Option<SessionId>,
+    department: Option<DepartmentId>,
+    channel: ChannelKind,
+    withdrawn: bool,
+    /// Minutes from question to first answer, if answered.
+    minutes: Option<i64>,
+}
+
+/// Everything the figures are computed from, taken from the state in one short hold of its
+/// lock; the grouping, sorting and naming happen after the lock is released.
+pub(crate) struct Facts {
+    rows: Vec<Row>,
+    sessions: HashMap<SessionId, String>,
+    departments: HashMap<DepartmentId, String>,
+}
+
+impl Facts {
+    /// Copies what the figures need from `state`.
+    pub(crate) fn collect(state: &OfficeState) -> Facts {
+        let rows = state
+            .questions()
+            .map(|q| Row {
+                session: q.session,
+                department: q.department,
+                channel: q.channel,
+                withdrawn: q.status == QuestionStatus::Withdrawn,
+                minutes: q
+                    .answered_at()
+                    .map(|at| at.duration_since(q.created_at).as_secs().max(0) / 60),
+            })
+            .collect();
+        Facts {
+            rows,
+            sessions: state
+                .sessions()
+                .map(|s| (s.id, format!("{} ({})", s.title, s.id)))
+                .collect(),
+            departments: state
+                .departments()
+                .map(|d| (d.id, d.slug.clone()))
+                .collect(),
+        }
+    }
+
+    /// All figures: the total, then per session, department and channel, each sorted by key.
+    pub(crate) fn figures(self) -> Vec<Figures> {
+        let mut total = Acc::default();
+        let mut by_session: HashMap<Option<SessionId>, Acc> = HashMap::new();
+        let mut by_department: HashMap<Option<DepartmentId>, Acc> = HashMap::new();
+        let mut by_channel: HashMap<ChannelKind, Acc> = HashMap::new();
+        for row in &self.rows {
+            total.add(row);
+            by_session.entry(row.session).or_default().add(row);
+            by_department.entry(row.department).or_default().add(row);
+            by_channel.entry(row.channel).or_default().add(row);
+        }
+        // Named groups; ids without a name (deleted since) count as "-", like no id.
+        let named = |groups: Vec<(Option<&String>, Acc)>| {
+            let mut out: BTreeMap<String, Acc> = BTreeMap::new();
+            for (name, acc) in groups {
+                let key = name.cloned().unwrap_or_else(|| "-".to_owned());
+                out.entry(key).or_default().merge(acc);
+            }
+            out
+        };
+        let sessions = named(
+            by_session
+                .into_iter()
+                .map(|(id, acc)| (id.and_then(|id| self.sessions.get(&id)), acc))
+                .collect(),
+        );
+        let departments = named(
+            by_department
+                .into_iter()
+                .map(|(id, acc)| (id.and_then(|id| self.departments.get(&id)), acc))
+                .collect(),
+        );
+        let channels: BTreeMap<String, Acc> = by_channel
+            .into_iter()
+            .map(|(c, acc)| (c.as_str().to_owned(), acc))
+            .collect();
+        let mut out = vec![total.figures("total", "all".into())];
+        for (dimension, groups) in [
+            ("session", sessions),
+            ("department", departments),
+            ("channel", channels),
+        ] {
+            out.extend(groups.into_iter().map(|(k, acc)| acc.figures(dimension, k)));
+        }
+        out
+    }
+}
+
 /// Nearest-rank percentile of sorted values.
 pub(crate) fn percentile(sorted: &[i64], p: usize) -> Option<i64> {
     if sorted.is_empty() {
@@ -82,39 +185,13 @@ pub(crate) fn percentile(sorted: &[i64], p: usize) -> Option<i64> {
     sorted.get(rank - 1).copied()
 }
 
-/// All figures: the total, then per session, department and channel.
-pub(crate) fn compute(state: &OfficeState) -> Vec<Figures> {
-    let mut total = Acc::default();
-    let mut groups: BTreeMap<(&'static str, String), Acc> = BTreeMap::new();
-    for q in state.questions() {
-        total.add(q);
-        let session = q
-            .session
-            .and_then(|s| state.session(s))
-            .map_or_else(|| "-".to_owned(), |s| format!("{} ({})", s.title, s.id));
-        let department = q
-            .department
-            .and_then(|d| state.department(d))
-            .map_or_else(|| "-".to_owned(), |d| d.slug.clone());
-        for key in [
-            ("session", session),
-            ("department", department),
-            ("channel", q.channel.as_str().to_owned()),
-        ] {
-            groups.entry(key).or_default().add(q);
-        }
-    }
-    let mut out = vec![total.figures("total", "all".into())];
-    // Sessions, departments, channels, in that order.
-    for dim in ["session", "department", "channel"] {
-        let keys: Vec<_> = groups.keys().filter(|(d, _)| *d == dim).cloned().collect();
-        for k in keys {
-            if let Some(acc) = groups.remove(&k) {
-                out.push(acc.figures(k.0, k.1));
-            }
-        }
-    }
-    out
+/// The figures; the state lock is held only to copy the facts.
+async fn figures(console: &Console) -> Vec<Figures> {
+    console
+        .office
+        .read(|state, _, _| Facts::collect(state))
+        .await
+        .figures()
 }
 
 pub(crate) async fn json(
@@ -122,7 +199,7 @@ pub(crate) async fn json(
     staff: Staff,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     staff.require(Permission::ReadStats)?;
-    let figures = console.office.read(|state, _, _| compute(state)).await;
+    let figures = figures(&console).await;
     Ok(Json(serde_json::json!({ "stats": figures })))
 }
 
@@ -131,7 +208,7 @@ pub(crate) async fn csv(
     staff: Staff,
 ) -> Result<impl IntoResponse, ApiError> {
     staff.require(Permission::ReadStats)?;
-    let figures = console.office.read(|state, _, _| compute(state)).await;
+    let figures = figures(&console).await;
     let mut out =
         String::from("dimension,key,questions,answered,answer_rate,median_minutes,p90_minutes\n");
     for f in figures {
@@ -177,6 +254,128 @@ fn csv_field(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use sprechstunde_core::{
+        CitizenId, Department, Entry, EntryKind, Question, QuestionId, Queue, Reference, Session,
+        SessionStatus, Snapshot, StaffId, StaffRef,
+    };
+
+    fn at(minutes: i64) -> jiff::Timestamp {
+        jiff::Timestamp::from_second(1_800_000_000 + minutes * 60).unwrap()
+    }
+
+    /// A question; `answered_after` minutes after it was asked, if answered.
+    fn question(
+        id: u64,
+        channel: ChannelKind,
+        session: Option<u64>,
+        department: Option<u64>,
+        status: QuestionStatus,
+        answered_after: Option<i64>,
+    ) -> Question {
+        let entry = |minutes: i64, kind: EntryKind| Entry {
+            at: at(minutes),
+            kind,
+            text: "Text".into(),
+            outbox: None,
+        };
+        let mut entries = vec![entry(0, EntryKind::Citizen)];
+        if let Some(minutes) = answered_after {
+            let staff = StaffRef {
+                id: StaffId(1),
+                name: "S".into(),
+            };
+            entries.push(entry(minutes, EntryKind::Answer { staff }));
+        }
+        Question {
+            id: QuestionId(id),
+            reference: Reference(1000 + u32::try_from(id).unwrap()),
+            citizen: CitizenId(id),
+            channel,
+            session: session.map(SessionId),
+            queue: Queue::CitizensOffice,
+            status,
+            department: department.map(DepartmentId),
+            created_at: at(0),
+            updated_at: at(0),
+            due: None,
+            rejection: None,
+            entries,
+            suggestion: None,
+            assignee: None,
+            draft: None,
+            merged_into: None,
+        }
+    }
+
+    #[test]
+    fn figures_group_by_session_department_and_channel_with_unknown_ids_as_dash() {
+        // Arrange: department 9 and session 7 no longer exist.
+        use ChannelKind::{Telegram, Web};
+        use QuestionStatus::{Answered, Open, Withdrawn};
+        let snapshot = Snapshot {
+            sessions: vec![Session {
+                id: SessionId(1),
+                title: "Sprechstunde".into(),
+                host: "OB".into(),
+                description: String::new(),
+                starts_at: at(0),
+                ends_at: at(60),
+                status: SessionStatus::Closed,
+                question_cap: None,
+                presubmission: None,
+                admitted: 1,
+                series: None,
+                reminded: Vec::new(),
+                answering: None,
+                channels: Vec::new(),
+                revision: 0,
+            }],
+            departments: vec![Department {
+                id: DepartmentId(1),
+                name: "Tiefbauamt".into(),
+                slug: "tiefbau".into(),
+                keywords: Vec::new(),
+                patterns: Vec::new(),
+                requires_approval: false,
+                text_modules: Vec::new(),
+            }],
+            questions: vec![
+                question(1, Web, Some(1), Some(1), Answered, Some(30)),
+                question(2, Telegram, Some(7), Some(9), Withdrawn, None),
+                question(3, Web, None, None, Open, None),
+                question(4, Web, None, Some(1), Answered, Some(90)),
+            ],
+            ..Snapshot::default()
+        };
+        let state = OfficeState::from_snapshot(snapshot);
+        // Act
+        let figures = Facts::collect(&state).figures();
+        // Assert: (dimension, key, questions, answered, rate, median, p90)
+        let got: Vec<_> = figures
+            .iter()
+            .map(|f| {
+                (
+                    f.dimension,
+                    f.key.as_str(),
+                    f.questions,
+                    f.answered,
+                    f.answer_rate,
+                    f.median_minutes,
+                    f.p90_minutes,
+                )
+            })
+            .collect();
+        let expected = vec![
+            ("total", "all", 4, 2, 0.667, Some(30), Some(90)),
+            ("session", "-", 3, 1, 0.5, Some(90), Some(90)),
+            ("session", "Sprechstunde (1)", 1, 1, 1.0, Some(30), Some(30)),
+            ("department", "-", 2, 0, 0.0, None, None),
+            ("department", "tiefbau", 2, 2, 1.0, Some(30), Some(90)),
+            ("channel", "telegram", 1, 0, 0.0, None, None),
+            ("channel", "web", 3, 2, 0.667, Some(30), Some(90)),
+        ];
+        assert_eq!(got, expected);
+    }
 
     #[test]
     fn percentiles_use_the_nearest_rank() {

@@ -5,6 +5,12 @@
 //! ```text
 //! cargo run --release -p sprechstunde --bin sprechstunde-bench -- --citizens 256 --questions 20000
 //! ```
+//!
+//! The staff queue phase (`--queue-questions`, see [`queue`]) runs afterwards in a server of
+//! its own; a count of 0 skips any phase.
+
+#[path = "bench/queue.rs"]
+mod queue;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -35,6 +41,16 @@ struct Args {
     /// Values for the raw sled floor.
     #[arg(long, default_value_t = 200_000)]
     floor_values: u64,
+    /// Questions seeded for the staff queue phase, in a server of its own (0 skips it).
+    #[arg(long, default_value_t = 5_000)]
+    queue_questions: u64,
+    /// Timed requests per kind in the staff queue phase.
+    #[arg(long, default_value_t = 40)]
+    queue_requests: u64,
+    /// Citizen messages timed in the queue phase, once with idle staff and once while staff
+    /// clients hammer the queue (32 citizens on open connections).
+    #[arg(long, default_value_t = 3_000)]
+    queue_intake: u64,
 }
 
 #[tokio::main]
@@ -50,7 +66,11 @@ async fn main() -> anyhow::Result<()> {
     );
 
     let floor = sled_floor(args.floor_values)?;
-    println!("raw sled floor (1,000-item batch + flush, 300-byte values): {floor:>9.0} values/s");
+    if args.floor_values > 0 {
+        println!(
+            "raw sled floor (1,000-item batch + flush, 300-byte values): {floor:>9.0} values/s"
+        );
+    }
 
     let dir = tempfile::tempdir()?;
     let mut settings = Settings::load(None)?;
@@ -71,19 +91,30 @@ async fn main() -> anyhow::Result<()> {
     kept.print("citizen messages on open connections (durable + acknowledged)");
     let answers = answer_latency(&app_base(addr), &url, &office, args.answers).await?;
     answers.print("staff answer (HTTP API) until it shows in the open web chat");
-    println!(
-        "full path vs floor: new questions {:.0} %, messages {:.0} %",
-        100.0 * fresh.rate / floor,
-        100.0 * kept.rate / floor
-    );
-    println!(
-        "peak memory (VmHWM, server and clients in one process): {}",
-        peak_rss()
-    );
-
+    if floor > 0.0 {
+        println!(
+            "full path vs floor: new questions {:.0} %, messages {:.0} %",
+            100.0 * fresh.rate / floor,
+            100.0 * kept.rate / floor
+        );
+    }
     drop(office);
     stop.cancel();
     server.await??;
+
+    if args.queue_questions > 0 {
+        queue::run(&queue::QueuePhase {
+            questions: args.queue_questions,
+            requests: args.queue_requests,
+            citizens: 32,
+            messages: args.queue_intake,
+        })
+        .await?;
+    }
+    println!(
+        "peak memory (VmHWM, servers and clients in one process): {}",
+        peak_rss()
+    );
     Ok(())
 }
 
@@ -118,6 +149,9 @@ impl Report {
     }
 
     fn print(&self, what: &str) {
+        if self.count == 0 {
+            return;
+        }
         println!(
             "{what}: {:>6} in total, {:>8.0}/s, acknowledgement latency p50 {:>7.2} ms, p99 {:>7.2} ms",
             self.count,
@@ -293,33 +327,7 @@ async fn answer_latency(
     office: &sprechstunde_runtime::Office,
     answers: u64,
 ) -> anyhow::Result<Report> {
-    use sprechstunde_console::accounts::{format_token, hash_password, new_token, sha256_hex};
-    let store = office.store();
-    let staff = sprechstunde_core::StaffMember {
-        id: sprechstunde_core::StaffId(1),
-        login: "bench".into(),
-        name: "Benchmark".into(),
-        roles: [sprechstunde_core::Role::CitizensOffice]
-            .into_iter()
-            .collect(),
-        department: None,
-        password_hash: hash_password("benchmark-password")?,
-        disabled: false,
-        created_at: jiff::Timestamp::now(),
-    };
-    store.put_staff(&staff).await?;
-    let (id, secret) = new_token()?;
-    store
-        .put_token(&sprechstunde_core::ApiToken {
-            id: id.clone(),
-            name: "bench".into(),
-            staff: staff.id,
-            secret_hash: sha256_hex(&secret),
-            created_at: jiff::Timestamp::now(),
-            revoked_at: None,
-        })
-        .await?;
-    let bearer = format_token(&id, &secret);
+    let (_, bearer) = bench_staff(office).await?;
     let http = reqwest::Client::new();
     let mut latencies = Vec::new();
     let started = Instant::now();
@@ -347,4 +355,42 @@ async fn answer_latency(
         let _ = ws.close(None).await;
     }
     Ok(Report::new(latencies, started.elapsed()))
+}
+
+/// A citizens' office member (id 1) with an API token, stored directly; returns the member as
+/// recorded in threads and the bearer token.
+async fn bench_staff(
+    office: &sprechstunde_runtime::Office,
+) -> anyhow::Result<(sprechstunde_core::StaffRef, String)> {
+    use sprechstunde_console::accounts::{format_token, hash_password, new_token, sha256_hex};
+    let store = office.store();
+    let staff = sprechstunde_core::StaffMember {
+        id: sprechstunde_core::StaffId(1),
+        login: "bench".into(),
+        name: "Benchmark".into(),
+        roles: [sprechstunde_core::Role::CitizensOffice]
+            .into_iter()
+            .collect(),
+        department: None,
+        password_hash: hash_password("benchmark-password")?,
+        disabled: false,
+        created_at: jiff::Timestamp::now(),
+    };
+    store.put_staff(&staff).await?;
+    let (id, secret) = new_token()?;
+    store
+        .put_token(&sprechstunde_core::ApiToken {
+            id: id.clone(),
+            name: "bench".into(),
+            staff: staff.id,
+            secret_hash: sha256_hex(&secret),
+            created_at: jiff::Timestamp::now(),
+            revoked_at: None,
+        })
+        .await?;
+    let member = sprechstunde_core::StaffRef {
+        id: staff.id,
+        name: staff.name,
+    };
+    Ok((member, format_token(&id, &secret)))
 }

@@ -196,6 +196,42 @@ impl Browser {
         &self.client
     }
 
+    /// Opens the staff console at `base` and logs in as `login` with `password` (the login
+    /// form: name, password, submit). The caller waits for the view it expects next.
+    ///
+    /// # Errors
+    ///
+    /// The login form did not appear, or a WebDriver failure.
+    pub async fn log_in_staff(
+        &self,
+        base: &str,
+        login: &str,
+        password: &str,
+    ) -> anyhow::Result<()> {
+        self.client.goto(&format!("{base}/staff")).await?;
+        self.submit_staff_login(login, password).await
+    }
+
+    /// Fills in and submits the console's login form on the open page.
+    ///
+    /// # Errors
+    ///
+    /// The login form did not appear, or a WebDriver failure.
+    pub async fn submit_staff_login(&self, login: &str, password: &str) -> anyhow::Result<()> {
+        self.wait_for("#login").await?.send_keys(login).await?;
+        self.client
+            .find(Locator::Css("#password"))
+            .await?
+            .send_keys(password)
+            .await?;
+        self.client
+            .find(Locator::Css("#login-form button[type='submit']"))
+            .await?
+            .click()
+            .await?;
+        Ok(())
+    }
+
     /// Waits up to 10 s for an element matching the CSS selector `css` and returns it.
     ///
     /// # Errors

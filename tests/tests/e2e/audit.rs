@@ -179,26 +179,8 @@ async fn the_data_protection_officer_reads_and_verifies_the_trail_in_the_console
     office.get("/api/v1/questions/A-1001").await.unwrap();
     let client = browser.client();
 
-    client.goto(&format!("{}/staff", app.base)).await.unwrap();
     browser
-        .wait_for("#login")
-        .await
-        .unwrap()
-        .send_keys("dsb")
-        .await
-        .unwrap();
-    client
-        .find(Locator::Css("#password"))
-        .await
-        .unwrap()
-        .send_keys(sprechstunde_tests::staff::PASSWORD)
-        .await
-        .unwrap();
-    client
-        .find(Locator::Css("#login-form button[type='submit']"))
-        .await
-        .unwrap()
-        .click()
+        .log_in_staff(&app.base, "dsb", sprechstunde_tests::staff::PASSWORD)
         .await
         .unwrap();
 

@@ -197,24 +197,7 @@ async fn staff_log_in_see_new_questions_live_and_answer_in_the_console() {
     browser.wait_for("#login-form").await.unwrap();
     assert_accessible(&browser, "console login").await;
     browser
-        .wait_for("#login")
-        .await
-        .unwrap()
-        .send_keys("erika")
-        .await
-        .unwrap();
-    client
-        .find(Locator::Css("#password"))
-        .await
-        .unwrap()
-        .send_keys(sprechstunde_tests::staff::PASSWORD)
-        .await
-        .unwrap();
-    client
-        .find(Locator::Css("#login-form button[type='submit']"))
-        .await
-        .unwrap()
-        .click()
+        .submit_staff_login("erika", sprechstunde_tests::staff::PASSWORD)
         .await
         .unwrap();
     browser
@@ -301,24 +284,7 @@ async fn the_console_asks_for_the_queue_in_pages_of_200_and_every_question_stays
     client.goto(&format!("{}/staff", app.base)).await.unwrap();
     client.execute(RECORD_QUEUE_REQUESTS, vec![]).await.unwrap();
     browser
-        .wait_for("#login")
-        .await
-        .unwrap()
-        .send_keys("erika")
-        .await
-        .unwrap();
-    client
-        .find(Locator::Css("#password"))
-        .await
-        .unwrap()
-        .send_keys(sprechstunde_tests::staff::PASSWORD)
-        .await
-        .unwrap();
-    client
-        .find(Locator::Css("#login-form button[type='submit']"))
-        .await
-        .unwrap()
-        .click()
+        .submit_staff_login("erika", sprechstunde_tests::staff::PASSWORD)
         .await
         .unwrap();
 
@@ -427,26 +393,8 @@ async fn the_console_marks_as_overdue_what_the_server_says_is_overdue() {
 
     // Act
     let client = browser.client();
-    client.goto(&format!("{}/staff", app.base)).await.unwrap();
     browser
-        .wait_for("#login")
-        .await
-        .unwrap()
-        .send_keys("erika")
-        .await
-        .unwrap();
-    client
-        .find(Locator::Css("#password"))
-        .await
-        .unwrap()
-        .send_keys(sprechstunde_tests::staff::PASSWORD)
-        .await
-        .unwrap();
-    client
-        .find(Locator::Css("#login-form button[type='submit']"))
-        .await
-        .unwrap()
-        .click()
+        .log_in_staff(&app.base, "erika", sprechstunde_tests::staff::PASSWORD)
         .await
         .unwrap();
 

@@ -5,7 +5,6 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use fantoccini::Locator;
 use serde_json::{Value, json};
 use sprechstunde_console::neutralise::neutralise;
 use sprechstunde_runtime::ManualClock;
@@ -173,27 +172,7 @@ async fn the_xss_corpus_in_question_texts_renders_inert_and_literal_in_the_conso
     let client = browser.client();
     client.goto(&format!("{}/staff", app.base)).await.unwrap();
     client.execute(WATCH, vec![]).await.unwrap();
-    browser
-        .wait_for("#login")
-        .await
-        .unwrap()
-        .send_keys("erika")
-        .await
-        .unwrap();
-    client
-        .find(Locator::Css("#password"))
-        .await
-        .unwrap()
-        .send_keys(PASSWORD)
-        .await
-        .unwrap();
-    client
-        .find(Locator::Css("#login-form button[type='submit']"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    browser.submit_staff_login("erika", PASSWORD).await.unwrap();
     let last = references.last().unwrap();
     browser
         .wait_for(&format!("#queue tr[data-reference='{last}']"))

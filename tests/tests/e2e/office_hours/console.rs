@@ -37,26 +37,8 @@ async fn the_console_live_view_merges_duplicates_and_picks_the_question_answered
     second.ask("Brücke: wann saniert?").await.unwrap();
 
     let client = browser.client();
-    client.goto(&format!("{}/staff", app.base)).await.unwrap();
     browser
-        .wait_for("#login")
-        .await
-        .unwrap()
-        .send_keys("ob")
-        .await
-        .unwrap();
-    client
-        .find(Locator::Css("#password"))
-        .await
-        .unwrap()
-        .send_keys(sprechstunde_tests::staff::PASSWORD)
-        .await
-        .unwrap();
-    client
-        .find(Locator::Css("#login-form button[type='submit']"))
-        .await
-        .unwrap()
-        .click()
+        .log_in_staff(&app.base, "ob", sprechstunde_tests::staff::PASSWORD)
         .await
         .unwrap();
     browser.wait_for("#queue").await.unwrap();
@@ -238,26 +220,8 @@ async fn the_press_office_edits_and_publishes_the_summary_in_the_console() {
     app.office().tick().await.unwrap();
 
     let client = browser.client();
-    client.goto(&format!("{}/staff", app.base)).await.unwrap();
     browser
-        .wait_for("#login")
-        .await
-        .unwrap()
-        .send_keys("redaktion")
-        .await
-        .unwrap();
-    client
-        .find(Locator::Css("#password"))
-        .await
-        .unwrap()
-        .send_keys(sprechstunde_tests::staff::PASSWORD)
-        .await
-        .unwrap();
-    client
-        .find(Locator::Css("#login-form button[type='submit']"))
-        .await
-        .unwrap()
-        .click()
+        .log_in_staff(&app.base, "redaktion", sprechstunde_tests::staff::PASSWORD)
         .await
         .unwrap();
     browser.wait_for("#nav-sessions").await.unwrap();
@@ -333,26 +297,8 @@ async fn the_press_office_schedules_a_weekly_series_in_the_console() {
         .await
         .unwrap();
     let client = browser.client();
-    client.goto(&format!("{}/staff", app.base)).await.unwrap();
     browser
-        .wait_for("#login")
-        .await
-        .unwrap()
-        .send_keys("redaktion")
-        .await
-        .unwrap();
-    client
-        .find(Locator::Css("#password"))
-        .await
-        .unwrap()
-        .send_keys(sprechstunde_tests::staff::PASSWORD)
-        .await
-        .unwrap();
-    client
-        .find(Locator::Css("#login-form button[type='submit']"))
-        .await
-        .unwrap()
-        .click()
+        .log_in_staff(&app.base, "redaktion", sprechstunde_tests::staff::PASSWORD)
         .await
         .unwrap();
     browser.wait_for("#nav-sessions").await.unwrap();

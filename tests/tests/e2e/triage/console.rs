@@ -18,26 +18,8 @@ async fn the_console_filters_routes_with_shortcuts_and_shows_statistics_accessib
     let mut second = app.citizen().await.unwrap();
     second.ask("Wo bleibt mein Bauantrag?").await.unwrap();
     let client = browser.client();
-    client.goto(&format!("{}/staff", app.base)).await.unwrap();
     browser
-        .wait_for("#login")
-        .await
-        .unwrap()
-        .send_keys("erika")
-        .await
-        .unwrap();
-    client
-        .find(Locator::Css("#password"))
-        .await
-        .unwrap()
-        .send_keys(PASSWORD)
-        .await
-        .unwrap();
-    client
-        .find(Locator::Css("#login-form button[type='submit']"))
-        .await
-        .unwrap()
-        .click()
+        .log_in_staff(&app.base, "erika", PASSWORD)
         .await
         .unwrap();
     browser

@@ -114,26 +114,8 @@ async fn admins_write_multi_line_text_modules_and_inserting_one_fills_reference_
         .await
         .unwrap();
     let client = browser.client();
-    client.goto(&format!("{}/staff", app.base)).await.unwrap();
     browser
-        .wait_for("#login")
-        .await
-        .unwrap()
-        .send_keys("admin")
-        .await
-        .unwrap();
-    client
-        .find(Locator::Css("#password"))
-        .await
-        .unwrap()
-        .send_keys(PASSWORD)
-        .await
-        .unwrap();
-    client
-        .find(Locator::Css("#login-form button[type='submit']"))
-        .await
-        .unwrap()
-        .click()
+        .log_in_staff(&app.base, "admin", PASSWORD)
         .await
         .unwrap();
     browser

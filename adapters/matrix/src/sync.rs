@@ -283,8 +283,8 @@ impl Syncer {
             .office
             .read(|state, engine, now| {
                 (
-                    engine.greeting(state, Lang::De, now),
-                    engine.greeting(state, Lang::En, now),
+                    engine.greeting(state, ChannelKind::Matrix, Lang::De, now),
+                    engine.greeting(state, ChannelKind::Matrix, Lang::En, now),
                 )
             })
             .await;

@@ -56,9 +56,9 @@ pub(crate) fn session_info(
     now: jiff::Timestamp,
 ) -> Option<SessionInfo> {
     let cal = &engine.policy().calendar;
-    let (session, live) = match state.live_session() {
+    let (session, live) = match state.live_session_on(ChannelKind::Web) {
         Some(s) => (s, true),
-        None => (state.next_session(now)?, false),
+        None => (state.next_session_on(now, ChannelKind::Web)?, false),
     };
     Some(SessionInfo {
         title: session.title.clone(),

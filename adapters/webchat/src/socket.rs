@@ -158,7 +158,7 @@ impl Conversation {
                 let welcome = ServerFrame::Welcome {
                     token: token.clone(),
                     lang: lang.code().to_owned(),
-                    greeting: engine.greeting(state, lang, now),
+                    greeting: engine.greeting(state, ChannelKind::Web, lang, now),
                     session: history::session_info(state, engine, lang, now),
                     history,
                     max_chars,

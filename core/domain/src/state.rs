@@ -200,6 +200,16 @@ impl OfficeState {
             .min_by_key(|s| (s.starts_at, s.id))
     }
 
+    /// The next scheduled session held on `channel` starting after `now`.
+    pub fn next_session_on(&self, now: Timestamp, channel: ChannelKind) -> Option<&Session> {
+        self.sessions
+            .values()
+            .filter(|s| {
+                s.status == SessionStatus::Scheduled && s.starts_at > now && s.offered_on(channel)
+            })
+            .min_by_key(|s| (s.starts_at, s.id))
+    }
+
     /// The next scheduled session starting after `now`.
     pub fn next_session(&self, now: Timestamp) -> Option<&Session> {
         self.sessions

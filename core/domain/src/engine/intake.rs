@@ -392,7 +392,8 @@ impl Engine {
         let lang = citizen.lang;
         let reply = match command {
             Command::Start(payload) => {
-                let greeting = self.greeting_for(state, lang, now, payload.as_deref());
+                let greeting =
+                    self.greeting_for(state, citizen.channel, lang, now, payload.as_deref());
                 let help = self.render(lang, "help", &[]);
                 let outbox =
                     self.enqueue(state, citizen, None, format!("{greeting}\n\n{help}"), now);

@@ -22,7 +22,7 @@ use std::time::Duration;
 use jiff::{SignedDuration, Timestamp};
 
 use crate::calendar::Calendar;
-use crate::channel::{ChannelIdentity, DeliveryError};
+use crate::channel::{ChannelIdentity, ChannelKind, DeliveryError};
 use crate::citizen::Citizen;
 use crate::ids::{CitizenId, OutboxId, QuestionId, Reference, SessionId};
 use crate::outbox::{Choice, DeliveryState, OutboxMessage};
@@ -439,9 +439,16 @@ impl Engine {
         self.texts.render(lang, key, args)
     }
 
-    /// The greeting for a citizen who opens a channel: the current or next session.
-    pub fn greeting(&self, state: &OfficeState, lang: Lang, now: Timestamp) -> String {
-        self.greeting_for(state, lang, now, None)
+    /// The greeting for a citizen who opens `channel`: the current or next session held
+    /// there.
+    pub fn greeting(
+        &self,
+        state: &OfficeState,
+        channel: ChannelKind,
+        lang: Lang,
+        now: Timestamp,
+    ) -> String {
+        self.greeting_for(state, channel, lang, now, None)
     }
 
     /// The greeting for a deep link such as Telegram's `t.me/<bot>?start=s12`: a payload
@@ -450,6 +457,7 @@ impl Engine {
     pub fn greeting_for(
         &self,
         state: &OfficeState,
+        channel: ChannelKind,
         lang: Lang,
         now: Timestamp,
         payload: Option<&str>,
@@ -471,7 +479,7 @@ impl Engine {
         }
         if let Some(s) = chosen.or_else(|| {
             state
-                .live_session()
+                .live_session_on(channel)
                 .filter(|s| s.starts_at <= now && now < s.ends_at)
         }) {
             let end = cal.format_time(s.ends_at, lang);
@@ -485,7 +493,7 @@ impl Engine {
                 ],
             );
         }
-        if let Some(s) = state.next_session(now) {
+        if let Some(s) = state.next_session_on(now, channel) {
             let start = cal.format_datetime(s.starts_at, lang);
             return self.render(
                 lang,

@@ -693,6 +693,39 @@ fn sessions_at_the_same_time_on_different_channels_each_take_their_own_channels_
 }
 
 #[test]
+fn the_greeting_names_the_session_held_on_the_citizens_channel() {
+    // Arrange: a web-only session now, a Telegram-only one later.
+    let engine = engine();
+    let mut state = OfficeState::default();
+    let mut web_only = draft();
+    web_only.channels = vec![ChannelKind::Web];
+    add_session(&engine, &mut state, web_only, FRIDAY);
+    let mut telegram_later = draft();
+    telegram_later.title = "Sprechstunde des Bauamts".into();
+    telegram_later.starts_at = at("2026-12-08T16:00:00Z");
+    telegram_later.ends_at = at("2026-12-08T17:00:00Z");
+    telegram_later.channels = vec![ChannelKind::Telegram];
+    add_session(&engine, &mut state, telegram_later, FRIDAY);
+    engine.handle(&mut state, Input::Tick, at(DURING_SESSION));
+
+    // Act
+    let web = engine.greeting(&state, ChannelKind::Web, Lang::De, at(DURING_SESSION));
+    let telegram = engine.greeting(&state, ChannelKind::Telegram, Lang::De, at(DURING_SESSION));
+    let matrix = engine.greeting(&state, ChannelKind::Matrix, Lang::De, at(DURING_SESSION));
+
+    // Assert
+    assert!(web.contains(TITLE) && !web.contains("Bauamts"), "{web}");
+    assert!(
+        telegram.contains("Sprechstunde des Bauamts") && telegram.contains("8. Dezember"),
+        "{telegram}"
+    );
+    assert!(
+        !matrix.contains("Bauamts") && !matrix.contains(TITLE),
+        "{matrix}"
+    );
+}
+
+#[test]
 fn naming_every_channel_is_the_same_as_naming_none() {
     let mut every = draft();
     every.channels = ChannelKind::ALL.to_vec();

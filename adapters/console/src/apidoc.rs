@@ -271,9 +271,32 @@ pub(crate) fn department() -> Doc {
     }
 }
 
+/// `from` and `to` of the statistics.
+const PERIOD: &[QueryParam] = &[
+    QueryParam {
+        name: "from",
+        kind: Text,
+        description: "First day (`YYYY-MM-DD`, local time) of the questions counted; default: \
+                      the first question",
+    },
+    QueryParam {
+        name: "to",
+        kind: Text,
+        description: "Last day (`YYYY-MM-DD`, local time, inclusive); default: today",
+    },
+];
+
+pub(crate) fn stats() -> Doc {
+    Doc {
+        query: PERIOD,
+        ..Doc::default()
+    }
+}
+
 pub(crate) fn stats_csv() -> Doc {
     Doc {
         media: Some("text/csv"),
+        query: PERIOD,
         ..Doc::default()
     }
 }

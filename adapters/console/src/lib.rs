@@ -280,6 +280,7 @@ impl Console {
                 "Statistics",
                 stats::json,
             )
+            .doc(apidoc::stats())
             .add(
                 GET,
                 "/stats.csv",

@@ -4,10 +4,11 @@
 use std::collections::{BTreeMap, HashMap};
 
 use axum::Json;
-use axum::extract::State;
+use axum::extract::{Query, State};
 use axum::http::header;
 use axum::response::IntoResponse;
-use serde::Serialize;
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
 use sprechstunde_core::{
     ChannelKind, DepartmentId, OfficeState, Permission, QuestionStatus, SessionId,
 };
@@ -100,10 +101,14 @@ pub(crate) struct Facts {
 }
 
 impl Facts {
-    /// Copies what the figures need from `state`.
-    pub(crate) fn collect(state: &OfficeState) -> Facts {
+    /// Copies what the figures need from `state`: the questions that arrived within
+    /// `period` (from, until exclusive), all without one.
+    pub(crate) fn collect(state: &OfficeState, period: Option<(Timestamp, Timestamp)>) -> Facts {
         let rows = state
             .questions()
+            .filter(|q| {
+                period.is_none_or(|(from, until)| from <= q.created_at && q.created_at < until)
+            })
             .map(|q| Row {
                 session: q.session,
                 department: q.department,
@@ -185,30 +190,85 @@ pub(crate) fn percentile(sorted: &[i64], p: usize) -> Option<i64> {
     sorted.get(rank - 1).copied()
 }
 
-/// The figures; the state lock is held only to copy the facts.
-async fn figures(console: &Console) -> Vec<Figures> {
-    console
+/// `?from=YYYY-MM-DD&to=YYYY-MM-DD`: the days (local time, both inclusive) whose questions
+/// count.
+#[derive(Debug, Default, Deserialize)]
+pub(crate) struct Period {
+    from: Option<String>,
+    to: Option<String>,
+}
+
+impl Period {
+    /// The period as instants (from, until exclusive) in the office's time zone; `None`
+    /// when neither end is given.
+    fn bounds(
+        &self,
+        zone: &jiff::tz::TimeZone,
+    ) -> Result<Option<(Timestamp, Timestamp)>, ApiError> {
+        if self.from.is_none() && self.to.is_none() {
+            return Ok(None);
+        }
+        let day = |name: &str, text: &str| {
+            text.parse::<jiff::civil::Date>().map_err(|_| {
+                ApiError::BadRequest(format!(
+                    "{name} must be a date YYYY-MM-DD / {name} muss ein Datum JJJJ-MM-TT sein"
+                ))
+            })
+        };
+        let start = |date: jiff::civil::Date| {
+            date.to_zoned(zone.clone())
+                .map(|z| z.timestamp())
+                .map_err(|_| ApiError::BadRequest("the date is out of range".into()))
+        };
+        let from = match self.from.as_deref() {
+            Some(text) => start(day("from", text)?)?,
+            None => Timestamp::MIN,
+        };
+        let until = match self.to.as_deref() {
+            Some(text) => match day("to", text)?.tomorrow() {
+                Ok(next) => start(next)?,
+                Err(_) => Timestamp::MAX,
+            },
+            None => Timestamp::MAX,
+        };
+        if from >= until {
+            return Err(ApiError::BadRequest(
+                "from must not be after to / from darf nicht nach to liegen".into(),
+            ));
+        }
+        Ok(Some((from, until)))
+    }
+}
+
+/// The figures of `period`; the state lock is held only to copy the facts.
+async fn figures(console: &Console, period: &Period) -> Result<Vec<Figures>, ApiError> {
+    let facts = console
         .office
-        .read(|state, _, _| Facts::collect(state))
-        .await
-        .figures()
+        .read(|state, engine, _| {
+            let bounds = period.bounds(&engine.policy().calendar.zone)?;
+            Ok::<_, ApiError>(Facts::collect(state, bounds))
+        })
+        .await?;
+    Ok(facts.figures())
 }
 
 pub(crate) async fn json(
     State(console): State<Console>,
     staff: Staff,
+    Query(period): Query<Period>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     staff.require(Permission::ReadStats)?;
-    let figures = figures(&console).await;
+    let figures = figures(&console, &period).await?;
     Ok(Json(serde_json::json!({ "stats": figures })))
 }
 
 pub(crate) async fn csv(
     State(console): State<Console>,
     staff: Staff,
+    Query(period): Query<Period>,
 ) -> Result<impl IntoResponse, ApiError> {
     staff.require(Permission::ReadStats)?;
-    let figures = figures(&console).await;
+    let figures = figures(&console, &period).await?;
     let mut out =
         String::from("dimension,key,questions,answered,answer_rate,median_minutes,p90_minutes\n");
     for f in figures {
@@ -349,7 +409,7 @@ mod tests {
         };
         let state = OfficeState::from_snapshot(snapshot);
         // Act
-        let figures = Facts::collect(&state).figures();
+        let figures = Facts::collect(&state, None).figures();
         // Assert: (dimension, key, questions, answered, rate, median, p90)
         let got: Vec<_> = figures
             .iter()
@@ -375,6 +435,49 @@ mod tests {
             ("channel", "web", 3, 2, 0.667, Some(30), Some(90)),
         ];
         assert_eq!(got, expected);
+    }
+
+    #[test]
+    fn a_period_counts_the_questions_of_its_local_days() {
+        // Arrange: one question at 23:30 Berlin time on 30 November (22:30Z), one at 00:30
+        // on 1 December (23:30Z).
+        let mut late = question(1, ChannelKind::Web, None, None, QuestionStatus::Open, None);
+        late.created_at = "2026-11-30T22:30:00Z".parse().unwrap();
+        let mut early = question(2, ChannelKind::Web, None, None, QuestionStatus::Open, None);
+        early.created_at = "2026-11-30T23:30:00Z".parse().unwrap();
+        let state = OfficeState::from_snapshot(Snapshot {
+            questions: vec![late, early],
+            ..Snapshot::default()
+        });
+        let zone = jiff::tz::TimeZone::get("Europe/Berlin").unwrap();
+        let period = |from: Option<&str>, to: Option<&str>| Period {
+            from: from.map(str::to_owned),
+            to: to.map(str::to_owned),
+        };
+        let total = |p: &Period| {
+            let bounds = p.bounds(&zone).unwrap();
+            Facts::collect(&state, bounds).figures()[0].questions
+        };
+        // Act and assert: (from, to, questions counted)
+        for (from, to, want) in [
+            (None, None, 2),
+            (Some("2026-11-30"), Some("2026-11-30"), 1),
+            (Some("2026-12-01"), None, 1),
+            (None, Some("2026-11-29"), 0),
+            (Some("2026-11-01"), Some("2026-12-31"), 2),
+        ] {
+            assert_eq!(total(&period(from, to)), want, "{from:?}..{to:?}");
+        }
+        for (from, to) in [
+            (Some("30.11.2026"), None),
+            (None, Some("2026-13-01")),
+            (Some("2026-12-02"), Some("2026-12-01")),
+        ] {
+            assert!(
+                matches!(period(from, to).bounds(&zone), Err(ApiError::BadRequest(_))),
+                "{from:?}..{to:?}"
+            );
+        }
     }
 
     #[test]

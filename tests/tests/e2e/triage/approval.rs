@@ -133,6 +133,19 @@ async fn four_eyes_the_citizen_receives_only_the_approved_text() {
         .unwrap();
     assert!(csv.starts_with("dimension,key,questions,answered,answer_rate,median_minutes,p90_minutes\ntotal,all,1,1,1,"), "{csv}");
     assert!(csv.contains("\nchannel,web,1,1,1,"), "{csv}");
+    // A period of local days: the question counts in a period around today, not before.
+    let before = office.get("/api/v1/stats?to=2001-01-01").await.unwrap();
+    assert_eq!(before["stats"][0]["questions"], 0, "{before}");
+    let around = office
+        .get("/api/v1/stats?from=2001-01-01&to=2099-12-31")
+        .await
+        .unwrap();
+    assert_eq!(around["stats"][0]["questions"], 1, "{around}");
+    let (status, problem) = office
+        .request(Method::GET, "/api/v1/stats.csv?from=gestern", None)
+        .await
+        .unwrap();
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{problem}");
     citizen.close().await;
     app.stop().await.unwrap();
 }

@@ -95,8 +95,8 @@ impl Console {
     pub fn router(&self) -> Router {
         use axum::http::Method;
         use routes::{
-            audit, departments, events, login, office_hours, outbox, questions, sessions, stats,
-            triage,
+            audit, departments, events, login, office_hours, outbox, questions, sessions, staff,
+            stats, triage,
         };
         use sprechstunde_core::Permission::*;
         use table::Access::{Login, Public, Staff};
@@ -273,6 +273,21 @@ impl Console {
                 departments::update,
             )
             .doc(apidoc::department())
+            .add(
+                GET,
+                "/staff",
+                Staff(&[ManageDepartments]),
+                "Staff members (no secrets) with roles and department",
+                staff::list,
+            )
+            .add(
+                PUT,
+                "/staff/{id}/department",
+                Staff(&[ManageDepartments]),
+                "Move a staff member to a department (or none)",
+                staff::set_department,
+            )
+            .doc(apidoc::membership())
             .add(
                 GET,
                 "/stats",

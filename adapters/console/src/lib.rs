@@ -446,6 +446,7 @@ pub const ASSETS: &[Asset] = &[
     js("labels.js", include_str!("../assets/labels.js")),
     js("live.js", include_str!("../assets/live.js")),
     js("login.js", include_str!("../assets/login.js")),
+    js("members.js", include_str!("../assets/members.js")),
     js("question.js", include_str!("../assets/question.js")),
     js("queue.js", include_str!("../assets/queue.js")),
     js("router.js", include_str!("../assets/router.js")),

@@ -109,6 +109,59 @@ async fn an_admin_moves_a_department_member_and_their_next_request_sees_only_the
     app.stop().await.unwrap();
 }
 
+#[tokio::test]
+async fn an_event_stream_opened_before_a_move_names_the_new_departments_questions() {
+    // Arrange: a road works member listens; then the admin moves them to building.
+    let dir = tempfile::tempdir().unwrap();
+    let app = start(dir.path()).await;
+    let admin = login(&app, "admin", &[Role::Admin], None).await;
+    let office = login(&app, "br", &[Role::CitizensOffice], None).await;
+    let mover = login(&app, "mover", &[Role::Department], Some(1)).await;
+    let id = app
+        .office()
+        .store()
+        .staff_by_login("mover")
+        .await
+        .unwrap()
+        .unwrap()
+        .id;
+    let mut events = mover
+        .http()
+        .get(format!("{}/api/v1/events", app.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(events.status(), StatusCode::OK);
+    let (status, body) = put(&admin, id.0, json!({"department": "bauamt"})).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+
+    // Act: a question is routed to the new department.
+    let mut citizen = app.citizen().await.unwrap();
+    citizen.ask("Mein Bauantrag dauert").await.unwrap();
+    office
+        .post(
+            "/api/v1/questions/A-1001/route",
+            json!({"department": "bauamt"}),
+        )
+        .await
+        .unwrap();
+
+    // Assert: the open stream names it.
+    let mut seen = String::new();
+    let deadline = tokio::time::Instant::now() + sprechstunde_tests::DEADLINE;
+    while !seen.contains("A-1001") {
+        let chunk = tokio::time::timeout_at(deadline, events.chunk())
+            .await
+            .unwrap_or_else(|_| panic!("no event naming A-1001 before the deadline: {seen}"))
+            .unwrap()
+            .expect("stream open");
+        seen.push_str(&String::from_utf8_lossy(&chunk));
+    }
+    citizen.close().await;
+    drop(events);
+    app.stop().await.unwrap();
+}
+
 /// `PUT /staff/{id}/department` with `body`: the status and the answer.
 async fn put(who: &StaffClient, id: u64, body: Value) -> (StatusCode, Value) {
     who.request(

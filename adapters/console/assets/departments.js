@@ -1,9 +1,11 @@
 // The departments view (Fachämter): the list with rules, text modules and members, and the
-// editor admins use to create or change a department and its text modules.
+// editor admins use to create or change a department and its text modules (membership:
+// members.js).
 
 import { api } from './api.js';
 import { $, clearArea, el, flash, showError } from './dom.js';
 import { fillAssigneeFilter, fillDepartmentFilter } from './filters.js';
+import { showMembers, wireMembers } from './members.js';
 import { state } from './state.js';
 
 // Fetches the departments (with members) for the filters, the triage box and this view.
@@ -54,6 +56,7 @@ export async function showDepartments() {
     rows.push(tr);
   }
   $('departments-body').replaceChildren(...rows);
+  await showMembers(isAdmin);
 }
 
 function fillDepartmentForm(d) {
@@ -155,6 +158,7 @@ function readModules() {
 }
 
 export function wireDepartments() {
+  wireMembers(showDepartments);
   $('department-form').addEventListener('submit', onDepartmentSubmit);
   $('d-module-add').addEventListener('click', () => {
     const block = moduleBlock(null);

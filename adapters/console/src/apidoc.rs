@@ -225,6 +225,21 @@ pub(crate) fn route() -> Doc {
     ))
 }
 
+/// `PUT /staff/{id}/department`: 422 for an unknown slug, or `null` for a member with the
+/// department role.
+pub(crate) fn membership() -> Doc {
+    Doc {
+        body: Some(object(
+            &["department"],
+            json!({"department": {"type": ["string", "null"],
+                                  "description": "Department slug; null: no department (not \
+                                                  for members with the department role)"}}),
+        )),
+        errors: &[422],
+        ..Doc::default()
+    }
+}
+
 pub(crate) fn assign() -> Doc {
     question_change(object(
         &[],

@@ -95,8 +95,8 @@ impl Console {
     pub fn router(&self) -> Router {
         use axum::http::Method;
         use routes::{
-            audit, departments, events, login, office_hours, outbox, questions, sessions, stats,
-            triage,
+            audit, departments, events, login, office_hours, outbox, questions, sessions, staff,
+            stats, triage,
         };
         use sprechstunde_core::Permission::*;
         use table::Access::{Login, Public, Staff};
@@ -275,6 +275,21 @@ impl Console {
             .doc(apidoc::department())
             .add(
                 GET,
+                "/staff",
+                Staff(&[ManageDepartments]),
+                "Staff members (no secrets) with roles and department",
+                staff::list,
+            )
+            .add(
+                PUT,
+                "/staff/{id}/department",
+                Staff(&[ManageDepartments]),
+                "Move a staff member to a department (or none)",
+                staff::set_department,
+            )
+            .doc(apidoc::membership())
+            .add(
+                GET,
                 "/stats",
                 Staff(&[ReadStats]),
                 "Statistics",
@@ -432,6 +447,7 @@ pub const ASSETS: &[Asset] = &[
     js("labels.js", include_str!("../assets/labels.js")),
     js("live.js", include_str!("../assets/live.js")),
     js("login.js", include_str!("../assets/login.js")),
+    js("members.js", include_str!("../assets/members.js")),
     js("question.js", include_str!("../assets/question.js")),
     js("queue.js", include_str!("../assets/queue.js")),
     js("router.js", include_str!("../assets/router.js")),

@@ -22,17 +22,30 @@ pub(crate) async fn stream(
     staff.require_any(crate::access::READERS)?;
     let stop = console.shutdown.clone().cancelled_owned();
     let office = console.office.clone();
-    let member = std::sync::Arc::new(staff.member);
+    let id = staff.member.id;
     let events = BroadcastStream::new(console.office.subscribe())
         .take_until(stop)
         .then(move |item| {
             let office = office.clone();
-            let member = member.clone();
             async move {
-                match item {
+                // The member as stored now, not as at the stream's start: a move to another
+                // department (PUT /staff/{id}/department) applies to an open stream too. A
+                // member disabled meanwhile (or unreadable storage) hears of no question.
+                let member = office
+                    .store()
+                    .staff_member(id)
+                    .await
+                    .ok()
+                    .flatten()
+                    .filter(|m| !m.disabled);
+                match (item, member) {
+                    (Ok(mut e), None) => {
+                        e.questions.clear();
+                        Ok(e)
+                    }
                     // Department staff only hear of their department's questions, approvers
                     // and moderators only of the questions they may see.
-                    Ok(mut e) if crate::access::partial(&member) => {
+                    (Ok(mut e), Some(member)) if crate::access::partial(&member) => {
                         let refs = std::mem::take(&mut e.questions);
                         e.questions = office
                             .read(|state, _, _| {
@@ -47,7 +60,7 @@ pub(crate) async fn stream(
                             .await;
                         Ok(e)
                     }
-                    other => other,
+                    (other, _) => other,
                 }
             }
         })

@@ -8,5 +8,6 @@ pub(crate) mod office_hours;
 pub(crate) mod outbox;
 pub(crate) mod questions;
 pub(crate) mod sessions;
+pub(crate) mod staff;
 pub(crate) mod stats;
 pub(crate) mod triage;

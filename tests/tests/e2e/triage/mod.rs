@@ -1,13 +1,15 @@
 //! Triage over HTTP and in the console: access control walked from the route table
 //! ([`authz`]), four-eyes approval ([`approval`]), filters, search and paging ([`queue`]), the
-//! console in Chromium ([`console`]), departments and text modules ([`departments`]), what
-//! approvers and moderators see ([`scopes`]), and the OpenAPI document against the server's
-//! real answers ([`openapi`]). Shared set-up lives here.
+//! console in Chromium ([`console`]), departments and text modules ([`departments`]),
+//! department membership ([`members`]), what approvers and moderators see ([`scopes`]), and
+//! the OpenAPI document against the server's real answers ([`openapi`]). Shared set-up lives
+//! here.
 
 mod approval;
 mod authz;
 mod console;
 mod departments;
+mod members;
 mod openapi;
 mod queue;
 mod scopes;

@@ -7,6 +7,7 @@
 pub mod app;
 pub mod browser;
 pub mod citizen;
+pub mod modules;
 pub mod staff;
 pub mod synapse;
 pub mod telegram;

@@ -16,37 +16,11 @@ async fn the_chat_page_loads_modules_that_are_all_served_as_javascript() {
     };
 
     // Act: follow the page's module script and every static import from there.
-    let page = get("/".to_owned()).await.text().await.unwrap();
-    assert!(
-        page.contains(r#"<script type="module" src="/assets/main.js">"#),
-        "the page loads main.js as a module"
-    );
-    let mut pending = vec!["main.js".to_owned()];
-    let mut served = std::collections::BTreeSet::new();
-    while let Some(name) = pending.pop() {
-        if !served.insert(name.clone()) {
-            continue;
-        }
-        let response = get(format!("/assets/{name}")).await;
+    let served = sprechstunde_tests::modules::served_modules(&app.base, "/", "/assets/")
+        .await
+        .unwrap();
 
-        // Assert: 200 with a JavaScript type (module scripts are refused otherwise).
-        assert_eq!(response.status(), StatusCode::OK, "{name}");
-        assert_eq!(
-            response.headers()["content-type"],
-            "text/javascript; charset=utf-8",
-            "{name}"
-        );
-        let body = response.text().await.unwrap();
-        assert!(body.starts_with("// "), "{name} starts with a comment");
-        for line in body.lines().filter(|l| l.starts_with("import ")) {
-            let module = line
-                .split("from './")
-                .nth(1)
-                .and_then(|rest| rest.split('\'').next())
-                .unwrap_or_else(|| panic!("{name}: relative import: {line}"));
-            pending.push(module.to_owned());
-        }
-    }
+    // Assert: every module of the asset table is reachable and served as JavaScript.
     let table: std::collections::BTreeSet<String> = sprechstunde_webchat::ASSETS
         .iter()
         .filter(|a| a.name.ends_with(".js"))

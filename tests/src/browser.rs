@@ -232,6 +232,36 @@ impl Browser {
         Ok(())
     }
 
+    /// Types `text` into the element matching `css` (which must be on the page now).
+    ///
+    /// # Errors
+    ///
+    /// No such element, or a WebDriver failure.
+    pub async fn type_into(&self, css: &str, text: &str) -> anyhow::Result<()> {
+        self.client
+            .find(Locator::Css(css))
+            .await
+            .with_context(|| format!("no element `{css}`"))?
+            .send_keys(text)
+            .await?;
+        Ok(())
+    }
+
+    /// Clicks the element matching `css` (which must be on the page now).
+    ///
+    /// # Errors
+    ///
+    /// No such element, or a WebDriver failure.
+    pub async fn click(&self, css: &str) -> anyhow::Result<()> {
+        self.client
+            .find(Locator::Css(css))
+            .await
+            .with_context(|| format!("no element `{css}`"))?
+            .click()
+            .await?;
+        Ok(())
+    }
+
     /// Waits up to 10 s for an element matching the CSS selector `css` and returns it.
     ///
     /// # Errors

@@ -159,7 +159,6 @@ async fn api_tokens_are_recorded_with_their_token_id() {
 
 #[tokio::test]
 async fn the_data_protection_officer_reads_and_verifies_the_trail_in_the_console() {
-    use fantoccini::Locator;
     use sprechstunde_tests::browser::{Browser, describe};
 
     let Some(browser) = Browser::start().await.unwrap() else {
@@ -216,24 +215,12 @@ async fn the_data_protection_officer_reads_and_verifies_the_trail_in_the_console
         .send_keys("A-1001")
         .await
         .unwrap();
-    client
-        .find(Locator::Css("#audit-refresh"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    browser.click("#audit-refresh").await.unwrap();
     browser
         .wait_for_text("#audit-caption", "(1, neueste zuerst)")
         .await
         .unwrap();
-    client
-        .find(Locator::Css("#audit-verify"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    browser.click("#audit-verify").await.unwrap();
     browser
         .wait_for_text("#audit-verify-status", "unversehrt")
         .await

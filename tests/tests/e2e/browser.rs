@@ -33,25 +33,13 @@ async fn a_citizen_asks_on_the_web_page_and_sees_the_acknowledgement_and_the_ans
         .send_keys("Wann öffnet das Bürgerbüro am Samstag?")
         .await
         .unwrap();
-    client
-        .find(Locator::Css("#send"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    browser.click("#send").await.unwrap();
     // The question is held until the citizen agrees to the privacy notice on the page.
     browser
         .wait_for_text("#log", "Datenschutzhinweis")
         .await
         .unwrap();
-    client
-        .find(Locator::Css("#consent-agree"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    browser.click("#consent-agree").await.unwrap();
     browser.wait_for_text("#log", "A-1001").await.unwrap();
     staff
         .answer("A-1001", "Samstags von 9 bis 12 Uhr.")
@@ -214,11 +202,8 @@ async fn staff_log_in_see_new_questions_live_and_answer_in_the_console() {
         .await
         .unwrap();
 
-    client
-        .find(Locator::Css("#queue tr[data-reference='A-1001'] a"))
-        .await
-        .unwrap()
-        .click()
+    browser
+        .click("#queue tr[data-reference='A-1001'] a")
         .await
         .unwrap();
     browser
@@ -229,13 +214,7 @@ async fn staff_log_in_see_new_questions_live_and_answer_in_the_console() {
         .await
         .unwrap();
     assert_accessible(&browser, "console question").await;
-    client
-        .find(Locator::Css("#answer-submit"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    browser.click("#answer-submit").await.unwrap();
     let answer = citizen
         .office_message_containing("Ja, am Donnerstag.")
         .await

@@ -65,18 +65,12 @@ async fn the_console_live_view_merges_duplicates_and_picks_the_question_answered
         .send_keys("A-1001")
         .await
         .unwrap();
-    client
-        .find(Locator::Css("#merge-duplicates"))
-        .await
-        .unwrap()
-        .send_keys("A-1002")
+    browser
+        .type_into("#merge-duplicates", "A-1002")
         .await
         .unwrap();
-    client
-        .find(Locator::Css("#merge-form button[type='submit']"))
-        .await
-        .unwrap()
-        .click()
+    browser
+        .click("#merge-form button[type='submit']")
         .await
         .unwrap();
     browser
@@ -147,13 +141,7 @@ async fn the_console_live_view_merges_duplicates_and_picks_the_question_answered
         .send_keys("Die Brücke wird im Frühjahr 2027 saniert.")
         .await
         .unwrap();
-    client
-        .find(Locator::Css("#live-answer-submit"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    browser.click("#live-answer-submit").await.unwrap();
     browser
         .wait_for_text(
             "#live-status-text",
@@ -190,7 +178,6 @@ async fn the_console_live_view_merges_duplicates_and_picks_the_question_answered
 
 #[tokio::test]
 async fn the_press_office_edits_and_publishes_the_summary_in_the_console() {
-    use fantoccini::Locator;
     use sprechstunde_tests::browser::{Browser, describe};
 
     let Some(browser) = Browser::start().await.unwrap() else {
@@ -245,13 +232,7 @@ async fn the_press_office_edits_and_publishes_the_summary_in_the_console() {
         .send_keys("Das Hallenbad öffnet am 2. Mai.")
         .await
         .unwrap();
-    client
-        .find(Locator::Css("#summary-publish"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    browser.click("#summary-publish").await.unwrap();
     browser
         .wait_for_text("#summary-state", "Veröffentlicht")
         .await
@@ -317,13 +298,7 @@ async fn the_press_office_schedules_a_weekly_series_in_the_console() {
         .send_keys("Wöchentliche Sprechstunde")
         .await
         .unwrap();
-    client
-        .find(Locator::Css("#s-host"))
-        .await
-        .unwrap()
-        .send_keys("Bürgermeister")
-        .await
-        .unwrap();
+    browser.type_into("#s-host", "Bürgermeister").await.unwrap();
     client
         .execute(
             "document.getElementById('s-start').value = '2026-10-20T17:00';\
@@ -333,26 +308,14 @@ async fn the_press_office_schedules_a_weekly_series_in_the_console() {
         )
         .await
         .unwrap();
-    client
-        .find(Locator::Css("#s-count"))
-        .await
-        .unwrap()
-        .send_keys("3")
-        .await
-        .unwrap();
+    browser.type_into("#s-count", "3").await.unwrap();
     let violations = browser.axe().await.unwrap();
     assert!(
         violations.is_empty(),
         "sessions view: {}",
         describe(&violations)
     );
-    client
-        .find(Locator::Css("#session-submit"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    browser.click("#session-submit").await.unwrap();
     browser
         .wait_for_text("#sessions-caption", "Sprechstunden (3)")
         .await
@@ -372,20 +335,11 @@ async fn the_press_office_schedules_a_weekly_series_in_the_console() {
     );
 
     // A second series ends on a date instead; count and date together are refused.
-    client
-        .find(Locator::Css("#s-title"))
-        .await
-        .unwrap()
-        .send_keys("Sprechstunde im Advent")
+    browser
+        .type_into("#s-title", "Sprechstunde im Advent")
         .await
         .unwrap();
-    client
-        .find(Locator::Css("#s-host"))
-        .await
-        .unwrap()
-        .send_keys("Bürgermeister")
-        .await
-        .unwrap();
+    browser.type_into("#s-host", "Bürgermeister").await.unwrap();
     client
         .execute(
             "document.getElementById('s-start').value = '2026-12-01T17:00';\
@@ -396,20 +350,8 @@ async fn the_press_office_schedules_a_weekly_series_in_the_console() {
         )
         .await
         .unwrap();
-    client
-        .find(Locator::Css("#s-count"))
-        .await
-        .unwrap()
-        .send_keys("2")
-        .await
-        .unwrap();
-    client
-        .find(Locator::Css("#session-submit"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    browser.type_into("#s-count", "2").await.unwrap();
+    browser.click("#session-submit").await.unwrap();
     browser
         .wait_for_text("#session-error", "nicht beides")
         .await
@@ -427,13 +369,7 @@ async fn the_press_office_schedules_a_weekly_series_in_the_console() {
         .clear()
         .await
         .unwrap();
-    client
-        .find(Locator::Css("#session-submit"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    browser.click("#session-submit").await.unwrap();
     browser
         .wait_for_text("#sessions-status", "mit 3 Terminen angelegt")
         .await

@@ -54,13 +54,7 @@ async fn the_console_filters_routes_with_shortcuts_and_shows_statistics_accessib
         .await
         .unwrap();
     // "j" selects the first row and focuses its link; Enter opens it.
-    client
-        .find(Locator::Css("#view-title"))
-        .await
-        .unwrap()
-        .send_keys("j")
-        .await
-        .unwrap();
+    browser.type_into("#view-title", "j").await.unwrap();
     browser
         .wait_for("#queue tr.selected[data-reference='A-1002']")
         .await
@@ -78,13 +72,7 @@ async fn the_console_filters_routes_with_shortcuts_and_shows_statistics_accessib
         .unwrap();
     assert_accessible(&browser, "question with triage").await;
     // Route with the suggestion preselected.
-    client
-        .find(Locator::Css("#route-submit"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    browser.click("#route-submit").await.unwrap();
     browser
         .wait_for_text("#action-status", "weitergeleitet")
         .await
@@ -109,13 +97,7 @@ async fn the_console_filters_routes_with_shortcuts_and_shows_statistics_accessib
         .wait_for_text("#question-meta", "Regel: keyword \"Schlagloch\"")
         .await
         .unwrap();
-    client
-        .find(Locator::Css("#view-title"))
-        .await
-        .unwrap()
-        .send_keys("r")
-        .await
-        .unwrap();
+    browser.type_into("#view-title", "r").await.unwrap();
     let focused = client.active_element().await.unwrap();
     assert_eq!(
         focused.attr("id").await.unwrap().as_deref(),

@@ -193,13 +193,7 @@ async fn admins_write_multi_line_text_modules_and_inserting_one_fills_reference_
         .wait_for("#d-module-list .module-item .module-key")
         .await
         .unwrap();
-    client
-        .find(Locator::Css("#d-module-add"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    browser.click("#d-module-add").await.unwrap();
     let block = "#d-module-list .module-item:last-child";
     browser
         .wait_for(&format!("{block} .module-key"))
@@ -208,28 +202,19 @@ async fn admins_write_multi_line_text_modules_and_inserting_one_fills_reference_
         .send_keys("laerm")
         .await
         .unwrap();
-    client
-        .find(Locator::Css(&format!("{block} .module-title")))
-        .await
-        .unwrap()
-        .send_keys("Lärm")
+    browser
+        .type_into(&format!("{block} .module-title"), "Lärm")
         .await
         .unwrap();
-    client
-        .find(Locator::Css(&format!("{block} .module-text")))
-        .await
-        .unwrap()
-        .send_keys("Zu Ihrem Anliegen {reference} aus der {session}:\nWir melden uns bis {due}.")
+    browser
+        .type_into(
+            &format!("{block} .module-text"),
+            "Zu Ihrem Anliegen {reference} aus der {session}:\nWir melden uns bis {due}.",
+        )
         .await
         .unwrap();
     assert_accessible(&browser, "department editor with text modules").await;
-    client
-        .find(Locator::Css("#department-submit"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    browser.click("#department-submit").await.unwrap();
     browser
         .wait_for_text("#departments-status", "gespeichert")
         .await

@@ -294,11 +294,8 @@ async fn admins_add_and_remove_department_members_in_the_console() {
         .select_by_value(&host.0.to_string())
         .await
         .unwrap();
-    client
-        .find(Locator::Css("button.member-add[data-slug='bauamt']"))
-        .await
-        .unwrap()
-        .click()
+    browser
+        .click("button.member-add[data-slug='bauamt']")
         .await
         .unwrap();
     browser

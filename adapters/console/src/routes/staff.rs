@@ -101,10 +101,47 @@ pub(crate) async fn set_department(
         // Durable before the answer: the admin is told the change is stored.
         store.put_staff(&member).await?;
         tracing::info!(staff = id, "department membership changed");
+        unassign_out_of_reach(&console, &staff, &member).await?;
     }
     let shown = console
         .office
         .read(|state, _, _| view(state, &member))
         .await;
     Ok(Json(shown))
+}
+
+/// Hands back the open questions assigned to `member` that the member may no longer see
+/// after a move (another department's), so nothing waits on somebody who cannot open it.
+async fn unassign_out_of_reach(
+    console: &Console,
+    staff: &Staff,
+    member: &StaffMember,
+) -> Result<(), ApiError> {
+    let stranded: Vec<sprechstunde_core::QuestionId> = console
+        .office
+        .read(|state, _, _| {
+            state
+                .questions()
+                .filter(|q| {
+                    q.is_open()
+                        && q.assignee.as_ref().is_some_and(|a| a.id == member.id)
+                        && !sprechstunde_core::triage::may_access(member, q)
+                })
+                .map(|q| q.id)
+                .collect()
+        })
+        .await;
+    for question in stranded {
+        console
+            .office
+            .submit(sprechstunde_core::Input::Staff {
+                actor: staff.as_ref(),
+                action: sprechstunde_core::StaffAction::Assign {
+                    question,
+                    assignee: None,
+                },
+            })
+            .await??;
+    }
+    Ok(())
 }

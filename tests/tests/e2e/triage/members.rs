@@ -53,6 +53,14 @@ async fn an_admin_moves_a_department_member_and_their_next_request_sees_only_the
                "department": {"slug": "tiefbau", "name": "Tiefbauamt"}, "disabled": false})
     );
 
+    // The road works question is assigned to the member.
+    office
+        .post("/api/v1/questions/A-1001/assign", json!({"staff": id}))
+        .await
+        .unwrap();
+    let assigned = office.get("/api/v1/questions/A-1001").await.unwrap();
+    assert_eq!(assigned["assignee"]["id"], id, "{assigned}");
+
     // Act
     let (status, moved) = admin
         .request(
@@ -76,6 +84,9 @@ async fn an_admin_moves_a_department_member_and_their_next_request_sees_only_the
         .unwrap();
     assert_eq!(status, StatusCode::NOT_FOUND);
     mover.get("/api/v1/questions/A-1002").await.unwrap();
+    // The question the member can no longer open waits on nobody now.
+    let stranded = office.get("/api/v1/questions/A-1001").await.unwrap();
+    assert!(stranded["assignee"].is_null(), "{stranded}");
     let departments = admin.get("/api/v1/departments").await.unwrap();
     let members = |slug: &str| -> Vec<String> {
         departments["departments"]

@@ -23,6 +23,7 @@ use axum::middleware;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use jiff::SignedDuration;
+pub use sprechstunde_runtime::Asset;
 use sprechstunde_runtime::Office;
 use tokio_util::sync::CancellationToken;
 use tower_http::limit::RequestBodyLimitLayer;
@@ -414,61 +415,35 @@ async fn page() -> impl IntoResponse {
     )
 }
 
-/// A static file of the console page, compiled into the binary.
-#[derive(Debug, Clone, Copy)]
-pub struct Asset {
-    /// The file name under `/staff/assets/`.
-    pub name: &'static str,
-    /// The `Content-Type` it is served with; module scripts need a JavaScript type (browsers
-    /// check it strictly, and `nosniff` forbids guessing).
-    pub content_type: &'static str,
-    /// The file's content.
-    pub body: &'static str,
-}
-
-const JS: &str = "text/javascript; charset=utf-8";
-
 /// Every file under `/staff/assets/`: the style sheet and the ES modules of the console
 /// (`index.html` loads `main.js`, which imports the others). Any other name is a 404.
 pub const ASSETS: &[Asset] = &[
-    Asset {
-        name: "console.css",
-        content_type: "text/css; charset=utf-8",
-        body: include_str!("../assets/console.css"),
-    },
-    js("main.js", include_str!("../assets/main.js")),
-    js("api.js", include_str!("../assets/api.js")),
-    js("audit.js", include_str!("../assets/audit.js")),
-    js("departments.js", include_str!("../assets/departments.js")),
-    js("dom.js", include_str!("../assets/dom.js")),
-    js("events.js", include_str!("../assets/events.js")),
-    js("filters.js", include_str!("../assets/filters.js")),
-    js("format.js", include_str!("../assets/format.js")),
-    js("labels.js", include_str!("../assets/labels.js")),
-    js("live.js", include_str!("../assets/live.js")),
-    js("login.js", include_str!("../assets/login.js")),
-    js("members.js", include_str!("../assets/members.js")),
-    js("question.js", include_str!("../assets/question.js")),
-    js("queue.js", include_str!("../assets/queue.js")),
-    js("router.js", include_str!("../assets/router.js")),
-    js("sessions.js", include_str!("../assets/sessions.js")),
-    js("shortcuts.js", include_str!("../assets/shortcuts.js")),
-    js("state.js", include_str!("../assets/state.js")),
-    js("stats.js", include_str!("../assets/stats.js")),
-    js("summary.js", include_str!("../assets/summary.js")),
-    js("views.js", include_str!("../assets/views.js")),
+    Asset::css("console.css", include_str!("../assets/console.css")),
+    Asset::js("main.js", include_str!("../assets/main.js")),
+    Asset::js("api.js", include_str!("../assets/api.js")),
+    Asset::js("audit.js", include_str!("../assets/audit.js")),
+    Asset::js("departments.js", include_str!("../assets/departments.js")),
+    Asset::js("dom.js", include_str!("../assets/dom.js")),
+    Asset::js("events.js", include_str!("../assets/events.js")),
+    Asset::js("filters.js", include_str!("../assets/filters.js")),
+    Asset::js("format.js", include_str!("../assets/format.js")),
+    Asset::js("labels.js", include_str!("../assets/labels.js")),
+    Asset::js("live.js", include_str!("../assets/live.js")),
+    Asset::js("login.js", include_str!("../assets/login.js")),
+    Asset::js("members.js", include_str!("../assets/members.js")),
+    Asset::js("question.js", include_str!("../assets/question.js")),
+    Asset::js("queue.js", include_str!("../assets/queue.js")),
+    Asset::js("router.js", include_str!("../assets/router.js")),
+    Asset::js("sessions.js", include_str!("../assets/sessions.js")),
+    Asset::js("shortcuts.js", include_str!("../assets/shortcuts.js")),
+    Asset::js("state.js", include_str!("../assets/state.js")),
+    Asset::js("stats.js", include_str!("../assets/stats.js")),
+    Asset::js("summary.js", include_str!("../assets/summary.js")),
+    Asset::js("views.js", include_str!("../assets/views.js")),
 ];
 
-const fn js(name: &'static str, body: &'static str) -> Asset {
-    Asset {
-        name,
-        content_type: JS,
-        body,
-    }
-}
-
 async fn asset(Path(name): Path<String>) -> Response {
-    match ASSETS.iter().find(|a| a.name == name) {
+    match Asset::find(ASSETS, &name) {
         Some(a) => ([(header::CONTENT_TYPE, a.content_type)], a.body).into_response(),
         None => StatusCode::NOT_FOUND.into_response(),
     }

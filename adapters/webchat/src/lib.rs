@@ -14,6 +14,7 @@ use axum::extract::{Path, State, WebSocketUpgrade};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+pub use sprechstunde_runtime::Asset;
 use sprechstunde_runtime::Office;
 use tokio_util::sync::CancellationToken;
 
@@ -75,55 +76,29 @@ async fn page() -> impl IntoResponse {
     )
 }
 
-/// A static file of the web chat page, compiled into the binary.
-#[derive(Debug, Clone, Copy)]
-pub struct Asset {
-    /// The file name under `/assets/`.
-    pub name: &'static str,
-    /// The `Content-Type` it is served with; module scripts need a JavaScript type (browsers
-    /// check it strictly, and `nosniff` forbids guessing).
-    pub content_type: &'static str,
-    /// The file's content.
-    pub body: &'static str,
-}
-
-const JS: &str = "text/javascript; charset=utf-8";
-
 /// Every file under `/assets/`: the style sheet and the ES modules of the web chat
 /// (`index.html` loads `main.js`, which imports the others). Any other name is a 404.
 pub const ASSETS: &[Asset] = &[
-    Asset {
-        name: "chat.css",
-        content_type: "text/css; charset=utf-8",
-        body: include_str!("../assets/chat.css"),
-    },
-    js("main.js", include_str!("../assets/main.js")),
-    js("composer.js", include_str!("../assets/composer.js")),
-    js("consent.js", include_str!("../assets/consent.js")),
-    js("dom.js", include_str!("../assets/dom.js")),
-    js("export.js", include_str!("../assets/export.js")),
-    js("format.js", include_str!("../assets/format.js")),
-    js("frames.js", include_str!("../assets/frames.js")),
-    js("language.js", include_str!("../assets/language.js")),
-    js("log.js", include_str!("../assets/log.js")),
-    js("outbox.js", include_str!("../assets/outbox.js")),
-    js("session.js", include_str!("../assets/session.js")),
-    js("socket.js", include_str!("../assets/socket.js")),
-    js("state.js", include_str!("../assets/state.js")),
-    js("storage.js", include_str!("../assets/storage.js")),
-    js("strings.js", include_str!("../assets/strings.js")),
+    Asset::css("chat.css", include_str!("../assets/chat.css")),
+    Asset::js("main.js", include_str!("../assets/main.js")),
+    Asset::js("composer.js", include_str!("../assets/composer.js")),
+    Asset::js("consent.js", include_str!("../assets/consent.js")),
+    Asset::js("dom.js", include_str!("../assets/dom.js")),
+    Asset::js("export.js", include_str!("../assets/export.js")),
+    Asset::js("format.js", include_str!("../assets/format.js")),
+    Asset::js("frames.js", include_str!("../assets/frames.js")),
+    Asset::js("language.js", include_str!("../assets/language.js")),
+    Asset::js("log.js", include_str!("../assets/log.js")),
+    Asset::js("outbox.js", include_str!("../assets/outbox.js")),
+    Asset::js("session.js", include_str!("../assets/session.js")),
+    Asset::js("socket.js", include_str!("../assets/socket.js")),
+    Asset::js("state.js", include_str!("../assets/state.js")),
+    Asset::js("storage.js", include_str!("../assets/storage.js")),
+    Asset::js("strings.js", include_str!("../assets/strings.js")),
 ];
 
-const fn js(name: &'static str, body: &'static str) -> Asset {
-    Asset {
-        name,
-        content_type: JS,
-        body,
-    }
-}
-
 async fn asset(Path(name): Path<String>) -> Response {
-    match ASSETS.iter().find(|a| a.name == name) {
+    match Asset::find(ASSETS, &name) {
         Some(a) => ([(header::CONTENT_TYPE, a.content_type)], a.body).into_response(),
         None => StatusCode::NOT_FOUND.into_response(),
     }

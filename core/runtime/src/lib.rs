@@ -7,6 +7,7 @@
 //! [`OfficeState`]: sprechstunde_core::OfficeState
 //! [`Store`]: sprechstunde_core::Store
 
+mod assets;
 mod audit;
 mod clock;
 mod dispatcher;
@@ -17,6 +18,7 @@ mod retention;
 mod scheduler;
 mod search;
 
+pub use assets::Asset;
 pub use audit::{AuditFilter, AuditTrail, Purged};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use events::OfficeEvent;

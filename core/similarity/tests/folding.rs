@@ -4,7 +4,7 @@ use crate::session;
 
 fn score_of(indexed: &str, query: &str) -> f32 {
     let index = session(&[indexed, "Warum wird die Grundsteuer erhöht?"]);
-    index.score(query, &1).unwrap()
+    index.score(query, &1).expect("question 1 is indexed")
 }
 
 #[test]
@@ -41,21 +41,24 @@ fn sharp_s_and_ss_are_the_same() {
 }
 
 #[test]
-fn upper_and_lower_case_are_the_same() {
+fn a_question_in_capitals_or_in_lower_case_is_still_the_same_question() {
+    // Arrange: the words fold to the same stems; only the hint that capitals give about
+    // nouns is missing, so the score is a little below that of the same spelling.
+    let written = "Wann wird die Müllabfuhr in der Rosenstraße geändert?";
+
     // Act
     let shouted = score_of(
-        "Wann wird die Müllabfuhr geändert?",
-        "WANN WIRD DIE MÜLLABFUHR GEÄNDERT?",
+        written,
+        "WANN WIRD DIE MÜLLABFUHR IN DER ROSENSTRASSE GEÄNDERT?",
+    );
+    let lowered = score_of(
+        written,
+        "wann wird die müllabfuhr in der rosenstraße geändert?",
     );
 
     // Assert
-    assert_eq!(
-        shouted,
-        score_of(
-            "Wann wird die Müllabfuhr geändert?",
-            "Wann wird die Müllabfuhr geändert?"
-        )
-    );
+    assert_eq!(shouted, lowered);
+    assert!(shouted >= 0.8, "score {shouted}");
 }
 
 #[test]

@@ -193,7 +193,7 @@ impl<K: Copy + Eq + Hash + Ord> DuplicateIndex<K> {
     #[must_use]
     pub fn score(&self, text: &str, id: &K) -> Option<f32> {
         let slot = *self.by_id.get(id)?;
-        let scores = self.scores(&Analysis::of(text));
+        let scores = self.scores(&Analysis::of(text), f32::NEG_INFINITY);
         Some(
             scores
                 .into_iter()
@@ -204,7 +204,7 @@ impl<K: Copy + Eq + Hash + Ord> DuplicateIndex<K> {
 
     fn suggestions(&self, query: &Analysis, exclude: Option<u32>) -> Vec<Suggestion<K>> {
         let mut found: Vec<Suggestion<K>> = self
-            .scores(query)
+            .scores(query, self.settings.threshold)
             .into_iter()
             .filter(|&(slot, score)| Some(slot) != exclude && score >= self.settings.threshold)
             .filter_map(|(slot, score)| {
@@ -217,8 +217,10 @@ impl<K: Copy + Eq + Hash + Ord> DuplicateIndex<K> {
         found
     }
 
-    /// The score of every question that shares a feature with `query`, by slot.
-    fn scores(&self, query: &Analysis) -> Vec<(u32, f32)> {
+    /// The score of every question that shares a feature with `query`, by slot, leaving out
+    /// those whose cosine mix is below `floor`: the penalties only lower a score, and working
+    /// them out is the costly part of a look-up.
+    fn scores(&self, query: &Analysis, floor: f32) -> Vec<(u32, f32)> {
         let unknown = idf(self.live, 0);
         let mut query_norms = [0.0_f32; 2];
         let mut dots: Vec<[f32; 2]> = vec![[0.0; 2]; self.slots.len()];
@@ -249,9 +251,12 @@ impl<K: Copy + Eq + Hash + Ord> DuplicateIndex<K> {
                 let doc = self.slots.get(slot as usize)?.as_ref()?;
                 let dot = dots.get(slot as usize)?;
                 let mut score = mix(dot, query_norms, doc.norms);
-                let one = self.unmatched(&query.words, &doc.analysis.words);
-                let other = self.unmatched(&doc.analysis.words, &query.words);
-                let swapped = one.min(other) + 0.0;
+                if score < floor {
+                    return None;
+                }
+                let swapped = self
+                    .unmatched(&query.words, &doc.analysis.words)
+                    .min(self.unmatched(&doc.analysis.words, &query.words));
                 score *= 1.0 - SWAP_PENALTY * swapped;
                 if disjoint_numbers(&query.numbers, &doc.analysis.numbers) {
                     score *= NUMBER_MISMATCH;

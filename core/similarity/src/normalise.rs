@@ -16,8 +16,9 @@
 //! 4. A few cheap abbreviations: "str"/"…str" → "strasse"/"…strasse", and the kinds of
 //!    day-care centre ("Kindergarten", "Kindertagesstätte") → "kita", also inside compounds.
 //! 5. German stop words (the Snowball/NLTK list, folded the same way) and filler of chat
-//!    messages ("hallo", "bitte", "mal") dropped, and so are question words: "wann",
-//!    "warum" and "wieso" are swapped freely in paraphrases.
+//!    messages ("hallo", "bitte", "mal") dropped. Question words stay (they are weak hints:
+//!    "wann" against "warum"), with "wieso", "weshalb" and "wozu" read as "warum", as
+//!    paraphrases swap them freely.
 //! 6. The Snowball German stemmer on what is left.
 
 use std::collections::HashSet;
@@ -196,7 +197,8 @@ fn expand_abbreviation(word: &str) -> String {
     }
 }
 
-/// Step 4b: names of the same thing that are cheap to recognise, also inside compounds.
+/// Step 4b: names of the same thing that are cheap to recognise, also inside compounds,
+/// and the question words of step 5 that mean the same.
 fn synonym(word: &str) -> String {
     match word {
         "wieso" | "weshalb" | "warum" | "wozu" => return "warum".to_owned(),

@@ -88,3 +88,28 @@ fn an_empty_index_suggests_nothing() {
     assert!(index.is_empty());
     assert_eq!(ids(&suggestions), Vec::<u32>::new());
 }
+
+#[test]
+fn building_the_index_at_once_scores_as_adding_the_questions_one_by_one() {
+    // Arrange
+    let texts = [
+        "Wann ist der Radweg in der Bahnhofstraße fertig?",
+        "Warum wird der Radweg in der Bahnhofstraße gebaut?",
+        "Warum wird die Grundsteuer erhöht?",
+    ];
+    let one_by_one = session(&texts);
+
+    // Act
+    let mut at_once = sprechstunde_similarity::DuplicateIndex::default();
+    at_once.extend(
+        (1..)
+            .zip(texts)
+            .map(|(id, t)| (id, sprechstunde_similarity::Analysis::of(t))),
+    );
+
+    // Assert
+    let query = "Radweg Bahnhofstr. – wann fertig?";
+    for id in 1..=3 {
+        assert_eq!(at_once.score(query, &id), one_by_one.score(query, &id));
+    }
+}

@@ -23,6 +23,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Serve { .. } => {
             init_logging(&settings.log.level);
+            // Before the address is printed: whoever starts us may stop us right after.
+            let stop_signals = stop_signals()?;
             let app = Application::build(&settings).await?;
             let addr = app.local_addr()?;
             println!(
@@ -31,11 +33,31 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             );
             let stop = app.shutdown_token();
             tokio::spawn(async move {
-                let _ = tokio::signal::ctrl_c().await;
+                stop_signals.await;
                 stop.cancel();
             });
             app.run().await
         }
         command => sprechstunde::cli::admin(command, &settings).await,
     }
+}
+
+/// Resolves at the first SIGINT (Ctrl-C) or SIGTERM: systemd, containers and Kubernetes
+/// stop a service with SIGTERM, and both mean the same graceful stop (deliveries in flight
+/// finish and are recorded, so a restart does not send them again). The handlers are
+/// installed before this returns, so a signal that comes right after start is not lost.
+///
+/// # Errors
+/// A signal handler could not be installed.
+fn stop_signals() -> anyhow::Result<impl std::future::Future<Output = ()>> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut interrupt = signal(SignalKind::interrupt())?;
+    let mut terminate = signal(SignalKind::terminate())?;
+    Ok(async move {
+        let which = tokio::select! {
+            _ = interrupt.recv() => "SIGINT",
+            _ = terminate.recv() => "SIGTERM",
+        };
+        tracing::info!(signal = which, "stopping");
+    })
 }

@@ -74,6 +74,7 @@ struct Open {
 impl Open {
     /// Opens the database in `dir` (which exists).
     fn new(dir: &Path) -> Result<Open, StoreError> {
+        remove_unfinished_snapshots(dir)?;
         // No background flusher: every flush goes through the group commit, one at a time
         // (concurrent flushes can deadlock sled 0.34.7, upstream #1308). Writes nobody is told
         // about (delivery bookkeeping) become durable with the next flush or on close.
@@ -81,7 +82,7 @@ impl Open {
             .path(dir)
             .flush_every_ms(None)
             .open()
-            .map_err(|e| errors::open(dir, e))?;
+            .map_err(errors::open)?;
         // From here on the directory is ours; even a failed open must leave it free, so on
         // an error every sled handle is gone before `release` waits.
         let release = ReleaseOnDrop::new(dir.to_owned());
@@ -135,7 +136,10 @@ impl SledStore {
     pub fn open(dir: &Path) -> Result<Self, StoreError> {
         create_data_dir(dir)
             .map_err(|e| StoreError::Io(format!("creating {}: {e}", dir.display())))?;
-        let open = Open::new(dir)?;
+        let open = Open::new(dir).map_err(|e| errors::with_advice(dir, e))?;
+        // sled creates its files with the umask's mode; the directory is private anyway.
+        #[cfg(unix)]
+        tighten(dir).map_err(|e| StoreError::Io(format!("tightening {}: {e}", dir.display())))?;
         let current: Arc<Slot> = Arc::new(RwLock::new(Some(Arc::new(open))));
         let slot = Arc::clone(&current);
         let commits = GroupCommit::new(move || current_of(&slot)?.flush());
@@ -198,6 +202,29 @@ impl SledStore {
     }
 }
 
+/// Removes `snap.*.generating` files: snapshots sled began to write but never finished (a
+/// full disk). sled 0.34.7 takes the newest `snap.*` file it finds, an unfinished one too, and
+/// then refuses to open with a checksum error; a finished snapshot is renamed without the
+/// suffix, so an unfinished one holds nothing that is not also in the log.
+fn remove_unfinished_snapshots(dir: &Path) -> Result<(), StoreError> {
+    let entries = match std::fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(StoreError::Io(format!("reading {}: {e}", dir.display()))),
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        if name.starts_with("snap.") && name.ends_with(".generating") {
+            std::fs::remove_file(entry.path()).map_err(|e| {
+                StoreError::Io(format!("removing {}: {e}", entry.path().display()))
+            })?;
+            tracing::warn!(file = %name, "removed an unfinished sled snapshot");
+        }
+    }
+    Ok(())
+}
+
 /// The opening in `slot`, or an error while there is none.
 fn current_of(slot: &Slot) -> Result<Arc<Open>, StoreError> {
     slot.read()
@@ -227,7 +254,16 @@ fn trees(db: &sled::Db) -> Result<(sled::Tree, StaffTrees, AuditTree), StoreErro
 fn create_data_dir(dir: &Path) -> std::io::Result<()> {
     if dir.is_dir() {
         #[cfg(unix)]
-        tighten(dir)?;
+        {
+            let loose = tighten(dir)?;
+            if loose > 0 {
+                tracing::warn!(
+                    path = %dir.display(),
+                    entries = loose,
+                    "the data directory was readable by others; tightened to owner only"
+                );
+            }
+        }
         return Ok(());
     }
     if let Some(parent) = dir.parent().filter(|p| !p.as_os_str().is_empty()) {
@@ -243,9 +279,10 @@ fn create_data_dir(dir: &Path) -> std::io::Result<()> {
 }
 
 /// Takes every permission of group and others from `dir` and what is below it (symbolic
-/// links are left alone: they may point outside the data directory).
+/// links are left alone: they may point outside the data directory); returns how many
+/// entries were loose.
 #[cfg(unix)]
-fn tighten(dir: &Path) -> std::io::Result<()> {
+fn tighten(dir: &Path) -> std::io::Result<usize> {
     use std::os::unix::fs::PermissionsExt;
     let mut loose = 0_usize;
     let mut pending = vec![dir.to_owned()];
@@ -267,14 +304,7 @@ fn tighten(dir: &Path) -> std::io::Result<()> {
             }
         }
     }
-    if loose > 0 {
-        tracing::warn!(
-            path = %dir.display(),
-            entries = loose,
-            "the data directory was readable by others; tightened to owner only"
-        );
-    }
-    Ok(())
+    Ok(loose)
 }
 
 /// Marks a new database with the layout version and refuses one of another layout.
@@ -309,7 +339,8 @@ impl Store for SledStore {
             self.reopen().await?;
         }
         let db = self.db()?;
-        let snapshot = engine::load(&db.engine, &db.vault)?;
+        let snapshot =
+            engine::load(&db.engine, &db.vault).map_err(|e| errors::with_advice(&self.path, e))?;
         // Keys whose records are gone (an erasure interrupted by a crash) are destroyed now,
         // and so are keys of summary versions that are no longer the stored one.
         let citizens: HashSet<u64> = snapshot.citizens.iter().map(|c| c.id.0).collect();

@@ -115,10 +115,11 @@ async fn main() -> anyhow::Result<()> {
         report.unacknowledged_stored
     );
     if !report.lost.is_empty() || !report.twice.is_empty() {
+        let first = |v: &[String]| v.iter().take(10).cloned().collect::<Vec<_>>();
         bail!(
-            "acknowledged but lost: {:?}; stored twice: {:?}",
-            report.lost,
-            report.twice
+            "acknowledged but lost (first 10): {:?}; stored twice (first 10): {:?}",
+            first(&report.lost),
+            first(&report.twice)
         );
     }
     anyhow::ensure!(report.acknowledged > 0, "no message was acknowledged at all");
@@ -275,8 +276,10 @@ async fn check(base: &str, token: &str, citizens: &[CitizenLog]) -> anyhow::Resu
                 threads.insert((*reference).to_owned(), texts);
             }
         }
-        let mine: Vec<&String> = acknowledged
-            .values()
+        let references: std::collections::BTreeSet<&str> =
+            acknowledged.values().copied().collect();
+        let mine: Vec<&String> = references
+            .iter()
             .filter_map(|r| threads.get(*r))
             .flatten()
             .collect();

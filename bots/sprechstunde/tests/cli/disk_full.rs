@@ -98,13 +98,20 @@ async fn citizen(base: &str) -> Socket {
     ws
 }
 
+/// Starts `serve` on `data`, its log appended to `dir/server.log` (printed on failure).
 async fn serve_in(dir: &Path, data: &Path) -> (Child, String) {
+    let log = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(dir.join("server.log"))
+        .unwrap();
     let mut child = sprechstunde(dir)
         .args(["serve", "--listen", "127.0.0.1:0"])
         .env("SPRECHSTUNDE_SERVER__DATA_DIR", data)
         .env("SPRECHSTUNDE_LIMITS__CITIZEN_MESSAGES", "0")
+        .env("RUST_LOG", "info")
         .stdout(Stdio::piped())
-        .stderr(Stdio::null())
+        .stderr(log)
         .spawn()
         .unwrap();
     let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
@@ -215,7 +222,8 @@ async fn a_full_disk_refuses_messages_and_the_server_recovers_by_itself_when_spa
     while health(&base).await != 200 {
         assert!(
             tokio::time::Instant::now() < deadline,
-            "/healthz still not 200 ten seconds after space was freed"
+            "/healthz still not 200 ten seconds after space was freed; log:\n{}",
+            std::fs::read_to_string(dir.path().join("server.log")).unwrap_or_default()
         );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }

@@ -62,7 +62,8 @@ async fn a_loose_data_directory_and_key_files_are_tightened_to_the_owner_at_star
 
 #[tokio::test]
 async fn a_damaged_store_stops_the_start_naming_the_file_and_the_backup() {
-    // Arrange: a store with data in it, then one byte of the database file changed.
+    // Arrange: a store with a session, then one byte changed in sled's snapshot file, which
+    // sled reads (and checks) at every start.
     let dir = tempfile::tempdir().unwrap();
     let created = run(
         dir.path(),
@@ -81,22 +82,35 @@ async fn a_damaged_store_stops_the_start_naming_the_file_and_the_backup() {
     )
     .await;
     assert!(created.status.success(), "{}", text(&created.stderr));
-    let db = dir.path().join("data").join("db");
-    let mut bytes = std::fs::read(&db).unwrap();
-    let at = bytes
-        .windows(b"Rathaus".len())
-        .position(|w| w == b"Rathaus")
-        .expect("the session title is in the database file");
-    bytes[at] ^= 0x20;
-    std::fs::write(&db, &bytes).unwrap();
+    // sled writes its snapshot when it recovers at the next start.
+    let listed = run(dir.path(), &["session", "list"]).await;
+    assert!(text(&listed.stdout).contains("Rathaus"));
+    let data = dir.path().join("data");
+    let snapshot = std::fs::read_dir(&data)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.file_name().unwrap().to_string_lossy().starts_with("snap."))
+        .expect("sled wrote a snapshot");
+    let mut bytes = std::fs::read(&snapshot).unwrap();
+    let middle = bytes.len() / 2;
+    bytes[middle] ^= 0x20;
+    std::fs::write(&snapshot, &bytes).unwrap();
 
     // Act
     let listed = run(dir.path(), &["session", "list"]).await;
+    let served = run(dir.path(), &["serve", "--listen", "127.0.0.1:0"]).await;
 
     // Assert
-    assert!(!listed.status.success());
-    let err = text(&listed.stderr);
-    assert!(err.contains(&db.display().to_string()), "{err}");
-    assert!(err.contains("backup") || err.contains("Sicherung"), "{err}");
-    assert!(!err.contains("panicked"), "{err}");
+    let db = std::path::absolute(data.join("db")).unwrap();
+    for (what, out) in [("session list", listed), ("serve", served)] {
+        assert!(!out.status.success(), "{what}: the damaged store opened");
+        let err = text(&out.stderr);
+        assert!(err.contains(&db.display().to_string()), "{what}: {err}");
+        assert!(err.contains("snap."), "{what}: {err}");
+        assert!(
+            err.contains("restore") && err.contains("backup"),
+            "{what}: {err}"
+        );
+        assert!(!err.contains("backtrace"), "{what}: {err}");
+    }
 }

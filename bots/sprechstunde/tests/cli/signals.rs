@@ -49,7 +49,9 @@ impl HoldingProxy {
                 };
                 let status = StatusCode::from_u16(answer.status().as_u16()).unwrap();
                 let bytes = answer.bytes().await.unwrap_or_default();
-                if uri.path().ends_with("/sendMessage") && hold.send_replace(false) {
+                if uri.path().to_ascii_lowercase().ends_with("/sendmessage")
+                    && hold.send_replace(false)
+                {
                     holding.send_replace(true);
                     let mut released = hold.subscribe();
                     let _ = released.wait_for(|h| !*h).await;

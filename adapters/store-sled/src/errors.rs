@@ -21,8 +21,9 @@ pub(crate) fn storage(context: impl Display, e: sled::Error) -> StoreError {
                 Some(sled::DiskPtr::Blob(_, blob)) => {
                     format!("a damaged record in the file `blobs/{blob}`")
                 }
-                None => "a damaged record in the database files (`db`, `conf` or `snap.*`)"
-                    .to_owned(),
+                None => {
+                    "a damaged record in the database files (`db`, `conf` or `snap.*`)".to_owned()
+                }
             };
             StoreError::Corrupt(format!("{context}: {place} (its checksum does not match)"))
         }
@@ -36,12 +37,12 @@ pub(crate) fn with_advice(dir: &std::path::Path, e: StoreError) -> StoreError {
         StoreError::Corrupt(what) => {
             let dir = std::path::absolute(dir).unwrap_or_else(|_| dir.to_owned());
             StoreError::Corrupt(format!(
-            "{what}, in the data directory {dir}. The store cannot be used as it is: stop \
+                "{what}, in the data directory {dir}. The store cannot be used as it is: stop \
              the server, keep the damaged directory for analysis, and restore {dir} from \
              your latest backup. Database file: {db}",
-            dir = dir.display(),
-            db = dir.join("db").display()
-        ))
+                dir = dir.display(),
+                db = dir.join("db").display()
+            ))
         }
         other => other,
     }
@@ -104,19 +105,13 @@ mod tests {
         let e = sled::Error::Io(io::Error::other(
             "could not acquire lock on \"/x/db\": Os { code: 11, kind: WouldBlock }",
         ));
-        assert!(matches!(
-            open(e),
-            StoreError::Locked
-        ));
+        assert!(matches!(open(e), StoreError::Locked));
     }
 
     #[test]
     fn other_io_errors_on_open_are_io() {
         let e = sled::Error::Io(io::Error::from(ErrorKind::PermissionDenied));
-        assert!(matches!(
-            open(e),
-            StoreError::Io(_)
-        ));
+        assert!(matches!(open(e), StoreError::Io(_)));
     }
 
     #[test]

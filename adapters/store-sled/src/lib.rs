@@ -216,9 +216,8 @@ fn remove_unfinished_snapshots(dir: &Path) -> Result<(), StoreError> {
         let name = entry.file_name();
         let name = name.to_string_lossy();
         if name.starts_with("snap.") && name.ends_with(".generating") {
-            std::fs::remove_file(entry.path()).map_err(|e| {
-                StoreError::Io(format!("removing {}: {e}", entry.path().display()))
-            })?;
+            std::fs::remove_file(entry.path())
+                .map_err(|e| StoreError::Io(format!("removing {}: {e}", entry.path().display())))?;
             tracing::warn!(file = %name, "removed an unfinished sled snapshot");
         }
     }

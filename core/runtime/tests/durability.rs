@@ -185,8 +185,14 @@ async fn a_resend_is_acknowledged_only_after_the_original_is_durable() {
             ..
         }
     ));
-    let (Receipt::Question { reference: a, .. }, Receipt::Question { reference: b, intake, .. }) =
-        (original, resend)
+    let (
+        Receipt::Question { reference: a, .. },
+        Receipt::Question {
+            reference: b,
+            intake,
+            ..
+        },
+    ) = (original, resend)
     else {
         panic!("both are questions");
     };

@@ -91,7 +91,10 @@ async fn main() -> anyhow::Result<()> {
         tokio::time::sleep(kill_after).await;
         child.start_kill()?;
         let status = child.wait().await?;
-        anyhow::ensure!(!status.success(), "cycle {cycle}: the server ended by itself");
+        anyhow::ensure!(
+            !status.success(),
+            "cycle {cycle}: the server ended by itself"
+        );
         for task in tasks {
             citizens.push(task.await?);
         }
@@ -122,7 +125,10 @@ async fn main() -> anyhow::Result<()> {
             first(&report.twice)
         );
     }
-    anyhow::ensure!(report.acknowledged > 0, "no message was acknowledged at all");
+    anyhow::ensure!(
+        report.acknowledged > 0,
+        "no message was acknowledged at all"
+    );
     Ok(())
 }
 
@@ -195,7 +201,7 @@ impl CitizenLog {
             let frame = json!({"type": "message", "client_id": client_id, "text": text});
             ws.send(Message::Text(frame.to_string().into())).await?;
             // Now and then the same message twice at once, as from a second tab.
-            if (double >> (round % 64)) & 1 == 1 && round % 7 == 0 {
+            if (double >> (round % 64)) & 1 == 1 && round.is_multiple_of(7) {
                 ws.send(Message::Text(frame.to_string().into())).await?;
             }
             round += 1;
@@ -276,8 +282,7 @@ async fn check(base: &str, token: &str, citizens: &[CitizenLog]) -> anyhow::Resu
                 threads.insert((*reference).to_owned(), texts);
             }
         }
-        let references: std::collections::BTreeSet<&str> =
-            acknowledged.values().copied().collect();
+        let references: std::collections::BTreeSet<&str> = acknowledged.values().copied().collect();
         let mine: Vec<&String> = references
             .iter()
             .filter_map(|r| threads.get(*r))
@@ -349,7 +354,14 @@ async fn staff_token(server: &Path, dir: &Path) -> anyhow::Result<String> {
     drop(stdin);
     anyhow::ensure!(add.wait().await?.success(), "staff add failed");
     let out = server_command(server, dir)
-        .args(["token", "create", "--staff", "pruefung", "--name", "crash-loop"])
+        .args([
+            "token",
+            "create",
+            "--staff",
+            "pruefung",
+            "--name",
+            "crash-loop",
+        ])
         .output()
         .await?;
     anyhow::ensure!(

@@ -23,10 +23,6 @@ async fn crash_loop_of_twenty_kills_loses_no_acknowledged_message() {
     // Assert
     let stdout = text(&out.stdout);
     println!("{stdout}");
-    assert!(
-        out.status.success(),
-        "{stdout}\n{}",
-        text(&out.stderr)
-    );
+    assert!(out.status.success(), "{stdout}\n{}", text(&out.stderr));
     assert!(stdout.contains("0 lost, 0 stored twice"), "{stdout}");
 }

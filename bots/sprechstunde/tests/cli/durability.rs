@@ -89,7 +89,12 @@ async fn a_damaged_store_stops_the_start_naming_the_file_and_the_backup() {
     let snapshot = std::fs::read_dir(&data)
         .unwrap()
         .map(|e| e.unwrap().path())
-        .find(|p| p.file_name().unwrap().to_string_lossy().starts_with("snap."))
+        .find(|p| {
+            p.file_name()
+                .unwrap()
+                .to_string_lossy()
+                .starts_with("snap.")
+        })
         .expect("sled wrote a snapshot");
     let mut bytes = std::fs::read(&snapshot).unwrap();
     let middle = bytes.len() / 2;

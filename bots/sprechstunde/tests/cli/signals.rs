@@ -133,7 +133,11 @@ async fn sigterm_stops_gracefully_and_the_delivery_in_flight_is_not_sent_again()
         .unwrap();
     let deadline = tokio::time::Instant::now() + DEADLINE;
     loop {
-        let stopping = log.lock().unwrap().iter().any(|l| plain(l).contains("stopping"));
+        let stopping = log
+            .lock()
+            .unwrap()
+            .iter()
+            .any(|l| plain(l).contains("stopping"));
         if stopping || child.try_wait().unwrap().is_some() {
             break;
         }

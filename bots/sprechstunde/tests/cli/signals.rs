@@ -17,9 +17,11 @@ use super::{DEADLINE, sprechstunde};
 /// the bot does not know yet) until released.
 struct HoldingProxy {
     url: String,
-    /// `true`: hold the next answer to `sendMessage`.
+    /// `true`: hold the next answer to `sendMessage` (the proxy takes it back to `false`).
     hold: watch::Sender<bool>,
-    /// Whether an answer is being held right now.
+    /// `true`: let a held answer through.
+    release: watch::Sender<bool>,
+    /// Whether an answer has been held (it stays held until `release`).
     holding: watch::Sender<bool>,
     server: tokio::task::JoinHandle<()>,
 }
@@ -29,14 +31,16 @@ impl HoldingProxy {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}", listener.local_addr().unwrap());
         let hold = watch::channel(false).0;
+        let release = watch::channel(false).0;
         let holding = watch::channel(false).0;
         let http = reqwest::Client::new();
-        let (hold_rx, holding_tx) = (hold.clone(), holding.clone());
+        let (hold_tx, release_tx, holding_tx) = (hold.clone(), release.clone(), holding.clone());
         let handler = move |method: Method, uri: Uri, headers: HeaderMap, body: Bytes| {
-            let (http, upstream, hold, holding) = (
+            let (http, upstream, hold, release, holding) = (
                 http.clone(),
                 upstream.clone(),
-                hold_rx.clone(),
+                hold_tx.clone(),
+                release_tx.clone(),
                 holding_tx.clone(),
             );
             async move {
@@ -52,10 +56,9 @@ impl HoldingProxy {
                 if uri.path().to_ascii_lowercase().ends_with("/sendmessage")
                     && hold.send_replace(false)
                 {
+                    let mut released = release.subscribe();
                     holding.send_replace(true);
-                    let mut released = hold.subscribe();
-                    let _ = released.wait_for(|h| !*h).await;
-                    holding.send_replace(false);
+                    let _ = released.wait_for(|r| *r).await;
                 }
                 (status, bytes)
             }
@@ -67,6 +70,7 @@ impl HoldingProxy {
         HoldingProxy {
             url,
             hold,
+            release,
             holding,
             server,
         }
@@ -144,7 +148,7 @@ async fn sigterm_stops_gracefully_and_the_delivery_in_flight_is_not_sent_again()
         assert!(tokio::time::Instant::now() < deadline, "no stop in sight");
         tokio::time::sleep(std::time::Duration::from_millis(10)).await;
     }
-    proxy.hold.send_replace(false);
+    proxy.release.send_replace(true);
     let status = tokio::time::timeout(DEADLINE, child.wait())
         .await
         .unwrap()

@@ -55,9 +55,11 @@ impl AuditTree {
         };
         self.tree
             .range(key(start)..=key(u64::MAX))
-            .values()
             .take(limit)
-            .map(|v| decode(&v.map_err(|e| errors::storage("scanning the audit trail", e))?))
+            .map(|kv| {
+                let (k, v) = kv.map_err(|e| errors::storage("scanning the audit trail", e))?;
+                decode(&k, &v)
+            })
             .collect()
     }
 
@@ -68,9 +70,11 @@ impl AuditTree {
     pub(crate) fn last(&self) -> Result<Option<AuditEntry>, StoreError> {
         self.tree
             .scan_prefix([ENTRY])
-            .values()
             .next_back()
-            .map(|v| decode(&v.map_err(|e| errors::storage("reading the audit trail", e))?))
+            .map(|kv| {
+                let (k, v) = kv.map_err(|e| errors::storage("reading the audit trail", e))?;
+                decode(&k, &v)
+            })
             .transpose()
     }
 
@@ -113,6 +117,16 @@ impl AuditTree {
     }
 }
 
-fn decode(bytes: &[u8]) -> Result<AuditEntry, StoreError> {
-    serde_json::from_slice(bytes).map_err(|e| errors::undecodable("audit entry", &e))
+/// Decodes the entry stored under `key`; an error names the entry's number, so that the
+/// damaged entry can be found (and the trail compared with a backup).
+fn decode(key: &[u8], bytes: &[u8]) -> Result<AuditEntry, StoreError> {
+    let seq = key
+        .get(1..9)
+        .and_then(|b| b.try_into().ok())
+        .map(u64::from_be_bytes);
+    let what = match seq {
+        Some(seq) => format!("audit entry {seq}"),
+        None => "an audit entry under a malformed key".to_owned(),
+    };
+    serde_json::from_slice(bytes).map_err(|e| errors::undecodable(what, &e))
 }

@@ -12,8 +12,39 @@ use sprechstunde_core::StoreError;
 /// A sled failure during `context`.
 pub(crate) fn storage(context: impl Display, e: sled::Error) -> StoreError {
     match e {
-        sled::Error::Corruption { .. } => StoreError::Corrupt(format!("{context}: {e}")),
+        sled::Error::Corruption { at, .. } => {
+            // sled's own message is a debug dump with a backtrace; say where instead.
+            let place = match at {
+                Some(sled::DiskPtr::Inline(offset)) => {
+                    format!("a damaged record at byte {offset} of the file `db`")
+                }
+                Some(sled::DiskPtr::Blob(_, blob)) => {
+                    format!("a damaged record in the file `blobs/{blob}`")
+                }
+                None => {
+                    "a damaged record in the database files (`db`, `conf` or `snap.*`)".to_owned()
+                }
+            };
+            StoreError::Corrupt(format!("{context}: {place} (its checksum does not match)"))
+        }
         other => StoreError::Io(format!("{context}: {other}")),
+    }
+}
+
+/// Says, for damaged data, which directory and what to do about it.
+pub(crate) fn with_advice(dir: &std::path::Path, e: StoreError) -> StoreError {
+    match e {
+        StoreError::Corrupt(what) => {
+            let dir = std::path::absolute(dir).unwrap_or_else(|_| dir.to_owned());
+            StoreError::Corrupt(format!(
+                "{what}, in the data directory {dir}. The store cannot be used as it is: stop \
+             the server, keep the damaged directory for analysis, and restore {dir} from \
+             your latest backup. Database file: {db}",
+                dir = dir.display(),
+                db = dir.join("db").display()
+            ))
+        }
+        other => other,
     }
 }
 
@@ -26,11 +57,11 @@ pub(crate) fn transaction(context: impl Display, e: TransactionError<StoreError>
 }
 
 /// A failure of `sled::Config::open`: a held lock is [`StoreError::Locked`].
-pub(crate) fn open(path: &std::path::Path, e: sled::Error) -> StoreError {
+pub(crate) fn open(e: sled::Error) -> StoreError {
     if is_lock_conflict(&e) {
         StoreError::Locked
     } else {
-        storage(format_args!("opening {}", path.display()), e)
+        storage("opening the database", e)
     }
 }
 
@@ -74,19 +105,13 @@ mod tests {
         let e = sled::Error::Io(io::Error::other(
             "could not acquire lock on \"/x/db\": Os { code: 11, kind: WouldBlock }",
         ));
-        assert!(matches!(
-            open(std::path::Path::new("/x"), e),
-            StoreError::Locked
-        ));
+        assert!(matches!(open(e), StoreError::Locked));
     }
 
     #[test]
     fn other_io_errors_on_open_are_io() {
         let e = sled::Error::Io(io::Error::from(ErrorKind::PermissionDenied));
-        assert!(matches!(
-            open(std::path::Path::new("/x"), e),
-            StoreError::Io(_)
-        ));
+        assert!(matches!(open(e), StoreError::Io(_)));
     }
 
     #[test]

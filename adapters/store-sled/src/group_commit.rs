@@ -13,6 +13,7 @@
 //! moves into the blocking task, so a cancelled `sync` cannot let a second flush start
 //! beside a running one.
 
+use std::ops::RangeInclusive;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Instant;
@@ -38,8 +39,10 @@ struct Shared {
     flush_lock: Arc<tokio::sync::Mutex<()>>,
     /// Flushes attempted.
     flushes: AtomicU64,
-    /// Whether the latest flush failed.
+    /// Whether the latest write or flush failed with an I/O error.
     failing: AtomicBool,
+    /// Numbers of writes lost by a [`GroupCommit::restart`]: never durable.
+    lost: Mutex<Vec<RangeInclusive<u64>>>,
     flush: Box<FlushFn>,
 }
 
@@ -56,6 +59,7 @@ impl GroupCommit {
                 flush_lock: Arc::new(tokio::sync::Mutex::new(())),
                 flushes: AtomicU64::new(0),
                 failing: AtomicBool::new(false),
+                lost: Mutex::new(Vec::new()),
                 flush: Box::new(flush),
             }),
         }
@@ -77,7 +81,12 @@ impl GroupCommit {
             .last
             .lock()
             .unwrap_or_else(PoisonError::into_inner);
-        let out = apply()?;
+        let out = apply().inspect_err(|e| {
+            // sled fails every later operation after an I/O error: only a reopen helps.
+            if matches!(e, StoreError::Io(_)) {
+                self.shared.failing.store(true, Ordering::Relaxed);
+            }
+        })?;
         *last += 1;
         self.shared.written.store(*last, Ordering::Release);
         Ok((out, CommitSeq(*last)))
@@ -90,6 +99,7 @@ impl GroupCommit {
     /// `upto` was never handed out.
     pub(crate) async fn sync(&self, upto: CommitSeq) -> Result<(), StoreError> {
         let upto = upto.0;
+        self.shared.check_not_lost(upto)?;
         if self.shared.durable.load(Ordering::Acquire) >= upto {
             return Ok(());
         }
@@ -100,6 +110,7 @@ impl GroupCommit {
             )));
         }
         let guard = Arc::clone(&self.shared.flush_lock).lock_owned().await;
+        self.shared.check_not_lost(upto)?;
         if self.shared.durable.load(Ordering::Acquire) >= upto {
             return Ok(());
         }
@@ -110,6 +121,45 @@ impl GroupCommit {
         })
         .await
         .map_err(|e| StoreError::Io(format!("the flush task failed: {e}")))?
+    }
+
+    /// Replaces what the flush function writes to, while no flush runs (on the blocking
+    /// pool): `close` drops the old database, after which every write fails; then every
+    /// write that was not durable counts as lost (a later `sync` of its number fails: the
+    /// data never reaches the disk); then `open` opens the new one, and on success the store
+    /// is no longer failing. Numbers keep counting up.
+    ///
+    /// # Errors
+    /// Whatever `open` returns; the store stays failing then.
+    pub(crate) async fn restart(
+        &self,
+        close: impl FnOnce() + Send + 'static,
+        open: impl FnOnce() -> Result<(), StoreError> + Send + 'static,
+    ) -> Result<(), StoreError> {
+        let guard = Arc::clone(&self.shared.flush_lock).lock_owned().await;
+        let shared = Arc::clone(&self.shared);
+        tokio::task::spawn_blocking(move || {
+            let _guard = guard;
+            shared.failing.store(true, Ordering::Relaxed);
+            close();
+            {
+                // A write still running finishes first; later ones fail.
+                let last = shared.last.lock().unwrap_or_else(PoisonError::into_inner);
+                let durable = shared.durable.load(Ordering::Acquire);
+                if *last > durable {
+                    shared
+                        .lost
+                        .lock()
+                        .unwrap_or_else(PoisonError::into_inner)
+                        .push(durable + 1..=*last);
+                }
+            }
+            open()?;
+            shared.failing.store(false, Ordering::Relaxed);
+            Ok(())
+        })
+        .await
+        .map_err(|e| StoreError::Io(format!("the reopen task failed: {e}")))?
     }
 
     /// How many flushes were attempted.
@@ -124,6 +174,17 @@ impl GroupCommit {
 }
 
 impl Shared {
+    /// Fails for the number of a write that a restart lost.
+    fn check_not_lost(&self, upto: u64) -> Result<(), StoreError> {
+        let lost = self.lost.lock().unwrap_or_else(PoisonError::into_inner);
+        if lost.iter().any(|range| range.contains(&upto)) {
+            return Err(StoreError::Io(format!(
+                "commit {upto} was lost when the database was reopened after a failed write"
+            )));
+        }
+        Ok(())
+    }
+
     /// Flushes and, on success, marks everything written before it durable. Caller holds
     /// the flush lock.
     fn flush_written(&self) -> Result<(), StoreError> {

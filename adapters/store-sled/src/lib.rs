@@ -25,7 +25,7 @@ mod vault;
 use std::collections::HashSet;
 use std::fmt;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, PoisonError, RwLock};
 
 use async_trait::async_trait;
 use sprechstunde_core::{
@@ -44,15 +44,84 @@ use crate::vault::Vault;
 ///
 /// Writes run on the caller's thread (sled writes to memory and its own I/O threads); flushes
 /// run on tokio's blocking pool, so [`Store::sync`] needs a tokio runtime.
+///
+/// After a failed write or flush (a full disk) sled 0.34 fails every later operation, and
+/// what it holds in memory may never reach the disk. The store then reopens the database at
+/// the next [`Store::load`], so that the load returns only what is durable; a commit that was
+/// not durable before the reopen can never be synced after it. Until the reopen succeeds
+/// (space is free again), every operation fails.
 pub struct SledStore {
     path: PathBuf,
+    /// The open database; `None` after a reopen that failed.
+    current: Arc<Slot>,
+    commits: GroupCommit,
+}
+
+/// Where the open database lives, shared with the flush function.
+type Slot = RwLock<Option<Arc<Open>>>;
+
+/// One opening of the database directory.
+struct Open {
+    db: sled::Db,
     engine: sled::Tree,
-    vault: Arc<Vault>,
+    vault: Vault,
     staff: StaffTrees,
     audit: AuditTree,
-    commits: GroupCommit,
     // Fields drop in declaration order: this one must come after every sled handle.
     _release: ReleaseOnDrop,
+}
+
+impl Open {
+    /// Opens the database in `dir` (which exists).
+    fn new(dir: &Path) -> Result<Open, StoreError> {
+        remove_unfinished_snapshots(dir)?;
+        // No background flusher: every flush goes through the group commit, one at a time
+        // (concurrent flushes can deadlock sled 0.34.7, upstream #1308). Writes nobody is told
+        // about (delivery bookkeeping) become durable with the next flush or on close.
+        let db = sled::Config::new()
+            .path(dir)
+            .flush_every_ms(None)
+            .open()
+            .map_err(errors::open)?;
+        // From here on the directory is ours; even a failed open must leave it free, so on
+        // an error every sled handle is gone before `release` waits.
+        let release = ReleaseOnDrop::new(dir.to_owned());
+        let rest = (|| {
+            let vault = Vault::open(dir)?;
+            let (engine, staff, audit) = trees(&db)?;
+            engine::summary_keys(&engine, &vault)?;
+            Ok((vault, engine, staff, audit))
+        })();
+        match rest {
+            Ok((vault, engine, staff, audit)) => Ok(Open {
+                db,
+                engine,
+                vault,
+                staff,
+                audit,
+                _release: release,
+            }),
+            Err(e) => {
+                drop(db);
+                drop(release);
+                Err(e)
+            }
+        }
+    }
+
+    /// Makes everything written durable: keys first (no durable record sealed under a key
+    /// that is not), destroyed keys after the records are gone. Syncing the keys beside the
+    /// flush instead would be faster but could leave half a batch readable after a power
+    /// loss (the records under old keys).
+    fn flush(&self) -> Result<usize, StoreError> {
+        self.vault.before_flush()?;
+        let bytes = self
+            .db
+            .flush()
+            .map_err(|e| errors::storage("flushing", e))?;
+        self.vault.after_flush()?;
+        Ok(bytes)
+    }
 }
 
 impl SledStore {
@@ -67,28 +136,18 @@ impl SledStore {
     pub fn open(dir: &Path) -> Result<Self, StoreError> {
         create_data_dir(dir)
             .map_err(|e| StoreError::Io(format!("creating {}: {e}", dir.display())))?;
-        // No background flusher: every flush goes through the group commit, one at a time
-        // (concurrent flushes can deadlock sled 0.34.7, upstream #1308). Writes nobody is told
-        // about (delivery bookkeeping) become durable with the next flush or on close.
-        let db = sled::Config::new()
-            .path(dir)
-            .flush_every_ms(None)
-            .open()
-            .map_err(|e| errors::open(dir, e))?;
-        // From here on the directory is ours; even a failed open must leave it free.
-        let release = ReleaseOnDrop::new(dir.to_owned());
-        let vault = Arc::new(Vault::open(dir)?);
-        let (engine, staff, audit, commits) = handles(db, Arc::clone(&vault))?;
-        engine::summary_keys(&engine, &vault)?;
+        let open = Open::new(dir).map_err(|e| errors::with_advice(dir, e))?;
+        // sled creates its files with the umask's mode; the directory is private anyway.
+        #[cfg(unix)]
+        tighten(dir).map_err(|e| StoreError::Io(format!("tightening {}: {e}", dir.display())))?;
+        let current: Arc<Slot> = Arc::new(RwLock::new(Some(Arc::new(open))));
+        let slot = Arc::clone(&current);
+        let commits = GroupCommit::new(move || current_of(&slot)?.flush());
         tracing::debug!(path = %dir.display(), "sled store opened");
         Ok(SledStore {
             path: dir.to_owned(),
-            engine,
-            vault,
-            staff,
-            audit,
+            current,
             commits,
-            _release: release,
         })
     }
 
@@ -104,44 +163,106 @@ impl SledStore {
         self.commits.flush_count()
     }
 
+    /// The open database.
+    fn db(&self) -> Result<Arc<Open>, StoreError> {
+        current_of(&self.current)
+    }
+
     /// Runs a staff write in write order and waits until it is durable.
     async fn write_durably(
         &self,
-        write: impl FnOnce() -> Result<(), StoreError>,
+        write: impl FnOnce(&Open) -> Result<(), StoreError>,
     ) -> Result<(), StoreError> {
-        let ((), seq) = self.commits.write(write)?;
+        let ((), seq) = self.commits.write(|| write(&*self.db()?))?;
         self.commits.sync(seq).await
+    }
+
+    /// Closes the database and opens it again, so that what sled held only in memory when a
+    /// write or flush failed is gone. No flush runs meanwhile; commits not durable before
+    /// count as lost (syncing them fails).
+    async fn reopen(&self) -> Result<(), StoreError> {
+        let (closing, opening) = (Arc::clone(&self.current), Arc::clone(&self.current));
+        let dir = self.path.clone();
+        self.commits
+            .restart(
+                move || {
+                    // Dropping the last handle waits until sled has let go of the directory.
+                    let old = closing.write().unwrap_or_else(PoisonError::into_inner).take();
+                    drop(old);
+                },
+                move || {
+                    let open = Open::new(&dir)?;
+                    *opening.write().unwrap_or_else(PoisonError::into_inner) =
+                        Some(Arc::new(open));
+                    tracing::info!(path = %dir.display(), "sled store reopened after a failed write");
+                    Ok(())
+                },
+            )
+            .await
     }
 }
 
-/// The trees and the group commit over `db`. Consumes `db`, so that on an error every sled
-/// handle is gone before the caller's [`ReleaseOnDrop`] waits.
-fn handles(
-    db: sled::Db,
-    vault: Arc<Vault>,
-) -> Result<(sled::Tree, StaffTrees, AuditTree, GroupCommit), StoreError> {
+/// Removes `snap.*.generating` files: snapshots sled began to write but never finished (a
+/// full disk). sled 0.34.7 takes the newest `snap.*` file it finds, an unfinished one too, and
+/// then refuses to open with a checksum error; a finished snapshot is renamed without the
+/// suffix, so an unfinished one holds nothing that is not also in the log.
+fn remove_unfinished_snapshots(dir: &Path) -> Result<(), StoreError> {
+    let entries = match std::fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(StoreError::Io(format!("reading {}: {e}", dir.display()))),
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        if name.starts_with("snap.") && name.ends_with(".generating") {
+            std::fs::remove_file(entry.path())
+                .map_err(|e| StoreError::Io(format!("removing {}: {e}", entry.path().display())))?;
+            tracing::warn!(file = %name, "removed an unfinished sled snapshot");
+        }
+    }
+    Ok(())
+}
+
+/// The opening in `slot`, or an error while there is none.
+fn current_of(slot: &Slot) -> Result<Arc<Open>, StoreError> {
+    slot.read()
+        .unwrap_or_else(PoisonError::into_inner)
+        .clone()
+        .ok_or_else(|| {
+            StoreError::Io("the database is closed after a failed write; reopening".into())
+        })
+}
+
+/// The trees of `db`.
+fn trees(db: &sled::Db) -> Result<(sled::Tree, StaffTrees, AuditTree), StoreError> {
     let engine = db
         .open_tree(ENGINE_TREE)
         .map_err(|e| errors::storage("opening the engine tree", e))?;
     check_format(&engine)?;
-    let staff = StaffTrees::open(&db)?;
-    let audit = AuditTree::open(&db)?;
-    // Keys first (no durable record sealed under a key that is not), destroyed keys after
-    // the records are gone. Syncing the keys beside the flush instead would be faster but
-    // could leave half a batch readable after a power loss (the records under old keys).
-    let commits = GroupCommit::new(move || {
-        vault.before_flush()?;
-        let bytes = db.flush().map_err(|e| errors::storage("flushing", e))?;
-        vault.after_flush()?;
-        Ok(bytes)
-    });
-    Ok((engine, staff, audit, commits))
+    let staff = StaffTrees::open(db)?;
+    let audit = AuditTree::open(db)?;
+    Ok((engine, staff, audit))
 }
 
 /// Creates the data directory (and missing parents) if needed; the directory itself is
-/// created readable by its owner only (mode 0700 on Unix). An existing one is left as it is.
+/// created readable by its owner only (mode 0700 on Unix). An existing one is tightened to
+/// that, with everything in it readable by the owner only (files 0600, directories 0700):
+/// a directory copied from a backup or made by hand with a loose umask would otherwise
+/// leave citizens' data and keys readable by other users of the machine.
 fn create_data_dir(dir: &Path) -> std::io::Result<()> {
     if dir.is_dir() {
+        #[cfg(unix)]
+        {
+            let loose = tighten(dir)?;
+            if loose > 0 {
+                tracing::warn!(
+                    path = %dir.display(),
+                    entries = loose,
+                    "the data directory was readable by others; tightened to owner only"
+                );
+            }
+        }
         return Ok(());
     }
     if let Some(parent) = dir.parent().filter(|p| !p.as_os_str().is_empty()) {
@@ -154,6 +275,35 @@ fn create_data_dir(dir: &Path) -> std::io::Result<()> {
         Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && dir.is_dir() => Ok(()),
         other => other,
     }
+}
+
+/// Takes every permission of group and others from `dir` and what is below it (symbolic
+/// links are left alone: they may point outside the data directory); returns how many
+/// entries were loose.
+#[cfg(unix)]
+fn tighten(dir: &Path) -> std::io::Result<usize> {
+    use std::os::unix::fs::PermissionsExt;
+    let mut loose = 0_usize;
+    let mut pending = vec![dir.to_owned()];
+    while let Some(path) = pending.pop() {
+        let meta = std::fs::symlink_metadata(&path)?;
+        let kind = meta.file_type();
+        if kind.is_symlink() {
+            continue;
+        }
+        let mode = meta.permissions().mode();
+        if mode & 0o077 != 0 {
+            let tight = if kind.is_dir() { 0o700 } else { 0o600 };
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(tight))?;
+            loose += 1;
+        }
+        if kind.is_dir() {
+            for entry in std::fs::read_dir(&path)? {
+                pending.push(entry?.path());
+            }
+        }
+    }
+    Ok(loose)
 }
 
 /// Marks a new database with the layout version and refuses one of another layout.
@@ -184,13 +334,18 @@ impl fmt::Debug for SledStore {
 #[async_trait]
 impl Store for SledStore {
     async fn load(&self) -> Result<Snapshot, StoreError> {
-        let snapshot = engine::load(&self.engine, &self.vault)?;
+        if self.commits.is_failing() || self.db().is_err() {
+            self.reopen().await?;
+        }
+        let db = self.db()?;
+        let snapshot =
+            engine::load(&db.engine, &db.vault).map_err(|e| errors::with_advice(&self.path, e))?;
         // Keys whose records are gone (an erasure interrupted by a crash) are destroyed now,
         // and so are keys of summary versions that are no longer the stored one.
         let citizens: HashSet<u64> = snapshot.citizens.iter().map(|c| c.id.0).collect();
         let questions: HashSet<u64> = snapshot.questions.iter().map(|q| q.id.0).collect();
-        let summaries = engine::summary_keys(&self.engine, &self.vault)?;
-        let removed = self.vault.retain(|id| match id {
+        let summaries = engine::summary_keys(&db.engine, &db.vault)?;
+        let removed = db.vault.retain(|id| match id {
             vault::KeyId::Citizen(c) => citizens.contains(c),
             vault::KeyId::Question(q) => questions.contains(q),
             vault::KeyId::Summary(_) => summaries.contains(id),
@@ -204,10 +359,15 @@ impl Store for SledStore {
     async fn apply(&self, changes: &[Change]) -> Result<CommitSeq, StoreError> {
         // Sealing (and creating keys) happens outside the write lock; which summary versions
         // are replaced is read inside it, so concurrent writers see each other's versions.
-        let encoded = engine::batch(changes, &self.vault)?;
+        let db = self.db()?;
+        let encoded = engine::batch(changes, &db.vault)?;
         let ((), seq) = self.commits.write(|| {
-            let replaced = engine::replaced_keys(&self.engine, &encoded.replaced)?;
-            self.engine
+            // Sealed under this opening's keys: a reopen meanwhile makes the batch fail.
+            if !Arc::ptr_eq(&db, &self.db()?) {
+                return Err(StoreError::Io("the database was reopened; retry".into()));
+            }
+            let replaced = engine::replaced_keys(&db.engine, &encoded.replaced)?;
+            db.engine
                 .apply_batch(encoded.batch)
                 .map_err(|e| errors::storage("applying a batch", e))?;
             // Gone from memory now, from the key file after the flush that writes the batch.
@@ -215,7 +375,7 @@ impl Store for SledStore {
             // covers the number (also one another writer started) then rewrites the key file,
             // so a caller told "erased" after `sync` never finds the key still on disk.
             for id in encoded.destroy.into_iter().chain(replaced) {
-                self.vault.destroy(id);
+                db.vault.destroy(id);
             }
             Ok(())
         })?;
@@ -227,10 +387,11 @@ impl Store for SledStore {
     }
 
     async fn health(&self) -> Result<(), StoreError> {
-        match self.engine.get(FORMAT_KEY) {
-            Ok(Some(_)) if self.commits.is_failing() => {
-                Err(StoreError::Io("the last flush to disk failed".into()))
-            }
+        let db = self.db()?;
+        match db.engine.get(FORMAT_KEY) {
+            Ok(Some(_)) if self.commits.is_failing() => Err(StoreError::Io(
+                "the last write or flush to disk failed".into(),
+            )),
             Ok(Some(_)) => Ok(()),
             Ok(None) => Err(StoreError::Corrupt("the format version is missing".into())),
             Err(e) => Err(errors::storage("reading the format version", e)),
@@ -238,64 +399,64 @@ impl Store for SledStore {
     }
 
     async fn put_staff(&self, member: &StaffMember) -> Result<(), StoreError> {
-        self.write_durably(|| self.staff.put_member(member)).await
+        self.write_durably(|db| db.staff.put_member(member)).await
     }
 
     async fn staff(&self) -> Result<Vec<StaffMember>, StoreError> {
-        self.staff.members()
+        self.db()?.staff.members()
     }
 
     async fn staff_member(&self, id: StaffId) -> Result<Option<StaffMember>, StoreError> {
-        self.staff.member(id)
+        self.db()?.staff.member(id)
     }
 
     async fn staff_by_login(&self, login: &str) -> Result<Option<StaffMember>, StoreError> {
-        self.staff.member_by_login(login)
+        self.db()?.staff.member_by_login(login)
     }
 
     async fn put_token(&self, token: &ApiToken) -> Result<(), StoreError> {
-        self.write_durably(|| self.staff.put_token(token)).await
+        self.write_durably(|db| db.staff.put_token(token)).await
     }
 
     async fn tokens(&self) -> Result<Vec<ApiToken>, StoreError> {
-        self.staff.tokens()
+        self.db()?.staff.tokens()
     }
 
     async fn token(&self, id: &str) -> Result<Option<ApiToken>, StoreError> {
-        self.staff.token(id)
+        self.db()?.staff.token(id)
     }
 
     async fn put_login(&self, login: &LoginSession) -> Result<(), StoreError> {
-        self.write_durably(|| self.staff.put_login(login)).await
+        self.write_durably(|db| db.staff.put_login(login)).await
     }
 
     async fn login(&self, secret_hash: &str) -> Result<Option<LoginSession>, StoreError> {
-        self.staff.login(secret_hash)
+        self.db()?.staff.login(secret_hash)
     }
 
     async fn delete_login(&self, secret_hash: &str) -> Result<(), StoreError> {
-        self.write_durably(|| self.staff.delete_login(secret_hash))
+        self.write_durably(|db| db.staff.delete_login(secret_hash))
             .await
     }
 
     async fn append_audit(&self, entry: &AuditEntry) -> Result<(), StoreError> {
-        self.write_durably(|| self.audit.append(entry)).await
+        self.write_durably(|db| db.audit.append(entry)).await
     }
 
     async fn audit_entries(&self, after: u64, limit: usize) -> Result<Vec<AuditEntry>, StoreError> {
-        self.audit.after(after, limit)
+        self.db()?.audit.after(after, limit)
     }
 
     async fn last_audit_entry(&self) -> Result<Option<AuditEntry>, StoreError> {
-        self.audit.last()
+        self.db()?.audit.last()
     }
 
     async fn audit_anchor(&self) -> Result<Option<AuditAnchor>, StoreError> {
-        self.audit.anchor()
+        self.db()?.audit.anchor()
     }
 
     async fn purge_audit(&self, anchor: &AuditAnchor) -> Result<u64, StoreError> {
-        let (removed, seq) = self.commits.write(|| self.audit.purge(anchor))?;
+        let (removed, seq) = self.commits.write(|| self.db()?.audit.purge(anchor))?;
         self.commits.sync(seq).await?;
         Ok(removed)
     }

@@ -27,16 +27,17 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Serve { .. } => {
             init_logging(&settings.log.level);
+            // Before the address is printed: whoever starts us may stop us right after.
+            let stop_signals = stop_signals()?;
             let app = Application::build(&settings).await?;
             let addr = app.local_addr()?;
-            let stopped = stop_signal();
             println!(
                 "sprechstunde listening on http://{addr} (web chat: /, staff console: /staff, data: {})",
                 settings.server.data_dir.display()
             );
             let stop = app.shutdown_token();
             tokio::spawn(async move {
-                stopped.await;
+                stop_signals.await;
                 stop.cancel();
             });
             app.run().await
@@ -45,25 +46,22 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     }
 }
 
-/// Listens for SIGINT (Ctrl+C) and SIGTERM, which `systemctl stop` and `docker stop` send,
-/// from now on: the handlers are installed before the server says it is listening, so that a
-/// stop right after the start is graceful too. The future ends at the first of them.
-fn stop_signal() -> impl Future<Output = ()> {
+/// Resolves at the first SIGINT (Ctrl-C) or SIGTERM: systemd, containers and Kubernetes
+/// stop a service with SIGTERM, and both mean the same graceful stop (deliveries in flight
+/// finish and are recorded, so a restart does not send them again). The handlers are
+/// installed before this returns, so a signal that comes right after start is not lost.
+///
+/// # Errors
+/// A signal handler could not be installed.
+fn stop_signals() -> anyhow::Result<impl std::future::Future<Output = ()>> {
     use tokio::signal::unix::{SignalKind, signal};
-    let interrupt = signal(SignalKind::interrupt());
-    let terminate = signal(SignalKind::terminate());
-    async move {
-        match (interrupt, terminate) {
-            (Ok(mut interrupt), Ok(mut terminate)) => {
-                tokio::select! {
-                    _ = interrupt.recv() => {}
-                    _ = terminate.recv() => {}
-                }
-            }
-            (Err(error), _) | (_, Err(error)) => {
-                tracing::warn!(%error, "cannot listen for SIGTERM; only Ctrl+C stops the server gracefully");
-                let _ = tokio::signal::ctrl_c().await;
-            }
-        }
-    }
+    let mut interrupt = signal(SignalKind::interrupt())?;
+    let mut terminate = signal(SignalKind::terminate())?;
+    Ok(async move {
+        let which = tokio::select! {
+            _ = interrupt.recv() => "SIGINT",
+            _ = terminate.recv() => "SIGTERM",
+        };
+        tracing::info!(signal = which, "stopping");
+    })
 }

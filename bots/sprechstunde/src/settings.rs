@@ -216,6 +216,7 @@ impl PrivacySettings {
             if !file.exists() && self.pseudonym_key_file.as_os_str().is_empty() {
                 create_key_file(&file)?;
             }
+            tighten_key_file(&file)?;
             let text = std::fs::read_to_string(&file)
                 .with_context(|| format!("cannot read the pseudonym key {}", file.display()))?;
             decode_hex(text.trim())
@@ -233,6 +234,36 @@ fn decode_hex(text: &str) -> Option<Vec<u8>> {
         .step_by(2)
         .map(|i| u8::from_str_radix(text.get(i..i + 2)?, 16).ok())
         .collect()
+}
+
+/// Makes the key file readable by its owner only (0600) if group or others may read it:
+/// whoever reads the key can recompute pseudonyms from chat ids. A file whose mode cannot be
+/// changed (another owner) is refused.
+fn tighten_key_file(path: &Path) -> anyhow::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    let Ok(meta) = std::fs::metadata(path) else {
+        // Reading it reports the problem with the file's name.
+        return Ok(());
+    };
+    let mode = meta.permissions().mode();
+    if mode & 0o077 == 0 {
+        return Ok(());
+    }
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)).map_err(|e| {
+        anyhow::anyhow!(
+            "the pseudonym key {} is readable by other users (mode {:o}) and cannot be \
+             tightened ({e}); run `chmod 600 {}` as its owner",
+            path.display(),
+            mode & 0o777,
+            path.display()
+        )
+    })?;
+    tracing::warn!(
+        path = %path.display(),
+        was = format_args!("{:o}", mode & 0o777),
+        "the pseudonym key was readable by other users; tightened to 0600"
+    );
+    Ok(())
 }
 
 fn create_key_file(path: &Path) -> anyhow::Result<()> {

@@ -11,6 +11,12 @@ use std::time::Duration;
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::process::{Child, Command};
 
+#[path = "cli/crash_loop.rs"]
+mod crash_loop;
+#[path = "cli/disk_full.rs"]
+mod disk_full;
+#[path = "cli/durability.rs"]
+mod durability;
 #[path = "cli/log_scan.rs"]
 mod log_scan;
 #[path = "cli/packaging.rs"]
@@ -19,6 +25,8 @@ mod packaging;
 mod privacy;
 #[path = "cli/sessions.rs"]
 mod sessions;
+#[path = "cli/signals.rs"]
+mod signals;
 #[path = "cli/staff.rs"]
 mod staff;
 #[path = "cli/telegram_faults.rs"]

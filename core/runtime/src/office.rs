@@ -1,13 +1,13 @@
 //! The office: the single writer of the state.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 
 use jiff::Timestamp;
 use sprechstunde_core::{
-    Channel, ChannelKind, Engine, Input, OfficeState, OutboxId, QuestionId, Receipt, Refusal,
-    Store, StoreError,
+    Channel, ChannelKind, CommitSeq, Engine, Input, OfficeState, OutboxId, QuestionId, Receipt,
+    Refusal, Store, StoreError,
 };
 use tokio::sync::{Mutex, Notify, broadcast};
 use tokio::task::JoinHandle;
@@ -32,6 +32,15 @@ pub(crate) struct Inner {
     pub(crate) clock: Arc<dyn Clock>,
     /// Outbox ids up to this one are on disk and may be delivered.
     pub(crate) durable_outbox: AtomicU64,
+    /// The store's number of the last commit applied to the state (0: none since the state
+    /// was loaded). Written under the state lock. An input that changes nothing may still
+    /// answer from a commit that is not durable yet (a resend while the original is being
+    /// flushed), so it waits for this one.
+    last_commit: AtomicU64,
+    /// A flush failed: the state may hold changes that are not on disk. The next input (or
+    /// the recovery worker) reloads the state from the store before anything else is
+    /// answered.
+    stale: AtomicBool,
     pub(crate) channels: RwLock<HashMap<ChannelKind, Arc<dyn Channel>>>,
     pub(crate) dispatch_wake: Notify,
     pub(crate) clock_wake: Notify,
@@ -60,7 +69,11 @@ pub struct Workers {
     scheduler: JoinHandle<()>,
     stop: tokio::sync::watch::Sender<bool>,
     retention: JoinHandle<()>,
+    recovery: JoinHandle<()>,
 }
+
+/// How often the recovery worker retries after a failed write (disk full).
+const RECOVERY_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// How long shutdown waits for deliveries in flight.
 const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(10);
@@ -76,9 +89,12 @@ impl Workers {
             scheduler,
             stop,
             retention,
+            recovery,
         } = self;
         scheduler.abort();
         retention.abort();
+        recovery.abort();
+        let _ = recovery.await;
         let _ = retention.await;
         let _ = stop.send(true);
         if tokio::time::timeout(SHUTDOWN_GRACE, &mut dispatcher)
@@ -125,6 +141,8 @@ impl Office {
                 store,
                 clock,
                 durable_outbox: AtomicU64::new(durable),
+                last_commit: AtomicU64::new(0),
+                stale: AtomicBool::new(false),
                 channels: RwLock::new(HashMap::new()),
                 dispatch_wake: Notify::new(),
                 clock_wake: Notify::new(),
@@ -152,14 +170,23 @@ impl Office {
         let inner = &self.inner;
         let (result, seq, outbox_mark, event) = {
             let mut state = inner.state.lock().await;
+            if inner.stale.load(Ordering::Acquire) {
+                self.reload(&mut state).await?;
+            }
             let now = inner.clock.now();
             let outcome = inner.engine.handle(&mut state, input, now);
             if outcome.changes.is_empty() {
+                let upto = CommitSeq(inner.last_commit.load(Ordering::Acquire));
+                drop(state);
+                if durability == Durability::Flush {
+                    self.sync(upto).await?;
+                }
                 return Ok(outcome.result);
             }
             let event = OfficeEvent::from_changes(&state, &outcome.changes);
             match inner.store.apply(&outcome.changes).await {
                 Ok(seq) => {
+                    inner.last_commit.store(seq.0, Ordering::Release);
                     // Still under the state lock: the index sees commits in their order.
                     inner.search.apply(&outcome.changes);
                     let mark = state.counters().next_outbox.saturating_sub(1);
@@ -168,15 +195,15 @@ impl Office {
                 Err(error) => {
                     // The in-memory state ran ahead of the store: fall back to the store's.
                     tracing::error!(%error, "store rejected a commit; reloading state");
-                    let snapshot = inner.store.load().await?;
-                    *state = OfficeState::from_snapshot(snapshot);
-                    inner.search.reset(&state);
+                    inner.stale.store(true, Ordering::Release);
+                    // If the reload fails too, the next input or the recovery worker retries.
+                    let _ = self.reload(&mut state).await;
                     return Err(error.into());
                 }
             }
         };
         if durability == Durability::Flush {
-            inner.store.sync(seq).await?;
+            self.sync(seq).await?;
             inner
                 .durable_outbox
                 .fetch_max(outbox_mark, Ordering::SeqCst);
@@ -190,6 +217,61 @@ impl Office {
         // Nobody listening is fine.
         let _ = inner.events.send(event);
         Ok(result)
+    }
+
+    /// Waits until the commit `upto` is durable. A failed flush marks the state stale: it
+    /// may hold changes that never reach the disk (sled keeps failing after an I/O error
+    /// until it is reopened), so nothing in it may be answered before a reload.
+    async fn sync(&self, upto: CommitSeq) -> Result<(), OfficeError> {
+        if let Err(error) = self.inner.store.sync(upto).await {
+            if !self.inner.stale.swap(true, Ordering::AcqRel) {
+                tracing::error!(%error, "flush failed; the state is reloaded from the store");
+            }
+            return Err(error.into());
+        }
+        Ok(())
+    }
+
+    /// Replaces the state with what the store holds (after a failed write or flush the store
+    /// returns only what is durable). Caller holds the state lock.
+    async fn reload(&self, state: &mut OfficeState) -> Result<(), OfficeError> {
+        let inner = &self.inner;
+        let snapshot = inner.store.load().await?;
+        *state = OfficeState::from_snapshot(snapshot);
+        inner.search.reset(state);
+        inner.last_commit.store(0, Ordering::Release);
+        // Outbox ids that were lost are handed out again; none of them is durable yet.
+        inner.durable_outbox.store(
+            state.counters().next_outbox.saturating_sub(1),
+            Ordering::SeqCst,
+        );
+        inner.stale.store(false, Ordering::Release);
+        tracing::info!("state reloaded from the store");
+        Ok(())
+    }
+
+    /// Whether the state waits for a reload after a failed write (see [`Office::recover`]).
+    pub fn is_stale(&self) -> bool {
+        self.inner.stale.load(Ordering::Acquire)
+    }
+
+    /// Reloads the state if a write or flush failed, or the store reports itself unhealthy
+    /// (a failed staff write leaves the store failing while the state is fine). The recovery
+    /// worker calls this every second; until it succeeds, every input fails
+    /// with the store's error (citizens get "unavailable", nothing is acknowledged).
+    ///
+    /// # Errors
+    /// The store still fails.
+    pub async fn recover(&self) -> Result<(), OfficeError> {
+        if !self.is_stale() && self.inner.store.health().await.is_ok() {
+            return Ok(());
+        }
+        let mut state = self.inner.state.lock().await;
+        self.reload(&mut state).await?;
+        drop(state);
+        self.inner.store.health().await?;
+        self.inner.dispatch_wake.notify_one();
+        Ok(())
     }
 
     /// Reads the state. Keep `f` short: it holds the state lock, which every citizen
@@ -318,11 +400,33 @@ impl Office {
             scheduler: tokio::spawn(crate::scheduler::run(self.clone())),
             stop,
             retention: tokio::spawn(crate::retention::run(self.clone())),
+            recovery: tokio::spawn(recovery(self.clone())),
         }
     }
 
     /// Wakes the dispatcher (after a channel became reachable again).
     pub fn wake_dispatcher(&self) {
         self.inner.dispatch_wake.notify_one();
+    }
+}
+
+/// Retries [`Office::recover`] until the store works again, so that a server whose disk
+/// was full serves again by itself once space is free.
+async fn recovery(office: Office) {
+    let mut failing = false;
+    loop {
+        tokio::time::sleep(RECOVERY_EVERY).await;
+        match office.recover().await {
+            Ok(()) if failing => {
+                failing = false;
+                tracing::info!("store recovered; serving again");
+            }
+            Ok(()) => {}
+            Err(error) if !failing => {
+                failing = true;
+                tracing::error!(%error, "store still failing; retrying every second");
+            }
+            Err(_) => {}
+        }
     }
 }

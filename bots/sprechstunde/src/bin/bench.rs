@@ -102,6 +102,35 @@ async fn main() -> anyhow::Result<()> {
         );
     }
 
+    if args.questions + args.messages + args.answers > 0 {
+        web_chat_phases(&args, floor).await?;
+    }
+    if args.queue_questions > 0 {
+        queue::run(&queue::QueuePhase {
+            questions: args.queue_questions,
+            requests: args.queue_requests,
+            citizens: 32,
+            messages: args.queue_intake,
+        })
+        .await?;
+    }
+    if args.pending_web > 0 {
+        pending::run(&pending::PendingPhase {
+            pending: args.pending_web,
+            citizens: 32,
+            messages: args.pending_intake,
+        })
+        .await?;
+    }
+    println!(
+        "peak memory of the bench process (VmHWM: clients, and the in-process servers of the queue and pending phases): {}",
+        peak_rss("self")
+    );
+    Ok(())
+}
+
+/// The web chat phases against a server in another process.
+async fn web_chat_phases(args: &Args, floor: f64) -> anyhow::Result<()> {
     let target = match &args.connect {
         Some(base) => server::Target::connect(base, args.token.clone()),
         None => server::Target::spawn().await?,
@@ -134,27 +163,6 @@ async fn main() -> anyhow::Result<()> {
     }
     target.stop().await?;
 
-    if args.queue_questions > 0 {
-        queue::run(&queue::QueuePhase {
-            questions: args.queue_questions,
-            requests: args.queue_requests,
-            citizens: 32,
-            messages: args.queue_intake,
-        })
-        .await?;
-    }
-    if args.pending_web > 0 {
-        pending::run(&pending::PendingPhase {
-            pending: args.pending_web,
-            citizens: 32,
-            messages: args.pending_intake,
-        })
-        .await?;
-    }
-    println!(
-        "peak memory of the bench process (VmHWM: clients, and the in-process servers of the queue and pending phases): {}",
-        peak_rss("self")
-    );
     Ok(())
 }
 

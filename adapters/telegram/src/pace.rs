@@ -12,7 +12,7 @@
 //!
 //! then no two arrivals [`MESSAGES_PER_SECOND`] places apart (or to one chat) can fall into
 //! one second, however late each request arrived. On a fast link that costs one round trip
-//! per [`MESSAGES_PER_SECOND`] messages (29 in 1.005 s plus a millisecond: 96 % of 30/s); a
+//! per [`MESSAGES_PER_SECOND`] messages (29 in 1.005 s plus a round trip: above 95 % of 30/s); a
 //! slow or jittery link slows the pace instead of drawing 429s. Between those bounds sends are
 //! spread evenly, so the pacer does not burst.
 //!

@@ -160,4 +160,37 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
 section "cargo test"
 cargo test --workspace --locked --no-fail-fast -- --show-output
 
+# Every benchmark command that README.md and docs/ name, at a tiny size: each must still run to
+# its end and print its figures. A smoke run, not a timed test (debug build, no thresholds):
+# the figures themselves come from release runs (docs/benchmarks.md).
+section "benchmark smoke runs"
+smoke() {
+    local expect=$1
+    shift
+    local out
+    echo "\$ $*"
+    if ! out=$("$@" 2>&1); then
+        printf '%s\n' "$out"
+        echo "error: benchmark command failed: $*" >&2
+        exit 1
+    fi
+    printf '%s\n' "$out"
+    if ! grep -q -- "$expect" <<<"$out"; then
+        echo "error: benchmark command printed no \"$expect\": $*" >&2
+        exit 1
+    fi
+}
+smoke "full path vs floor" cargo run --locked -q -p sprechstunde --bin sprechstunde-bench -- \
+    --citizens 4 --questions 40 --messages 40 --answers 5 --floor-values 2000 \
+    --queue-questions 0
+smoke "staff queue: seeded" cargo run --locked -q -p sprechstunde --bin sprechstunde-bench -- \
+    --questions 0 --messages 0 --answers 0 --floor-values 0 --queue-questions 60 \
+    --queue-requests 2 --queue-intake 40
+smoke "intake rate with / without" cargo run --locked -q -p sprechstunde --bin sprechstunde-bench -- \
+    --questions 0 --messages 0 --answers 0 --floor-values 0 --queue-questions 0 \
+    --pending-web 200 --pending-intake 40
+smoke "429 responses: 0" cargo run --locked -q -p sprechstunde-tests --bin telegram-bench -- 12
+smoke "precision" cargo run --locked -q -p sprechstunde-similarity --example duplicate-bench -- \
+    --session 50 --queries 20
+
 section "all tests passed"

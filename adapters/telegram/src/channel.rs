@@ -51,7 +51,8 @@ impl TelegramChannel {
     ) -> Result<(), RequestError> {
         let mut retries = 0;
         loop {
-            self.pacer.acquire(chat).await;
+            // Held until the Bot API has answered: the pacer counts from the answer.
+            let _permit = self.pacer.acquire(chat).await;
             let mut request = self.bot.send_message(ChatId(chat), text);
             if let Some(markup) = markup {
                 request = request.reply_markup(markup.clone());

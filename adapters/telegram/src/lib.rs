@@ -66,6 +66,7 @@ pub enum TelegramError {
 pub struct Telegram {
     router: Router,
     tasks: Vec<JoinHandle<()>>,
+    unreadable: Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl std::fmt::Debug for Telegram {
@@ -124,6 +125,7 @@ impl Telegram {
             scrubber.clone(),
         )));
         let updates = Updates::new(office, pseudonyms, bot.clone(), pacer, scrubber.clone());
+        let unreadable = updates.unreadable();
 
         let mut tasks = Vec::new();
         let intake = valid.intake.clone();
@@ -143,12 +145,22 @@ impl Telegram {
             }
         }));
         tracing::info!(mode = ?config.mode, "Telegram channel started");
-        Ok(Some(Telegram { router, tasks }))
+        Ok(Some(Telegram {
+            router,
+            tasks,
+            unreadable,
+        }))
     }
 
     /// Routes the channel serves (the webhook, in webhook mode).
     pub fn router(&self) -> Router {
         self.router.clone()
+    }
+
+    /// Updates skipped since start because they could not be read (a kind teloxide does not
+    /// know, or a known kind with a field missing). Each is also logged, by update id only.
+    pub fn unreadable_updates(&self) -> u64 {
+        self.unreadable.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// Waits until the channel's tasks have stopped (after the shutdown token was cancelled).

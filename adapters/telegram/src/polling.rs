@@ -90,6 +90,10 @@ async fn process(
         let key = match translate::inbound(update) {
             Inbound::Citizen { chat_id, .. } | Inbound::Public { chat_id } => chat_id,
             Inbound::Ignored => continue,
+            Inbound::Unreadable => {
+                updates.skip_unreadable(update);
+                continue;
+            }
         };
         match groups.iter_mut().find(|(k, _)| *k == key) {
             Some((_, list)) => list.push(update),

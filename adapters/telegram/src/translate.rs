@@ -30,6 +30,10 @@ pub(crate) enum Inbound {
     Public { chat_id: i64 },
     /// Nothing to do (edits, reactions, stickers without caption, …).
     Ignored,
+    /// An update teloxide could not read (a kind it does not know, or a known kind with a
+    /// field missing, such as a button press without `chat_instance`). It is skipped; its
+    /// content (which may hold a citizen's text and chat id) is never logged.
+    Unreadable,
 }
 
 fn lang_of(user: Option<&User>) -> Option<Lang> {
@@ -78,6 +82,7 @@ pub(crate) fn inbound(update: &Update) -> Inbound {
                 callback: Some(q.id.clone()),
             }
         }
+        UpdateKind::Error(_) => Inbound::Unreadable,
         _ => Inbound::Ignored,
     }
 }
@@ -354,6 +359,23 @@ mod tests {
                 "chat": {"id": 5, "type": "private", "first_name": "D"}, "text": "x"}}"#,
         );
         assert_eq!(inbound(&edit), Inbound::Ignored);
+    }
+
+    #[test]
+    fn a_button_press_without_chat_instance_is_unreadable() {
+        // Telegram always sends `chat_instance`; teloxide cannot read a query without it.
+        let u = update(
+            r#"{"update_id": 11, "callback_query": {"id": "77002",
+                "from": {"id": 56, "is_bot": false, "first_name": "E"},
+                "message": {"message_id": 3, "date": 1764230400,
+                    "from": {"id": 7000, "is_bot": true, "first_name": "Bot"},
+                    "chat": {"id": 56, "type": "private", "first_name": "E"}, "text": "…"},
+                "data": "/status"}}"#,
+        );
+
+        let inbound = inbound(&u);
+
+        assert_eq!(inbound, Inbound::Unreadable);
     }
 
     #[test]

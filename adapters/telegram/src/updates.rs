@@ -3,6 +3,7 @@
 //! answered and then handled as the command it carries, a group is refused.
 
 use std::collections::HashSet;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use sprechstunde_runtime::{Office, OfficeError, Pseudonymizer};
@@ -24,6 +25,8 @@ pub(crate) struct Updates {
     pacer: Arc<Pacer>,
     scrubber: Scrubber,
     refused: Arc<Mutex<HashSet<i64>>>,
+    /// Updates skipped because teloxide could not read them, since start.
+    unreadable: Arc<AtomicU64>,
 }
 
 impl Updates {
@@ -41,7 +44,25 @@ impl Updates {
             pacer,
             scrubber,
             refused: Arc::default(),
+            unreadable: Arc::default(),
         }
+    }
+
+    /// Updates skipped since start because they could not be read.
+    pub(crate) fn unreadable(&self) -> Arc<AtomicU64> {
+        self.unreadable.clone()
+    }
+
+    /// Skips an update teloxide could not read: it is confirmed like any other (Telegram
+    /// would otherwise send it forever), counted, and logged by id only. Its content, which
+    /// teloxide keeps as raw JSON, may hold a citizen's text and chat id and is never logged.
+    pub(crate) fn skip_unreadable(&self, update: &Update) {
+        let total = self.unreadable.fetch_add(1, Ordering::Relaxed) + 1;
+        tracing::warn!(
+            update = update.id.0,
+            unreadable_total = total,
+            "a Telegram update could not be read; skipped"
+        );
     }
 
     /// Handles one update. Returns once whatever it changed is on disk.
@@ -75,6 +96,10 @@ impl Updates {
                 Ok(())
             }
             Inbound::Ignored => Ok(()),
+            Inbound::Unreadable => {
+                self.skip_unreadable(update);
+                Ok(())
+            }
         }
     }
 
@@ -94,7 +119,7 @@ impl Updates {
                 return;
             }
         }
-        self.pacer.acquire(chat_id).await;
+        let _permit = self.pacer.acquire(chat_id).await;
         let refusal = self
             .office
             .engine()

@@ -5,8 +5,9 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::sync::Arc;
+use std::time::Duration;
 
-use sprechstunde_botapi_emulator::Emulator;
+use sprechstunde_botapi_emulator::{Emulator, TestUser};
 use sprechstunde_core::{Engine, Policy, Texts};
 use sprechstunde_runtime::{Office, Pseudonymizer, SystemClock};
 use sprechstunde_store_sled::SledStore;
@@ -208,6 +209,104 @@ async fn an_unreachable_bot_api_does_not_stop_start_up_and_is_set_up_once_it_ans
         registered.is_ok(),
         "the set-up was retried once the Bot API answered"
     );
+    shutdown.cancel();
+    telegram.join().await;
+}
+
+/// Log lines written while a test runs (the test's thread only: `#[tokio::test]` runs every
+/// task on it).
+#[derive(Clone, Default)]
+struct Logs(Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for Logs {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Logs {
+    fn capture(&self) -> tracing::subscriber::DefaultGuard {
+        let logs = self.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_max_level(tracing::Level::INFO)
+            .with_ansi(false)
+            .with_writer(move || logs.clone())
+            .finish();
+        tracing::subscriber::set_default(subscriber)
+    }
+
+    fn text(&self) -> String {
+        String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
+    }
+}
+
+#[tokio::test]
+async fn an_update_teloxide_cannot_read_is_skipped_counted_and_logged_without_its_content() {
+    // Arrange
+    let logs = Logs::default();
+    let _capture = logs.capture();
+    let dir = tempfile::tempdir().unwrap();
+    let office = office(dir.path()).await;
+    let emulator = Emulator::start().await;
+    let shutdown = CancellationToken::new();
+    let telegram = Telegram::start(
+        office.clone(),
+        &config(&emulator.api_url(), &emulator.token()),
+        pseudonyms(),
+        shutdown.clone(),
+    )
+    .await
+    .unwrap()
+    .expect("enabled");
+    // A button press without `chat_instance` (Telegram always sends it; teloxide cannot read
+    // a query without it), carrying a citizen's name, chat id and text.
+    let chat = 987_654_321;
+    let from = serde_json::json!({"id": chat, "is_bot": false, "first_name": "Geheimname"});
+    let broken = emulator.push_raw_update(serde_json::json!({
+        "callback_query": {
+            "id": "990001",
+            "from": from,
+            "message": {
+                "message_id": 1, "date": 1_764_230_400,
+                "from": {"id": 7_000_000_001_i64, "is_bot": true, "first_name": "Bot"},
+                "chat": {"id": chat, "type": "private", "first_name": "Geheimname"},
+                "text": "Geheime Frage zur Nachbarin",
+            },
+            "data": "Geheimer Knopftext",
+        }
+    }));
+    emulator.user_says(4712, &TestUser::de("Anna"), "Wann wird die Straße saniert?");
+
+    // Act
+    emulator
+        .wait_until("both updates confirmed", Duration::from_secs(30), |e| {
+            (e.pending_updates() == 0).then_some(())
+        })
+        .await
+        .unwrap();
+
+    // Assert
+    assert_eq!(telegram.unreadable_updates(), 1);
+    let log = logs.text();
+    assert!(
+        log.contains("could not be read") && log.contains(&broken.to_string()),
+        "{log}"
+    );
+    for secret in [
+        "Geheimname",
+        "987654321",
+        "Geheime Frage",
+        "Geheimer Knopftext",
+    ] {
+        assert!(!log.contains(secret), "{secret:?} logged: {log}");
+    }
+    let citizens = office.read(|s, _, _| s.citizens().count()).await;
+    assert_eq!(citizens, 1, "the next update was taken as usual");
     shutdown.cancel();
     telegram.join().await;
 }

@@ -11,6 +11,7 @@ pub mod channel;
 pub mod citizen;
 #[cfg(feature = "conformance")]
 pub mod conformance;
+mod deliverable;
 pub mod engine;
 pub mod holidays;
 pub mod ids;

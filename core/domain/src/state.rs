@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::channel::ChannelKind;
 use crate::citizen::Citizen;
+use crate::deliverable::DeliverableIndex;
 use crate::ids::{CitizenId, DepartmentId, OutboxId, QuestionId, Reference, SessionId};
 use crate::outbox::{DeliveryState, OutboxMessage};
 use crate::question::{Question, Queue};
@@ -117,6 +118,8 @@ pub struct OfficeState {
     open_in_session: HashMap<SessionId, BTreeSet<QuestionId>>,
     outbox_by_citizen: HashMap<CitizenId, Vec<OutboxId>>,
     pending_outbox: BTreeSet<OutboxId>,
+    /// What the dispatcher can hand over: memory only, follows every outbox change.
+    deliverable: DeliverableIndex,
     /// First messages of citizens who have not agreed to the privacy notice yet: held in
     /// memory only, never persisted (lost on restart, then the citizen sends it again).
     held: HashMap<CitizenId, String>,
@@ -148,6 +151,10 @@ impl OfficeState {
         for m in snapshot.outbox {
             state.index_outbox(&m);
             state.outbox.insert(m.id, m);
+        }
+        let citizens: Vec<CitizenId> = state.outbox_by_citizen.keys().copied().collect();
+        for c in citizens {
+            state.deliverable.refresh(c, &state.outbox);
         }
         for d in snapshot.departments {
             state.departments.insert(d.id, d);
@@ -320,6 +327,26 @@ impl OfficeState {
             .filter_map(|id| self.outbox.get(id))
     }
 
+    /// The messages the dispatcher may hand to `channel` at `now`: of each citizen only the
+    /// first pending message, and only when its next attempt is due; oldest due first.
+    /// Messages deferred until their (web) citizen comes back are not among them, nor are
+    /// the later messages of that citizen. Costs what it yields, not what waits.
+    pub fn deliverable(
+        &self,
+        channel: ChannelKind,
+        now: Timestamp,
+    ) -> impl Iterator<Item = &OutboxMessage> {
+        self.deliverable
+            .due(channel, now)
+            .filter_map(|id| self.outbox.get(&id))
+    }
+
+    /// The earliest time after `now` at which a citizen's first pending message becomes due
+    /// (a retry or a rate-limit wait), over all channels.
+    pub fn next_delivery_after(&self, now: Timestamp) -> Option<Timestamp> {
+        self.deliverable.next_after(now)
+    }
+
     /// The counters.
     pub fn counters(&self) -> Counters {
         self.counters
@@ -470,6 +497,8 @@ impl OfficeState {
             return;
         };
         self.pending_outbox.remove(&id);
+        self.deliverable.forget(m.citizen, id);
+        self.deliverable.refresh(m.citizen, &self.outbox);
         if let Some(mine) = self.outbox_by_citizen.get_mut(&m.citizen) {
             mine.retain(|o| *o != id);
         }
@@ -619,7 +648,9 @@ impl OfficeState {
     pub(crate) fn put_outbox(&mut self, message: OutboxMessage) {
         self.index_outbox(&message);
         self.dirty.outbox.insert(message.id);
+        let citizen = message.citizen;
         self.outbox.insert(message.id, message);
+        self.deliverable.refresh(citizen, &self.outbox);
     }
 
     pub(crate) fn set_delivery_state(&mut self, id: OutboxId, state: DeliveryState) -> bool {
@@ -632,6 +663,9 @@ impl OfficeState {
         } else {
             self.pending_outbox.remove(&id);
         }
+        self.deliverable.set(m);
+        let citizen = m.citizen;
+        self.deliverable.refresh(citizen, &self.outbox);
         self.dirty.outbox.insert(id);
         true
     }
@@ -672,5 +706,6 @@ impl OfficeState {
         } else {
             self.pending_outbox.remove(&m.id);
         }
+        self.deliverable.set(m);
     }
 }

@@ -8,8 +8,7 @@ use std::time::Duration;
 
 use jiff::Timestamp;
 use sprechstunde_core::{
-    Channel, ChannelKind, CitizenId, Delivery, DeliveryError, DeliveryReport, DeliveryState, Input,
-    OfficeState,
+    Channel, ChannelKind, CitizenId, Delivery, DeliveryError, DeliveryReport, Input, OfficeState,
 };
 use tokio::task::JoinSet;
 
@@ -136,7 +135,13 @@ fn log_report(report: &DeliveryReport) {
 }
 
 /// Picks the messages to hand over now: durable, due, first pending of their citizen, citizen
-/// not busy. Returns them and the earliest time a not-yet-due message becomes due.
+/// not busy, channel not saturated. Returns them and the earliest time a not-yet-due first
+/// message becomes due.
+///
+/// Reads the state's index of deliverable messages ([`OfficeState::deliverable`]), so the
+/// walk under the state lock costs what it hands over (plus the few citizens in flight and
+/// messages not yet on disk), not the number of messages waiting: messages to web citizens
+/// who left are not in the index until they come back.
 fn select_due(
     office: &Office,
     state: &OfficeState,
@@ -151,50 +156,36 @@ fn select_due(
         .channels
         .read()
         .unwrap_or_else(|e| e.into_inner());
-    let mut blocked: HashSet<CitizenId> = HashSet::new();
     let mut due = Vec::new();
-    let mut next_at: Option<Timestamp> = None;
-    let mut taken: HashMap<ChannelKind, usize> = HashMap::new();
-    for m in state.pending_outbox() {
-        if due.len() >= room || m.id.0 > durable {
-            break;
-        }
-        if in_flight.contains(&m.citizen) || !blocked.insert(m.citizen) {
-            continue;
-        }
-        let DeliveryState::Pending {
-            next_attempt_at: Some(at),
-            ..
-        } = m.state
-        else {
-            continue;
-        };
-        if at > now {
-            next_at = Some(next_at.map_or(at, |n| n.min(at)));
-            continue;
-        }
-        let channel = channels.get(&m.channel).cloned();
+    for kind in ChannelKind::ALL {
+        let channel = channels.get(&kind).cloned();
         let limit = channel.as_ref().map_or(usize::MAX, |c| c.max_in_flight());
-        let busy = per_channel.get(&m.channel).copied().unwrap_or(0);
-        let slot = taken.entry(m.channel).or_default();
-        if busy + *slot >= limit {
-            // The channel is saturated; the message waits in the outbox. A completed
-            // delivery wakes the dispatcher again.
-            continue;
+        let busy = per_channel.get(&kind).copied().unwrap_or(0);
+        // A saturated channel takes nothing; a completed delivery wakes the dispatcher again.
+        let mut slots = limit.saturating_sub(busy);
+        for m in state.deliverable(kind, now) {
+            if due.len() >= room || slots == 0 {
+                break;
+            }
+            // Not on disk yet (its commit is still being flushed), or the citizen's previous
+            // message is still on its way: later.
+            if m.id.0 > durable || in_flight.contains(&m.citizen) {
+                continue;
+            }
+            slots -= 1;
+            due.push(Due {
+                citizen: m.citizen,
+                kind,
+                channel: channel.clone(),
+                delivery: Delivery {
+                    id: m.id,
+                    address: m.address.clone(),
+                    text: m.text.clone(),
+                    question: m.question,
+                    choices: m.choices.clone(),
+                },
+            });
         }
-        *slot += 1;
-        due.push(Due {
-            citizen: m.citizen,
-            kind: m.channel,
-            channel,
-            delivery: Delivery {
-                id: m.id,
-                address: m.address.clone(),
-                text: m.text.clone(),
-                question: m.question,
-                choices: m.choices.clone(),
-            },
-        });
     }
-    (due, next_at)
+    (due, state.next_delivery_after(now))
 }

@@ -6,7 +6,6 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use axum::Router;
-use axum::body::Bytes;
 use axum::http::{HeaderMap, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value, json};
@@ -17,17 +16,25 @@ use crate::world::{SentMessage, WebhookInfo};
 
 /// Longest accepted message text, in characters.
 pub const MAX_TEXT_CHARS: usize = 4096;
+/// Largest request body read.
+const MAX_BODY_BYTES: usize = 64 << 20;
 /// Longest `getUpdates` timeout honoured, in seconds.
 const MAX_POLL_TIMEOUT: u64 = 50;
 
 type Params = Map<String, Value>;
 
 pub(crate) fn router(shared: Arc<Shared>) -> Router {
-    Router::new().fallback(move |uri: Uri, headers: HeaderMap, body: Bytes| {
+    Router::new().fallback(move |request: axum::extract::Request| {
         let shared = shared.clone();
         async move {
-            let answer = dispatch(&shared, &uri, &headers, &body).await;
-            cut_off_if_asked(&shared, &uri, answer)
+            // The strict flood limits count a send from when its request arrived.
+            let arrived = Instant::now();
+            let (parts, body) = request.into_parts();
+            let Ok(body) = axum::body::to_bytes(body, MAX_BODY_BYTES).await else {
+                return bad("request body too large").into_response();
+            };
+            let answer = dispatch(&shared, &parts.uri, &parts.headers, &body, arrived).await;
+            cut_off_if_asked(&shared, &parts.uri, answer)
         }
     })
 }
@@ -85,7 +92,13 @@ fn bad(description: &str) -> Answer {
     error(400, &format!("Bad Request: {description}"))
 }
 
-async fn dispatch(shared: &Shared, uri: &Uri, headers: &HeaderMap, body: &[u8]) -> Answer {
+async fn dispatch(
+    shared: &Shared,
+    uri: &Uri,
+    headers: &HeaderMap,
+    body: &[u8],
+    arrived: Instant,
+) -> Answer {
     let mut segments = uri.path().trim_start_matches('/').splitn(2, '/');
     let (Some(bot), Some(method)) = (segments.next(), segments.next()) else {
         return error(404, "Not Found");
@@ -104,7 +117,7 @@ async fn dispatch(shared: &Shared, uri: &Uri, headers: &HeaderMap, body: &[u8]) 
     match method.to_ascii_lowercase().as_str() {
         "getme" => get_me(shared),
         "getupdates" => get_updates(shared, &params).await,
-        "sendmessage" => send_message(shared, &params),
+        "sendmessage" => send_message(shared, &params, arrived),
         "answercallbackquery" => answer_callback_query(shared, &params),
         "setmycommands" => set_my_commands(shared, &params),
         "getmycommands" => get_my_commands(shared, &params),
@@ -277,7 +290,7 @@ async fn get_updates(shared: &Shared, params: &Params) -> Answer {
     }
 }
 
-fn send_message(shared: &Shared, params: &Params) -> Answer {
+fn send_message(shared: &Shared, params: &Params, arrived: Instant) -> Answer {
     let Some(chat_id) = int(params, "chat_id") else {
         return match params.get("chat_id") {
             Some(_) => bad("chat not found"),
@@ -314,7 +327,11 @@ fn send_message(shared: &Shared, params: &Params) -> Answer {
             return error(403, "Forbidden: bot was blocked by the user");
         }
         let chat_json = objects::chat(chat_id, &chat.kind);
-        let now = Instant::now();
+        let now = if world.strict_limits {
+            arrived
+        } else {
+            Instant::now()
+        };
         if let Err(retry_after) = world.flood.admit(chat_id, now) {
             world.count_429 += 1;
             drop(world);

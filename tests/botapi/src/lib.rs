@@ -233,6 +233,21 @@ impl Emulator {
         })
     }
 
+    /// Fault mode: queues `update` as given, with the next `update_id` put in, for updates
+    /// the published Bot API would not send in that shape (or a newer one sends), e.g. a
+    /// button press without `chat_instance`. Returns the update id.
+    pub fn push_raw_update(&self, update: Value) -> i64 {
+        self.change(|w| {
+            w.push_update(|id| {
+                let mut update = update;
+                if let Some(fields) = update.as_object_mut() {
+                    fields.insert("update_id".to_owned(), json!(id));
+                }
+                update
+            })
+        })
+    }
+
     /// Delivers an update once more, as Telegram does when the offset confirming it never
     /// arrived (the bot crashed after processing it). Returns false for an unknown id.
     pub fn deliver_again(&self, update_id: i64) -> bool {
@@ -251,6 +266,43 @@ impl Emulator {
             let user = w.user_of(chat_id);
             w.chat(chat_id, ChatKind::Private(user)).blocked = true;
         });
+    }
+
+    /// Switches to strict flood limits: a send counts from when its request arrived, and both
+    /// ends of every one-second window count (31 sends within 1.000 s, or two to one chat
+    /// 1.000 s apart, are refused with 429). A sender that passes this passes any reading of
+    /// Telegram's published limits.
+    pub fn strict_limits(&self) {
+        self.change(|w| {
+            w.strict_limits = true;
+            w.flood.set_strict(true);
+        });
+    }
+
+    /// The most messages accepted within any one second (both ends included), over all
+    /// chats, and the most to one chat within any one second.
+    pub fn most_sent_in_one_second(&self) -> (usize, usize) {
+        let w = self.shared.world();
+        let window = std::time::Duration::from_secs(1);
+        let most = |times: &mut Vec<std::time::Instant>| {
+            times.sort();
+            let (mut most, mut from) = (0, 0);
+            for (to, t) in times.iter().enumerate() {
+                while t.duration_since(times[from]) > window {
+                    from += 1;
+                }
+                most = most.max(to - from + 1);
+            }
+            most
+        };
+        let mut all: Vec<_> = w.sent.values().flatten().map(|m| m.at).collect();
+        let per_chat = w
+            .sent
+            .values()
+            .map(|list| most(&mut list.iter().map(|m| m.at).collect()))
+            .max()
+            .unwrap_or(0);
+        (most(&mut all), per_chat)
     }
 
     /// Refuses the next `n` sends with 429 (`retry_after` 1), whatever the pace.

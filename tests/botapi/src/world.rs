@@ -19,7 +19,7 @@ pub struct SentMessage {
     pub text: String,
     /// The `reply_markup` sent with it (an inline keyboard), if any.
     pub reply_markup: Option<Value>,
-    /// When the emulator accepted it.
+    /// When the emulator accepted it (in strict mode: when its request arrived).
     pub at: Instant,
 }
 
@@ -82,6 +82,8 @@ pub(crate) struct World {
     pub(crate) sent: HashMap<i64, Vec<SentMessage>>,
     pub(crate) sent_total: u64,
     pub(crate) flood: FloodControl,
+    /// Strict flood limits: sends count from their arrival, windows closed at both ends.
+    pub(crate) strict_limits: bool,
     pub(crate) count_429: u64,
     /// `setMyCommands` by language code (`""` = default).
     pub(crate) commands: HashMap<String, Vec<(String, String)>>,
@@ -112,6 +114,7 @@ impl World {
             sent: HashMap::new(),
             sent_total: 0,
             flood: FloodControl::default(),
+            strict_limits: false,
             count_429: 0,
             commands: HashMap::new(),
             webhook: None,

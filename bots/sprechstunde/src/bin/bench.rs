@@ -6,11 +6,21 @@
 //! cargo run --release -p sprechstunde --bin sprechstunde-bench -- --citizens 256 --questions 20000
 //! ```
 //!
-//! The staff queue phase (`--queue-questions`, see [`queue`]) runs afterwards in a server of
-//! its own; a count of 0 skips any phase.
+//! The web chat phases load a server in **another process**, so that the server's share of
+//! the cores is measured alone (its CPU time is printed beside the figures): by default the
+//! bench starts itself a second time as the server (`--serve`, on a temporary data
+//! directory); `--connect http://HOST:PORT` loads a server that is already running instead
+//! (`--token spst_…` for the staff answer phase). The staff queue phase (`--queue-questions`,
+//! see [`queue`]) and the pending-outbox phase (`--pending-web`, see [`pending`]) run
+//! afterwards in servers of their own, in this process, because they seed through the
+//! office directly; a count of 0 skips any phase.
 
+#[path = "bench/pending.rs"]
+mod pending;
 #[path = "bench/queue.rs"]
 mod queue;
+#[path = "bench/server.rs"]
+mod server;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -20,7 +30,6 @@ use anyhow::{Context, bail};
 use clap::Parser;
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{Value, json};
-use sprechstunde::{Application, Settings};
 use tokio_tungstenite::tungstenite::Message;
 
 /// Benchmark of the durable intake path.
@@ -51,6 +60,24 @@ struct Args {
     /// clients hammer the queue (32 citizens on open connections).
     #[arg(long, default_value_t = 3_000)]
     queue_intake: u64,
+    /// Web citizens who leave before their acknowledgement arrives, seeded for the
+    /// pending-outbox phase in a server of its own (0 skips it).
+    #[arg(long, default_value_t = 0)]
+    pending_web: u64,
+    /// Citizen messages timed in the pending-outbox phase, before and after seeding
+    /// (32 citizens on open connections).
+    #[arg(long, default_value_t = 3_000)]
+    pending_intake: u64,
+    /// Load a running server at this base URL (`http://127.0.0.1:8080`) instead of starting
+    /// one.
+    #[arg(long)]
+    connect: Option<String>,
+    /// With `--connect`: a staff API token (`spst_…`) for the answer phase (skipped without).
+    #[arg(long)]
+    token: Option<String>,
+    /// Internal: run as the bench's server process on this data directory.
+    #[arg(long, hide = true)]
+    serve: Option<std::path::PathBuf>,
 }
 
 #[tokio::main]
@@ -59,6 +86,9 @@ async fn main() -> anyhow::Result<()> {
     // Quiet unless RUST_LOG asks for more (e.g. RUST_LOG=sprechstunde_store_sled=debug shows
     // every group-commit flush).
     sprechstunde::init_logging("warn");
+    if let Some(data_dir) = &args.serve {
+        return server::serve(data_dir).await;
+    }
     println!(
         "sprechstunde-bench: {} cores, {} citizens",
         cores(),
@@ -72,36 +102,9 @@ async fn main() -> anyhow::Result<()> {
         );
     }
 
-    let dir = tempfile::tempdir()?;
-    let mut settings = Settings::load(None)?;
-    settings.server.listen = "127.0.0.1:0".parse()?;
-    settings.server.data_dir = dir.path().join("data");
-    // Each bench citizen sends far more than a person would: no flood limit here.
-    settings.limits.citizen_messages = 0;
-    let app = Application::build(&settings).await?;
-    let addr = app.local_addr()?;
-    let office = app.office().clone();
-    let stop = app.shutdown_token();
-    let server = tokio::spawn(app.run());
-    let url = format!("ws://{addr}/ws");
-
-    let fresh = run(&url, args.citizens, args.questions, Mode::FreshCitizen).await?;
-    fresh.print("new questions, fresh connection each (connect+hello+ask)");
-    let kept = run(&url, args.citizens, args.messages, Mode::KeptOpen).await?;
-    kept.print("citizen messages on open connections (durable + acknowledged)");
-    let answers = answer_latency(&app_base(addr), &url, &office, args.answers).await?;
-    answers.print("staff answer (HTTP API) until it shows in the open web chat");
-    if floor > 0.0 {
-        println!(
-            "full path vs floor: new questions {:.0} %, messages {:.0} %",
-            100.0 * fresh.rate / floor,
-            100.0 * kept.rate / floor
-        );
+    if args.questions + args.messages + args.answers > 0 {
+        web_chat_phases(&args, floor).await?;
     }
-    drop(office);
-    stop.cancel();
-    server.await??;
-
     if args.queue_questions > 0 {
         queue::run(&queue::QueuePhase {
             questions: args.queue_questions,
@@ -111,10 +114,55 @@ async fn main() -> anyhow::Result<()> {
         })
         .await?;
     }
+    if args.pending_web > 0 {
+        pending::run(&pending::PendingPhase {
+            pending: args.pending_web,
+            citizens: 32,
+            messages: args.pending_intake,
+        })
+        .await?;
+    }
     println!(
-        "peak memory (VmHWM, servers and clients in one process): {}",
-        peak_rss()
+        "peak memory of the bench process (VmHWM: clients, and the in-process servers of the queue and pending phases): {}",
+        peak_rss("self")
     );
+    Ok(())
+}
+
+/// The web chat phases against a server in another process.
+async fn web_chat_phases(args: &Args, floor: f64) -> anyhow::Result<()> {
+    let target = match &args.connect {
+        Some(base) => server::Target::connect(base, args.token.clone()),
+        None => server::Target::spawn().await?,
+    };
+    println!("server: {}", target.describe());
+    let url = target.ws_url();
+
+    let cpu = target.cpu();
+    let fresh = run(&url, args.citizens, args.questions, Mode::FreshCitizen).await?;
+    fresh.print("new questions, fresh connection each (connect+hello+ask)");
+    target.print_cpu_since(cpu, fresh.elapsed);
+    let cpu = target.cpu();
+    let kept = run(&url, args.citizens, args.messages, Mode::KeptOpen).await?;
+    kept.print("citizen messages on open connections (durable + acknowledged)");
+    target.print_cpu_since(cpu, kept.elapsed);
+    match target.token() {
+        Some(bearer) if args.answers > 0 => {
+            let answers = answer_latency(target.base(), &url, bearer, args.answers).await?;
+            answers.print("staff answer (HTTP API) until it shows in the open web chat");
+        }
+        _ if args.answers > 0 => println!("staff answer phase skipped: no --token"),
+        _ => {}
+    }
+    if floor > 0.0 {
+        println!(
+            "full path vs floor: new questions {:.0} %, messages {:.0} %",
+            100.0 * fresh.rate / floor,
+            100.0 * kept.rate / floor
+        );
+    }
+    target.stop().await?;
+
     Ok(())
 }
 
@@ -126,6 +174,7 @@ enum Mode {
 
 struct Report {
     count: u64,
+    elapsed: Duration,
     rate: f64,
     p50: Duration,
     p99: Duration,
@@ -142,6 +191,7 @@ impl Report {
         };
         Report {
             count: latencies.len() as u64,
+            elapsed,
             rate: latencies.len() as f64 / elapsed.as_secs_f64(),
             p50: pick(0.50),
             p99: pick(0.99),
@@ -305,8 +355,9 @@ fn cores() -> usize {
     std::thread::available_parallelism().map_or(1, |n| n.get())
 }
 
-fn peak_rss() -> String {
-    std::fs::read_to_string("/proc/self/status")
+/// The peak resident memory (`VmHWM`) of a process (`self` or a pid).
+fn peak_rss(pid: &str) -> String {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
         .ok()
         .and_then(|s| {
             s.lines()
@@ -324,10 +375,9 @@ fn app_base(addr: std::net::SocketAddr) -> String {
 async fn answer_latency(
     base: &str,
     ws_url: &str,
-    office: &sprechstunde_runtime::Office,
+    bearer: &str,
     answers: u64,
 ) -> anyhow::Result<Report> {
-    let (_, bearer) = bench_staff(office).await?;
     let http = reqwest::Client::new();
     let mut latencies = Vec::new();
     let started = Instant::now();
@@ -343,7 +393,7 @@ async fn answer_latency(
         let sent = Instant::now();
         let response = http
             .post(format!("{base}/api/v1/questions/{reference}/answer"))
-            .bearer_auth(&bearer)
+            .bearer_auth(bearer)
             .json(&json!({"text": "Die Antwort."}))
             .send()
             .await?;

@@ -316,7 +316,7 @@ async fn seed_one(
             encrypted: None,
         })
     };
-    office.submit(say("/einverstanden".into())).await??;
+    agree(office, &identity, say("/einverstanden".into())).await?;
     let Receipt::Question { question, .. } = office.submit(say(text(n, 0))).await?? else {
         bail!("question {n} was not taken in");
     };
@@ -373,6 +373,25 @@ async fn seed_one(
         Fate::Withdrawn | Fate::Open => {}
     }
     Ok(())
+}
+
+/// Agrees to the privacy notice as a citizen of any channel would: the web chat shows the
+/// notice by itself, on Telegram and Matrix the first `/einverstanden` brings the notice
+/// (nobody agrees to a text they have not seen) and the second one agrees.
+async fn agree(office: &Office, identity: &ChannelIdentity, agree: Input) -> anyhow::Result<()> {
+    for _ in 0..2 {
+        office.submit(agree.clone()).await??;
+        let agreed = office
+            .read(|s, _, _| {
+                s.citizen_by_pseudonym(identity.channel, &identity.pseudonym)
+                    .is_some_and(|c| c.consent.is_some())
+            })
+            .await;
+        if agreed {
+            return Ok(());
+        }
+    }
+    bail!("citizen {} did not get to agree", identity.pseudonym)
 }
 
 async fn suggestion(

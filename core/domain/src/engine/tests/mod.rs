@@ -7,6 +7,7 @@
 mod clock;
 mod commands;
 mod consent;
+mod deliverable;
 mod delivery;
 mod flood;
 mod follow_ups;

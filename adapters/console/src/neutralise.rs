@@ -97,7 +97,10 @@ mod tests {
             ("Bau\u{7F}antrag", "Bau[U+007F]antrag"),
             ("a\u{0}b\u{1B}[2J", "a[U+0000]b[U+001B][2J"),
             ("c1\u{85}\u{9B}", "c1[U+0085][U+009B]"),
-            ("Zeile 1\nZeile 2\r\n\tEingerückt", "Zeile 1\nZeile 2\r\n\tEingerückt"),
+            (
+                "Zeile 1\nZeile 2\r\n\tEingerückt",
+                "Zeile 1\nZeile 2\r\n\tEingerückt",
+            ),
         ] {
             assert_eq!(neutralise(input), shown, "{input:?}");
         }

@@ -275,7 +275,12 @@ impl LoginThrottle {
     #[cfg(test)]
     fn locked(&self, login: &str, caller: &Caller, now: Timestamp) -> Option<SignedDuration> {
         let records = self.records.lock().unwrap_or_else(|e| e.into_inner());
-        let keys = Self::keys_for(&records, &name_key(login), caller, &ConsoleLimits::default());
+        let keys = Self::keys_for(
+            &records,
+            &name_key(login),
+            caller,
+            &ConsoleLimits::default(),
+        );
         Self::locked_in(&records, &keys, now)
     }
 

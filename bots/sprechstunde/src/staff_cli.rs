@@ -192,7 +192,8 @@ pub async fn run(
             }
             // New roles or a disabled account end the member's logins: a browser logged in
             // with the old rights must log in again.
-            let ends_logins = (!roles.is_empty() && roles.iter().copied().collect::<BTreeSet<_>>() != member.roles)
+            let ends_logins = (!roles.is_empty()
+                && roles.iter().copied().collect::<BTreeSet<_>>() != member.roles)
                 || (disable && !member.disabled);
             if !roles.is_empty() {
                 member.roles = roles.into_iter().collect();
@@ -394,11 +395,9 @@ pub async fn unlock(
     }
     let base = match server {
         Some(url) => url.trim_end_matches('/').to_owned(),
-        None if !settings.server.public_url.is_empty() => settings
-            .server
-            .public_url
-            .trim_end_matches('/')
-            .to_owned(),
+        None if !settings.server.public_url.is_empty() => {
+            settings.server.public_url.trim_end_matches('/').to_owned()
+        }
         None => format!("http://{}", settings.server.listen),
     };
     let http = reqwest::Client::new();

@@ -16,7 +16,10 @@ use tower_http::set_header::SetResponseHeaderLayer;
 /// The security headers, in the order they are set. A handler that sets one of them itself
 /// (e.g. a stricter CSP) keeps its own value.
 pub fn security_headers(allowed_origins: &[String], hsts: bool) -> Vec<(HeaderName, HeaderValue)> {
-    let sockets: Vec<String> = allowed_origins.iter().filter_map(|o| socket_source(o)).collect();
+    let sockets: Vec<String> = allowed_origins
+        .iter()
+        .filter_map(|o| socket_source(o))
+        .collect();
     let connect = std::iter::once("'self'".to_owned())
         .chain(sockets)
         .collect::<Vec<_>>()
@@ -89,10 +92,9 @@ async fn api_no_store(request: Request, next: Next) -> Response {
     let api = request.uri().path().starts_with("/api/");
     let mut response = next.run(request).await;
     if api {
-        response.headers_mut().insert(
-            header::CACHE_CONTROL,
-            HeaderValue::from_static("no-store"),
-        );
+        response
+            .headers_mut()
+            .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     }
     response
 }

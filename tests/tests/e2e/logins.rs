@@ -30,7 +30,11 @@ async fn open_events(staff: &StaffClient, base: &str) -> reqwest::Response {
 }
 
 async fn me(staff: &StaffClient) -> StatusCode {
-    staff.request(Method::GET, "/api/v1/me", None).await.unwrap().0
+    staff
+        .request(Method::GET, "/api/v1/me", None)
+        .await
+        .unwrap()
+        .0
 }
 
 /// A token for `staff` (id), stored directly; returns the bearer value.
@@ -146,7 +150,11 @@ async fn an_admin_ends_every_login_of_a_member_and_sees_the_tokens_last_use() {
         .await
         .unwrap();
     let (not_admin, _) = first
-        .request(Method::POST, &format!("/api/v1/staff/{}/logout", id.0), None)
+        .request(
+            Method::POST,
+            &format!("/api/v1/staff/{}/logout", id.0),
+            None,
+        )
         .await
         .unwrap();
     let tokens = admin.get("/api/v1/tokens").await.unwrap();

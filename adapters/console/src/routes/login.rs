@@ -112,7 +112,9 @@ pub(crate) async fn login(
         Some(d) if console.throttle.knows_device(&member.login, &d) => d,
         _ => random_secret(32).map_err(|_| ApiError::Unavailable)?,
     };
-    console.throttle.remember_device(&member.login, &device, now);
+    console
+        .throttle
+        .remember_device(&member.login, &device, now);
     let device_cookie = Cookie::build((console.device_cookie_name(), device))
         .path("/")
         .http_only(true)
@@ -179,7 +181,11 @@ pub(crate) async fn logout_everywhere(
         .end_logins_of(staff.member.id, keep)
         .await?;
     console.logins_ended();
-    tracing::info!(staff = staff.member.id.0, ended, "console logout everywhere");
+    tracing::info!(
+        staff = staff.member.id.0,
+        ended,
+        "console logout everywhere"
+    );
     Ok(Json(json!({ "ended": ended })))
 }
 

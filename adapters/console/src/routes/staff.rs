@@ -179,9 +179,7 @@ pub(crate) async fn unlock(
         .staff_member(StaffId(id))
         .await?
         .ok_or(ApiError::NotFound)?;
-    let was_locked = console
-        .throttle
-        .unlock(&member.login, console.office.now());
+    let was_locked = console.throttle.unlock(&member.login, console.office.now());
     tracing::info!(staff = id, was_locked, "login lockout cleared by an admin");
     Ok(Json(json!({ "was_locked": was_locked })))
 }

@@ -77,7 +77,11 @@ fn failures_from_one_address_do_not_lock_the_name_for_another() {
         fail(&throttle, "erika", &from([10, 6, 0, 1]), &limits, at(0));
     }
 
-    assert!(throttle.locked("erika", &from([10, 6, 0, 1]), at(0)).is_some());
+    assert!(
+        throttle
+            .locked("erika", &from([10, 6, 0, 1]), at(0))
+            .is_some()
+    );
     assert_eq!(throttle.locked("erika", &from([10, 7, 0, 1]), at(0)), None);
 }
 
@@ -100,11 +104,20 @@ fn a_name_guessed_from_many_addresses_is_locked_for_all_but_its_known_devices() 
     };
     let total = limits.failures_per_name * NAME_TOTAL_FACTOR;
     for i in 0..total {
-        let address = [10, 8, u8::try_from(i / 200).unwrap(), u8::try_from(i % 200).unwrap()];
+        let address = [
+            10,
+            8,
+            u8::try_from(i / 200).unwrap(),
+            u8::try_from(i % 200).unwrap(),
+        ];
         fail(&throttle, "erika", &from(address), &limits, at(0));
     }
 
-    assert!(throttle.locked("erika", &from([10, 9, 9, 9]), at(0)).is_some());
+    assert!(
+        throttle
+            .locked("erika", &from([10, 9, 9, 9]), at(0))
+            .is_some()
+    );
     assert_eq!(throttle.locked("erika", &device, at(0)), None);
     assert!(
         throttle.locked("max", &foreign_device, at(0)).is_none()

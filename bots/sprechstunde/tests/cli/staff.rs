@@ -163,7 +163,14 @@ async fn a_password_change_new_roles_disabling_or_logout_end_the_members_console
     // clients present them to the restarted server too).
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path();
-    let logins = ["passwd", "roles", "disabled", "logout", "renamed", "untouched"];
+    let logins = [
+        "passwd",
+        "roles",
+        "disabled",
+        "logout",
+        "renamed",
+        "untouched",
+    ];
     for login in logins {
         let out = run_with_stdin(
             path,
@@ -185,8 +192,17 @@ async fn a_password_change_new_roles_disabling_or_logout_end_the_members_console
     server.kill().await.unwrap();
 
     // Act
-    let passwd = run_with_stdin(path, &["staff", "passwd", "passwd"], "ein-neues-passwort-1\n").await;
-    let roles = run(path, &["staff", "update", "roles", "--role", "citizens_office"]).await;
+    let passwd = run_with_stdin(
+        path,
+        &["staff", "passwd", "passwd"],
+        "ein-neues-passwort-1\n",
+    )
+    .await;
+    let roles = run(
+        path,
+        &["staff", "update", "roles", "--role", "citizens_office"],
+    )
+    .await;
     let disabled = run(path, &["staff", "update", "disabled", "--disable"]).await;
     let logout = run(path, &["staff", "logout", "logout"]).await;
     let renamed = run(path, &["staff", "update", "renamed", "--name", "Neu"]).await;
@@ -198,7 +214,12 @@ async fn a_password_change_new_roles_disabling_or_logout_end_the_members_console
     server.kill().await.unwrap();
 
     // Assert
-    for (out, what) in [(&passwd, "passwd"), (&roles, "roles"), (&disabled, "disabled"), (&logout, "logout")] {
+    for (out, what) in [
+        (&passwd, "passwd"),
+        (&roles, "roles"),
+        (&disabled, "disabled"),
+        (&logout, "logout"),
+    ] {
         assert!(out.status.success(), "{what}: {}", text(&out.stderr));
         assert!(
             text(&out.stdout).contains("1 console login(s) ended"),
@@ -218,13 +239,23 @@ async fn token_list_shows_when_each_token_was_last_used() {
     let path = dir.path();
     let add = run_with_stdin(
         path,
-        &["staff", "add", "--login", "system", "--name", "RIS", "--role", "host"],
+        &[
+            "staff", "add", "--login", "system", "--name", "RIS", "--role", "host",
+        ],
         PASSWORD,
     )
     .await;
     assert!(add.status.success(), "{}", text(&add.stderr));
-    let used = run(path, &["token", "create", "--staff", "system", "--name", "benutzt"]).await;
-    let unused = run(path, &["token", "create", "--staff", "system", "--name", "liegt"]).await;
+    let used = run(
+        path,
+        &["token", "create", "--staff", "system", "--name", "benutzt"],
+    )
+    .await;
+    let unused = run(
+        path,
+        &["token", "create", "--staff", "system", "--name", "liegt"],
+    )
+    .await;
     let secret = text(&used.stdout).trim().to_owned();
     assert!(unused.status.success());
     let (mut server, url) = serve(path).await;
@@ -276,7 +307,9 @@ async fn staff_unlock_clears_a_lockout_in_the_running_server() {
     }
     let token = run(
         path,
-        &["--config", config, "token", "create", "--staff", "admin", "--name", "cli"],
+        &[
+            "--config", config, "token", "create", "--staff", "admin", "--name", "cli",
+        ],
     )
     .await;
     let token_file = path.join("admin-token");
@@ -306,7 +339,13 @@ async fn staff_unlock_clears_a_lockout_in_the_running_server() {
     )
     .await;
     let (_, after) = log_in(&url, "erika", PASSWORD.trim()).await;
-    let without_token = run(path, &["--config", config, "staff", "unlock", "erika", "--server", &url]).await;
+    let without_token = run(
+        path,
+        &[
+            "--config", config, "staff", "unlock", "erika", "--server", &url,
+        ],
+    )
+    .await;
     server.kill().await.unwrap();
 
     // Assert

@@ -107,7 +107,11 @@ async fn every_route_answers_with_the_security_headers_for_anonymous_and_logged_
         let response = plain.send().await.unwrap();
         *statuses.entry(response.status().as_u16()).or_default() += 1;
         assert_hardened(&format!("anonymous {method} {path}"), response.headers());
-        assert_no_store(&format!("anonymous {method} {path}"), path, response.headers());
+        assert_no_store(
+            &format!("anonymous {method} {path}"),
+            path,
+            response.headers(),
+        );
         let logged_in = staff
             .http()
             .request(method.clone(), &url)
@@ -175,9 +179,7 @@ async fn every_route_answers_with_the_security_headers_for_anonymous_and_logged_
 fn assert_no_store(what: &str, path: &str, headers: &reqwest::header::HeaderMap) {
     if path.starts_with("/api/") {
         assert_eq!(
-            headers
-                .get("cache-control")
-                .and_then(|v| v.to_str().ok()),
+            headers.get("cache-control").and_then(|v| v.to_str().ok()),
             Some("no-store"),
             "{what}"
         );
@@ -233,7 +235,10 @@ async fn every_source_of_the_csp_is_valid_so_browsers_ignore_none() {
         for source in parts {
             sources += 1;
             let keyword_or_scheme = ["data:"].contains(&source);
-            assert!(keyword_or_scheme || valid_csp_source(source), "{source} in {csp}");
+            assert!(
+                keyword_or_scheme || valid_csp_source(source),
+                "{source} in {csp}"
+            );
         }
     }
     assert!(csp.contains("connect-src 'self'"), "{csp}");
@@ -265,7 +270,10 @@ async fn pages_whose_language_follows_the_browser_say_they_vary_by_it() {
             .flat_map(|v| v.split(','))
             .map(|v| v.trim().to_ascii_lowercase())
             .collect();
-        assert!(vary.contains(&"accept-language".to_owned()), "{path}: {vary:?}");
+        assert!(
+            vary.contains(&"accept-language".to_owned()),
+            "{path}: {vary:?}"
+        );
     }
     app.stop().await.unwrap();
 }

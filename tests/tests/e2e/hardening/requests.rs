@@ -344,8 +344,23 @@ async fn wrong_passwords_from_elsewhere_never_lock_the_member_out_and_an_admin_c
         .unwrap();
     let admin = app.staff("admin", &["admin"]).await.unwrap();
     let browser = Client::builder().cookie_store(true).build().unwrap();
-    let first = attempt_with(&browser, &app, "10.5.0.1", "erika", PASSWORD).await;
-    assert_eq!(first, StatusCode::OK);
+    let first = browser
+        .post(format!("{}/api/v1/login", app.base))
+        .header("x-forwarded-for", "10.5.0.1")
+        .json(&json!({"login": "erika", "password": PASSWORD}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(first.status(), StatusCode::OK);
+    let csrf = json_of(first).await["csrf"].as_str().unwrap().to_owned();
+    // Logged out again: the browser keeps only its device cookie.
+    let logout = browser
+        .post(format!("{}/api/v1/logout", app.base))
+        .header("x-csrf-token", csrf)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(logout.status(), StatusCode::NO_CONTENT);
 
     // Act: an attacker guesses from one address, then from many (the name's total limit,
     // ten times the per-source one).
@@ -357,7 +372,13 @@ async fn wrong_passwords_from_elsewhere_never_lock_the_member_out_and_an_admin_c
     let attacker_right = attempt(&app, "10.6.0.1", "erika", PASSWORD).await.0;
     let erika_new_place = attempt(&app, "10.7.0.1", "erika", PASSWORD).await.0;
     for i in 0..30 {
-        attempt(&app, &format!("10.8.{}.{}", i / 3, i % 3), "erika", "geraten").await;
+        attempt(
+            &app,
+            &format!("10.8.{}.{}", i / 3, i % 3),
+            "erika",
+            "geraten",
+        )
+        .await;
         guesses += 1;
     }
     let new_browser = attempt(&app, "10.7.0.2", "erika", PASSWORD).await.0;

@@ -131,8 +131,15 @@ async fn four_eyes_the_citizen_receives_only_the_approved_text() {
         .text()
         .await
         .unwrap();
-    assert!(csv.starts_with("dimension,key,questions,answered,answer_rate,median_minutes,p90_minutes\ntotal,all,1,1,1,"), "{csv}");
-    assert!(csv.contains("\nchannel,web,1,1,1,"), "{csv}");
+    // Text cells are quoted (a `;` stays in its cell in German spreadsheets), numbers not.
+    assert!(
+        csv.starts_with(
+            "\"dimension\",\"key\",\"questions\",\"answered\",\"answer_rate\",\
+             \"median_minutes\",\"p90_minutes\"\n\"total\",\"all\",1,1,1,"
+        ),
+        "{csv}"
+    );
+    assert!(csv.contains("\n\"channel\",\"web\",1,1,1,"), "{csv}");
     // A period of local days: the question counts in a period around today, not before.
     let before = office.get("/api/v1/stats?to=2001-01-01").await.unwrap();
     assert_eq!(before["stats"][0]["questions"], 0, "{before}");
@@ -159,8 +166,13 @@ async fn a_question_that_needs_approval_cannot_be_merged_into_one_answered_witho
     let office = login(&app, "br", &[Role::CitizensOffice], None).await;
     let mut road = app.citizen().await.unwrap();
     let mut building = app.citizen().await.unwrap();
-    road.ask("Ein Schlagloch in meinem Bauantrag?").await.unwrap();
-    building.ask("Wie steht es um meinen Bauantrag?").await.unwrap();
+    road.ask("Ein Schlagloch in meinem Bauantrag?")
+        .await
+        .unwrap();
+    building
+        .ask("Wie steht es um meinen Bauantrag?")
+        .await
+        .unwrap();
     for (reference, department) in [("A-1001", "tiefbau"), ("A-1002", "bauamt")] {
         office
             .post(
@@ -198,7 +210,11 @@ async fn a_question_that_needs_approval_cannot_be_merged_into_one_answered_witho
     );
     let left = office.get("/api/v1/questions/A-1002").await.unwrap();
     assert_eq!(left["status"], "open", "{left}");
-    let shown = office.get("/api/v1/questions/A-1002").await.unwrap().to_string();
+    let shown = office
+        .get("/api/v1/questions/A-1002")
+        .await
+        .unwrap()
+        .to_string();
     assert!(!shown.contains("UNGEPRÜFT"), "{shown}");
     road.close().await;
     building.close().await;

@@ -162,7 +162,8 @@ fn approve_as_other_clerk(question: QuestionId) -> Input {
 #[test]
 fn a_question_that_needs_approval_cannot_be_merged_into_one_answered_without_it() {
     // (case, primary's department, duplicate's department, refusal)
-    let cases: [(&str, Option<u64>, Option<u64>, Option<Refusal>); 5] = [
+    type Case = (&'static str, Option<u64>, Option<u64>, Option<Refusal>);
+    let cases: [Case; 5] = [
         (
             "approval duplicate into a road question",
             Some(1),

@@ -96,8 +96,22 @@ async function onLogout() {
   $('view-title').focus();
 }
 
+// Ends the member's other console logins (other browsers, a forgotten office PC); this one
+// stays. API tokens are not affected.
+async function onLogoutEverywhere() {
+  const status = $('logout-everywhere-status');
+  try {
+    const result = await api('POST', '/logout/everywhere');
+    const ended = result && Number.isInteger(result.ended) ? result.ended : 0;
+    status.textContent = `${ended} andere Anmeldung(en) beendet.`;
+  } catch (err) {
+    showError(status, err);
+  }
+}
+
 export function wireLogin() {
   onLoginExpired(sessionExpired);
   $('login-form').addEventListener('submit', onLogin);
   $('logout').addEventListener('click', onLogout);
+  $('logout-everywhere').addEventListener('click', onLogoutEverywhere);
 }

@@ -335,7 +335,7 @@ pub(crate) fn merge() -> Doc {
             json!({"duplicates": {"type": "array", "items": {"type": "string"},
                                   "description": "References of the duplicates"}}),
         )),
-        errors: &[409],
+        errors: &[409, 422],
         ..Doc::default()
     }
 }

@@ -17,6 +17,13 @@ pub const COOKIE: &str = "sprechstunde_staff";
 pub const HOST_COOKIE: &str = "__Host-sprechstunde_staff";
 /// Header that carries the CSRF token of a cookie login.
 pub const CSRF_HEADER: &str = "x-csrf-token";
+/// Name of the device cookie (a browser that logged in as a member before; see
+/// `throttle.rs`) when cookies are `Secure` (default).
+pub const HOST_DEVICE_COOKIE: &str = "__Host-sprechstunde_device";
+/// Name of the device cookie when cookies are not `Secure`.
+pub const DEVICE_COOKIE: &str = "sprechstunde_device";
+/// A token's last use is written at most this often (not once per request).
+const TOKEN_USE_EVERY: jiff::SignedDuration = jiff::SignedDuration::from_secs(60);
 
 /// How the caller authenticated.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -25,6 +32,8 @@ pub enum Via {
     Cookie {
         /// CSRF token.
         csrf: String,
+        /// SHA-256 of the login's secret: which login this is.
+        login: String,
     },
     /// API bearer token with this id.
     Bearer {
@@ -93,6 +102,7 @@ impl FromRequestParts<Console> for Staff {
                 return Err(ApiError::Unauthorized);
             }
             let member = active_member(console, token.staff).await?;
+            note_use(console, &token.id).await;
             return Ok(Staff {
                 member,
                 via: Via::Bearer { token: token.id },
@@ -122,7 +132,10 @@ impl FromRequestParts<Console> for Staff {
         let member = active_member(console, login.staff).await?;
         Ok(Staff {
             member,
-            via: Via::Cookie { csrf: login.csrf },
+            via: Via::Cookie {
+                csrf: login.csrf,
+                login: login.secret_hash,
+            },
         })
     }
 }
@@ -138,4 +151,22 @@ async fn active_member(
         .await?
         .filter(|m| !m.disabled)
         .ok_or(ApiError::Unauthorized)
+}
+
+/// Records the use of a token (for `token list` and `GET /api/v1/tokens`), at most once per
+/// [`TOKEN_USE_EVERY`]. A failure to record it does not refuse the request: the use is
+/// information for admins, not a permission.
+async fn note_use(console: &Console, id: &str) {
+    let store = console.office.store();
+    let now = console.office.now();
+    let due = match store.token_last_used(id).await {
+        Ok(last) => last.is_none_or(|l| now.duration_since(l) >= TOKEN_USE_EVERY),
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot read a token's last use");
+            false
+        }
+    };
+    if due && let Err(e) = store.put_token_use(id, now).await {
+        tracing::warn!(error = %e, "cannot record a token's use");
+    }
 }

@@ -104,6 +104,7 @@ impl From<Refusal> for ApiError {
             | Refusal::InvalidSession(_)
             | Refusal::InvalidDepartment(_)
             | Refusal::RejectNeedsApproval
+            | Refusal::MergeNeedsApproval
             | Refusal::Flooded { .. } => ApiError::Invalid(refusal.to_string()),
             Refusal::NoDraft | Refusal::SameApprover => ApiError::Conflict(refusal.to_string()),
             // Office hours as events.

@@ -43,6 +43,9 @@ pub struct Console {
     pub(crate) throttle: Arc<throttle::LoginThrottle>,
     /// Slots for password verification (argon2id needs 19 MiB each).
     pub(crate) verifications: Arc<tokio::sync::Semaphore>,
+    /// Counts ends of logins (logout, "log out everywhere"): open event streams check then
+    /// whether their own login still exists, and end if not.
+    pub(crate) logins_ended: Arc<tokio::sync::watch::Sender<u64>>,
 }
 
 /// Console settings.
@@ -78,7 +81,22 @@ impl Console {
             verifications: Arc::new(tokio::sync::Semaphore::new(
                 throttle::CONCURRENT_VERIFICATIONS,
             )),
+            logins_ended: Arc::new(tokio::sync::watch::Sender::new(0)),
         })
+    }
+
+    /// Tells open event streams that logins ended (they check their own).
+    pub(crate) fn logins_ended(&self) {
+        self.logins_ended.send_modify(|n| *n = n.wrapping_add(1));
+    }
+
+    /// The name of the device cookie (prefixed like the login cookie).
+    pub fn device_cookie_name(&self) -> &'static str {
+        if self.secure_cookies {
+            auth::HOST_DEVICE_COOKIE
+        } else {
+            auth::DEVICE_COOKIE
+        }
     }
 
     /// The name of the login cookie: `__Host-sprechstunde_staff`, or without the prefix when
@@ -116,6 +134,13 @@ impl Console {
             .doc(apidoc::login())
             .add(POST, "/logout", Login, "Log out", login::logout)
             .doc(apidoc::logout())
+            .add(
+                POST,
+                "/logout/everywhere",
+                Login,
+                "Log out everywhere else: end the caller's other console logins",
+                login::logout_everywhere,
+            )
             .add(GET, "/me", Login, "The caller", login::me)
             .add(
                 GET,
@@ -289,6 +314,27 @@ impl Console {
                 staff::set_department,
             )
             .doc(apidoc::membership())
+            .add(
+                POST,
+                "/staff/{id}/logout",
+                Staff(&[ManageDepartments]),
+                "End every console login of a staff member",
+                staff::end_logins,
+            )
+            .add(
+                POST,
+                "/staff/{id}/unlock",
+                Staff(&[ManageDepartments]),
+                "Clear the login lockout of a staff member",
+                staff::unlock,
+            )
+            .add(
+                GET,
+                "/tokens",
+                Staff(&[ManageDepartments]),
+                "API tokens (no secrets) with their last use",
+                staff::tokens,
+            )
             .add(
                 GET,
                 "/stats",

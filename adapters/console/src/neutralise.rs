@@ -1,4 +1,4 @@
-//! Neutralises invisible and direction-changing characters in texts shown to staff.
+//! Neutralises invisible, control and direction-changing characters in texts shown to staff.
 //!
 //! A citizen's text could use bidi overrides (U+202E "right-to-left override" makes
 //! `gnp.exe` read as `exe.png`), isolates, invisible marks, zero-width characters or Unicode
@@ -42,7 +42,13 @@ pub fn is_deceptive(c: char) -> bool {
             | '\u{FFF9}'..='\u{FFFB}'
             // Tag characters (invisible "ASCII smuggling").
             | '\u{E0000}'..='\u{E007F}'
-    )
+    ) || is_hidden_control(c)
+}
+
+/// C0 and C1 control characters and DELETE (U+007F), which terminals and some fonts act on
+/// or show as nothing; line breaks and tabs are text.
+fn is_hidden_control(c: char) -> bool {
+    c.is_control() && !matches!(c, '\n' | '\r' | '\t')
 }
 
 /// `text` with every [`is_deceptive`] character replaced by `[U+XXXX]`; borrowed when there
@@ -83,6 +89,21 @@ mod tests {
             assert_eq!(neutralise(input), shown, "{input:?}");
         }
         assert!(matches!(neutralise("plain"), Cow::Borrowed(_)));
+    }
+
+    #[test]
+    fn control_characters_and_delete_become_visible_markers_but_line_breaks_stay() {
+        for (input, shown) in [
+            ("Bau\u{7F}antrag", "Bau[U+007F]antrag"),
+            ("a\u{0}b\u{1B}[2J", "a[U+0000]b[U+001B][2J"),
+            ("c1\u{85}\u{9B}", "c1[U+0085][U+009B]"),
+            (
+                "Zeile 1\nZeile 2\r\n\tEingerückt",
+                "Zeile 1\nZeile 2\r\n\tEingerückt",
+            ),
+        ] {
+            assert_eq!(neutralise(input), shown, "{input:?}");
+        }
     }
 
     #[test]

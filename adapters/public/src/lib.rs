@@ -63,9 +63,21 @@ impl Public {
             .route("/sprechstunden", get(upcoming))
             .route("/zusammenfassungen/{file}", get(summary))
             .route(accessibility::PATH, get(accessibility_statement))
+            // Their language follows `Accept-Language`: caches must keep one copy per
+            // language, or an English reader gets the German page someone else fetched.
+            .route_layer(axum::middleware::map_response(vary_by_language))
             .route("/oeffentlich/public.css", get(style))
             .with_state(self.clone())
     }
+}
+
+/// Adds `Vary: Accept-Language` to a response whose language [`language`] chose.
+async fn vary_by_language(mut response: Response) -> Response {
+    response.headers_mut().append(
+        header::VARY,
+        axum::http::HeaderValue::from_static("accept-language"),
+    );
+    response
 }
 
 /// Sessions the public should see: not ended, and cancelled ones only while still ahead.

@@ -17,6 +17,8 @@ pub(crate) const STAFF_BY_LOGIN_TREE: &str = "staff_by_login";
 pub(crate) const TOKENS_TREE: &str = "tokens";
 /// Console logins by the hash of their secret.
 pub(crate) const LOGINS_TREE: &str = "logins";
+/// Last use of each API token, by token id (a timestamp as JSON).
+pub(crate) const TOKEN_USES_TREE: &str = "token_uses";
 /// The audit trail (see `audit.rs` for its keys).
 pub(crate) const AUDIT_TREE: &str = "audit";
 

@@ -439,6 +439,25 @@ impl Store for SledStore {
             .await
     }
 
+    async fn end_logins_of(&self, staff: StaffId, keep: Option<&str>) -> Result<usize, StoreError> {
+        let mut ended = 0;
+        self.write_durably(|| {
+            ended = self.staff.end_logins_of(staff, keep)?;
+            Ok(())
+        })
+        .await?;
+        Ok(ended)
+    }
+
+    async fn put_token_use(&self, id: &str, at: jiff::Timestamp) -> Result<(), StoreError> {
+        self.write_durably(|| self.staff.put_token_use(id, at))
+            .await
+    }
+
+    async fn token_last_used(&self, id: &str) -> Result<Option<jiff::Timestamp>, StoreError> {
+        self.staff.token_last_used(id)
+    }
+
     async fn append_audit(&self, entry: &AuditEntry) -> Result<(), StoreError> {
         self.write_durably(|db| db.audit.append(entry)).await
     }

@@ -1,9 +1,11 @@
-//! Staff members, API tokens and console logins, each in a tree of its own.
+//! Staff members, API tokens (and their last use) and console logins, each in a tree of its
+//! own.
 //!
 //! Staff members are keyed by id; a second tree maps login names to ids and keeps them
 //! unique. Both are written in one sled transaction, so the index never disagrees with the
 //! members. The functions here only write; durability is the caller's (group commit).
 
+use jiff::Timestamp;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use sled::Transactional;
@@ -11,13 +13,16 @@ use sled::transaction::{ConflictableTransactionError, abort};
 use sprechstunde_core::{ApiToken, LoginSession, StaffId, StaffMember, StoreError};
 
 use crate::errors;
-use crate::keys::{self, LOGINS_TREE, STAFF_BY_LOGIN_TREE, STAFF_TREE, TOKENS_TREE};
+use crate::keys::{
+    self, LOGINS_TREE, STAFF_BY_LOGIN_TREE, STAFF_TREE, TOKEN_USES_TREE, TOKENS_TREE,
+};
 
 /// The trees of staff data.
 pub(crate) struct StaffTrees {
     members: sled::Tree,
     by_login: sled::Tree,
     tokens: sled::Tree,
+    token_uses: sled::Tree,
     logins: sled::Tree,
 }
 
@@ -35,6 +40,7 @@ impl StaffTrees {
             members: tree(STAFF_TREE)?,
             by_login: tree(STAFF_BY_LOGIN_TREE)?,
             tokens: tree(TOKENS_TREE)?,
+            token_uses: tree(TOKEN_USES_TREE)?,
             logins: tree(LOGINS_TREE)?,
         })
     }
@@ -174,6 +180,56 @@ impl StaffTrees {
             .remove(secret_hash.as_bytes())
             .map(drop)
             .map_err(|e| errors::storage("removing a login", e))
+    }
+}
+
+impl StaffTrees {
+    /// Removes every login of `staff` but the one with secret hash `keep`, in one batch;
+    /// returns how many it removed. Logins are few (one per browser of a member), so a scan
+    /// is cheaper than an index that could disagree with them.
+    ///
+    /// # Errors
+    /// I/O failure or a corrupt stored login.
+    pub(crate) fn end_logins_of(
+        &self,
+        staff: StaffId,
+        keep: Option<&str>,
+    ) -> Result<usize, StoreError> {
+        let mut batch = sled::Batch::default();
+        let mut ended = 0;
+        for item in self.logins.iter() {
+            let (key, value) = item.map_err(|e| errors::storage("scanning logins", e))?;
+            let login: LoginSession =
+                serde_json::from_slice(&value).map_err(|e| errors::undecodable("login", &e))?;
+            if login.staff == staff && keep != Some(login.secret_hash.as_str()) {
+                batch.remove(key);
+                ended += 1;
+            }
+        }
+        self.logins
+            .apply_batch(batch)
+            .map_err(|e| errors::storage("removing logins", e))?;
+        Ok(ended)
+    }
+
+    /// Records the last use of a token.
+    ///
+    /// # Errors
+    /// I/O failure.
+    pub(crate) fn put_token_use(&self, id: &str, at: Timestamp) -> Result<(), StoreError> {
+        let value = encode("token use", &at)?;
+        self.token_uses
+            .insert(id.as_bytes(), value)
+            .map(drop)
+            .map_err(|e| errors::storage("storing a token use", e))
+    }
+
+    /// The last use of a token.
+    ///
+    /// # Errors
+    /// I/O failure or corrupt data.
+    pub(crate) fn token_last_used(&self, id: &str) -> Result<Option<Timestamp>, StoreError> {
+        get(&self.token_uses, id.as_bytes(), "token use")
     }
 }
 

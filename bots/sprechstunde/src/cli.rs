@@ -191,6 +191,16 @@ pub async fn admin(command: Command, settings: &Settings) -> anyhow::Result<()> 
     if let Command::Privacy(c) = command {
         return crate::record::run(c, settings).await;
     }
+    // Lockouts live in the running server: this one asks it, and needs no data directory.
+    if let Command::Staff(crate::staff_cli::StaffCommand::Unlock {
+        login,
+        server,
+        token_file,
+    }) = &command
+    {
+        return crate::staff_cli::unlock(settings, login, server.as_deref(), token_file.as_ref())
+            .await;
+    }
     if let Command::Healthcheck { url } = command {
         return crate::packaging_cli::healthcheck(url, settings).await;
     }
@@ -244,7 +254,14 @@ async fn token(command: TokenCommand, store: &Arc<dyn Store>) -> anyhow::Result<
                 let state = t
                     .revoked_at
                     .map_or_else(|| "active".to_owned(), |at| format!("revoked {at}"));
-                println!("{:<10} staff {:>4}  {:<30} {state}", t.id, t.staff, t.name);
+                let used = store
+                    .token_last_used(&t.id)
+                    .await?
+                    .map_or_else(|| "never used".to_owned(), |at| format!("last used {at}"));
+                println!(
+                    "{:<10} staff {:>4}  {:<30} {state}  {used}",
+                    t.id, t.staff, t.name
+                );
             }
         }
         TokenCommand::Revoke { id } => {

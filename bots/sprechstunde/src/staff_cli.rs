@@ -67,13 +67,33 @@ pub enum StaffCommand {
     },
     /// List staff accounts with roles and department.
     List,
-    /// Set a new password.
+    /// Set a new password. Ends the member's console logins (API tokens stay valid).
     Passwd {
         /// Login name.
         login: String,
         /// Read the password from this file (first line).
         #[arg(long, value_name = "PATH")]
         password_file: Option<PathBuf>,
+    },
+    /// Log a member out everywhere: end every console login (API tokens stay valid; `token
+    /// list` shows their last use, `token revoke` ends one).
+    Logout {
+        /// Login name.
+        login: String,
+    },
+    /// Clear a login lockout (too many wrong passwords) in the running server, through its
+    /// API with an admin's token.
+    Unlock {
+        /// Login name.
+        login: String,
+        /// Base URL of the running server; default: `server.public_url`, else the listen
+        /// address.
+        #[arg(long, value_name = "URL")]
+        server: Option<String>,
+        /// File with an admin's API token (`token create --staff ADMIN`), first line; else
+        /// the environment variable SPRECHSTUNDE_ADMIN_TOKEN.
+        #[arg(long, value_name = "PATH")]
+        token_file: Option<PathBuf>,
     },
 }
 
@@ -158,9 +178,6 @@ pub async fn run(
                 );
             }
             let membership_changed = !roles.is_empty() || department.is_some() || no_department;
-            if !roles.is_empty() {
-                member.roles = roles.into_iter().collect();
-            }
             if let Some(id) = department {
                 member.department = Some(DepartmentId(id));
             } else if no_department {
@@ -173,6 +190,14 @@ pub async fn run(
                 }
                 name.clone_into(&mut member.name);
             }
+            // New roles or a disabled account end the member's logins: a browser logged in
+            // with the old rights must log in again.
+            let ends_logins = (!roles.is_empty()
+                && roles.iter().copied().collect::<BTreeSet<_>>() != member.roles)
+                || (disable && !member.disabled);
+            if !roles.is_empty() {
+                member.roles = roles.into_iter().collect();
+            }
             if disable {
                 member.disabled = true;
             } else if enable {
@@ -184,6 +209,11 @@ pub async fn run(
                 check_membership(&known, &member.roles, member.department)?;
             }
             store.put_staff(&member).await?;
+            let ended = if ends_logins {
+                store.end_logins_of(member.id, None).await?
+            } else {
+                0
+            };
             audit_cli::record_cli(
                 &audit_cli::trail(&store),
                 "staff.update",
@@ -199,6 +229,9 @@ pub async fn run(
                 "Staff member {login} updated: {}.",
                 describe(&member, &known)
             );
+            if ends_logins {
+                println!("{}", ended_logins(ended));
+            }
         }
         StaffCommand::List => {
             let known = departments(settings, &store).await?;
@@ -223,13 +256,31 @@ pub async fn run(
             let password = read_password(password_file.as_ref())?;
             member.password_hash = hash_password(&password)?;
             store.put_staff(&member).await?;
+            let ended = store.end_logins_of(member.id, None).await?;
             audit_cli::record_cli(
                 &audit_cli::trail(&store),
                 "staff.passwd",
                 format!("staff={} login={login}", member.id),
             )
             .await?;
-            println!("Password of {login} changed.");
+            println!("Password of {login} changed. {}", ended_logins(ended));
+        }
+        StaffCommand::Logout { login } => {
+            let member = store
+                .staff_by_login(&login)
+                .await?
+                .with_context(|| format!("no staff member with login {login:?}"))?;
+            let ended = store.end_logins_of(member.id, None).await?;
+            audit_cli::record_cli(
+                &audit_cli::trail(&store),
+                "staff.logout",
+                format!("staff={} login={login} ended={ended}", member.id),
+            )
+            .await?;
+            println!("{login}: {}", ended_logins(ended));
+        }
+        StaffCommand::Unlock { .. } => {
+            bail!("staff unlock talks to the running server (see crate::staff_cli::unlock)")
         }
     }
     Ok(())
@@ -308,6 +359,89 @@ fn describe(member: &StaffMember, known: &[(DepartmentId, String)]) -> String {
         text.push_str("  (disabled)");
     }
     text
+}
+
+/// "N console login(s) ended.", for the operator.
+fn ended_logins(ended: usize) -> String {
+    format!("{ended} console login(s) ended; API tokens stay valid (token list, token revoke).")
+}
+
+/// `staff unlock LOGIN`: the lockouts live in the running server's memory (and end with it),
+/// so this asks the server, as an admin with an API token: it looks the member up in
+/// `GET /api/v1/staff` and clears the lockout with `POST /api/v1/staff/{id}/unlock`.
+///
+/// # Errors
+/// No token, the server unreachable or refusing, no such member.
+pub async fn unlock(
+    settings: &Settings,
+    login: &str,
+    server: Option<&str>,
+    token_file: Option<&PathBuf>,
+) -> anyhow::Result<()> {
+    let token = match token_file {
+        Some(path) => std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read {}", path.display()))?
+            .lines()
+            .next()
+            .unwrap_or_default()
+            .trim()
+            .to_owned(),
+        None => std::env::var("SPRECHSTUNDE_ADMIN_TOKEN").unwrap_or_default(),
+    };
+    if token.is_empty() {
+        bail!(
+            "staff unlock needs an admin's API token: --token-file PATH or              SPRECHSTUNDE_ADMIN_TOKEN (create one with `token create --staff ADMIN`)"
+        );
+    }
+    let base = match server {
+        Some(url) => url.trim_end_matches('/').to_owned(),
+        None if !settings.server.public_url.is_empty() => {
+            settings.server.public_url.trim_end_matches('/').to_owned()
+        }
+        None => format!("http://{}", settings.server.listen),
+    };
+    let http = reqwest::Client::new();
+    let auth = format!("Bearer {token}");
+    let answer = |what: &str, r: reqwest::Response| {
+        let status = r.status();
+        if status.is_success() {
+            Ok(r)
+        } else {
+            Err(anyhow::anyhow!("the server refused {what}: {status}"))
+        }
+    };
+    let staff: serde_json::Value = answer(
+        "the staff list",
+        http.get(format!("{base}/api/v1/staff"))
+            .header("authorization", &auth)
+            .send()
+            .await
+            .with_context(|| format!("cannot reach the server at {base} (is it running?)"))?,
+    )?
+    .json()
+    .await?;
+    let id = staff["staff"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|m| m["login"] == login)
+        .and_then(|m| m["id"].as_u64())
+        .with_context(|| format!("no staff member with login {login:?}"))?;
+    let result: serde_json::Value = answer(
+        "the unlock",
+        http.post(format!("{base}/api/v1/staff/{id}/unlock"))
+            .header("authorization", &auth)
+            .send()
+            .await?,
+    )?
+    .json()
+    .await?;
+    if result["was_locked"] == true {
+        println!("Lockout of {login} cleared.");
+    } else {
+        println!("{login} was not locked; nothing to clear.");
+    }
+    Ok(())
 }
 
 fn read_password(file: Option<&PathBuf>) -> anyhow::Result<String> {

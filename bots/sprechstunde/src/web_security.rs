@@ -18,11 +18,7 @@ use tower_http::set_header::SetResponseHeaderLayer;
 pub fn security_headers(allowed_origins: &[String], hsts: bool) -> Vec<(HeaderName, HeaderValue)> {
     let sockets: Vec<String> = allowed_origins
         .iter()
-        .filter_map(|o| {
-            o.strip_prefix("https://")
-                .map(|rest| format!("wss://{rest}"))
-                .or_else(|| o.strip_prefix("http://").map(|rest| format!("ws://{rest}")))
-        })
+        .filter_map(|o| socket_source(o))
         .collect();
     let connect = std::iter::once("'self'".to_owned())
         .chain(sockets)
@@ -63,8 +59,24 @@ pub fn security_headers(allowed_origins: &[String], hsts: bool) -> Vec<(HeaderNa
         .collect()
 }
 
+/// The `connect-src` source for the WebSocket of an allowed origin: `wss://host[:port]` for
+/// `https://…`, `ws://…` for `http://…`. `None` for an IPv6 literal (`http://[::1]:8080`):
+/// CSP's host grammar has no room for one, and Chromium drops such a source with an error;
+/// `'self'` covers the WebSocket of the page's own origin anyway (CSP Level 3 lets `'self'`
+/// match `ws:`/`wss:` of the same host and port).
+fn socket_source(origin: &str) -> Option<String> {
+    let (scheme, rest) = if let Some(rest) = origin.strip_prefix("https://") {
+        ("wss", rest)
+    } else {
+        ("ws", origin.strip_prefix("http://")?)
+    };
+    (!rest.starts_with('[')).then(|| format!("{scheme}://{rest}"))
+}
+
 /// Sets every header in `headers` on every response of `router` (where the response lacks it),
-/// including the fallback's 404 and the refusals of inner layers.
+/// including the fallback's 404 and the refusals of inner layers; and `Cache-Control:
+/// no-store` on every answer under `/api/`, errors of any layer included (they may carry
+/// what a shared cache must not keep).
 pub fn with_headers(
     mut router: axum::Router,
     headers: Vec<(HeaderName, HeaderValue)>,
@@ -72,7 +84,19 @@ pub fn with_headers(
     for (name, value) in headers {
         router = router.layer(SetResponseHeaderLayer::if_not_present(name, value));
     }
-    router
+    router.layer(axum::middleware::from_fn(api_no_store))
+}
+
+/// `Cache-Control: no-store` on every response to a request under `/api/`.
+async fn api_no_store(request: Request, next: Next) -> Response {
+    let api = request.uri().path().starts_with("/api/");
+    let mut response = next.run(request).await;
+    if api {
+        response
+            .headers_mut()
+            .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    response
 }
 
 /// Turns a bare 413 (from the body limit layers) into a clear JSON error.
@@ -271,6 +295,30 @@ mod tests {
                 .iter()
                 .any(|(n, _)| *n == header::STRICT_TRANSPORT_SECURITY)
         );
+    }
+
+    #[test]
+    fn the_csp_names_no_ipv6_literal_and_keeps_the_other_own_websockets() {
+        let origins = [
+            "http://127.0.0.1:8080".to_owned(),
+            "http://[::1]:8080".to_owned(),
+            "https://sprechstunde.musterstadt.de".to_owned(),
+        ];
+
+        let headers = security_headers(&origins, false);
+
+        let csp = headers
+            .iter()
+            .find(|(n, _)| *n == header::CONTENT_SECURITY_POLICY)
+            .map(|(_, v)| v.to_str().unwrap_or_default().to_owned())
+            .unwrap_or_default();
+        assert!(
+            csp.contains(
+                "connect-src 'self' ws://127.0.0.1:8080 wss://sprechstunde.musterstadt.de;"
+            ),
+            "{csp}"
+        );
+        assert!(!csp.contains('['), "{csp}");
     }
 
     #[test]

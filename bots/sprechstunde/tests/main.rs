@@ -84,7 +84,13 @@ fn text(bytes: &[u8]) -> String {
 
 /// Starts `serve` on port 0 in `dir` and returns the child and its base URL.
 async fn serve(dir: &Path) -> (Child, String) {
-    let mut child = sprechstunde(dir)
+    serve_command(sprechstunde(dir)).await
+}
+
+/// Starts `serve` on port 0 with `command` (the binary with its global options) and returns
+/// the child and its base URL.
+async fn serve_command(mut command: Command) -> (Child, String) {
+    let mut child = command
         .args(["serve", "--listen", "127.0.0.1:0"])
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -120,6 +126,8 @@ async fn help_is_available_for_every_command() {
         &["staff", "list"],
         &["staff", "passwd"],
         &["staff", "update"],
+        &["staff", "logout"],
+        &["staff", "unlock"],
         &["token"],
         &["token", "create"],
         &["token", "list"],

@@ -43,6 +43,8 @@ macro_rules! store_conformance_tests {
                 staff_login_names_are_unique,
                 staff_tokens_and_logins_survive_a_reopen,
                 logins_can_be_ended,
+                a_members_logins_end_together_but_for_the_one_kept,
+                token_use_is_recorded_and_survives_a_reopen,
                 forgotten_entities_are_gone_after_a_reopen,
                 audit_entries_append_in_order_and_survive_a_reopen,
                 audit_numbers_cannot_be_taken_twice,
@@ -384,6 +386,74 @@ pub async fn logins_can_be_ended<F: AsyncFn(&Path) -> Arc<dyn Store>>(open: &F) 
         .await
         .expect("delete");
     assert_eq!(store.login(&login.secret_hash).await.expect("get"), None);
+}
+
+/// Ending a member's logins removes every one of theirs but the one kept, and nobody else's.
+pub async fn a_members_logins_end_together_but_for_the_one_kept<
+    F: AsyncFn(&Path) -> Arc<dyn Store>,
+>(
+    open: &F,
+) {
+    let (dir, store) = fresh(open).await;
+    let login = |hash: &str, staff: u64| LoginSession {
+        secret_hash: hash.repeat(32),
+        staff: StaffId(staff),
+        csrf: "x".into(),
+        created_at: t("2026-11-01T08:00:00Z"),
+        expires_at: t("2026-11-01T20:00:00Z"),
+    };
+    let logins = [
+        login("a1", 1),
+        login("a2", 1),
+        login("a3", 1),
+        login("b1", 2),
+    ];
+    for l in &logins {
+        store.put_login(l).await.expect("put");
+    }
+    let kept = "a2".repeat(32);
+
+    let ended = store
+        .end_logins_of(StaffId(1), Some(&kept))
+        .await
+        .expect("end");
+    let all_ended = store.end_logins_of(StaffId(2), None).await.expect("end");
+    drop(store);
+    let store = open(dir.path()).await;
+
+    assert_eq!((ended, all_ended), (2, 1));
+    for (l, alive) in logins.iter().zip([false, true, false, false]) {
+        assert_eq!(
+            store.login(&l.secret_hash).await.expect("get").is_some(),
+            alive,
+            "{}",
+            l.secret_hash
+        );
+    }
+}
+
+/// The last use of a token is kept, also after a reopen; a token never used has none.
+pub async fn token_use_is_recorded_and_survives_a_reopen<F: AsyncFn(&Path) -> Arc<dyn Store>>(
+    open: &F,
+) {
+    let (dir, store) = fresh(open).await;
+
+    store
+        .put_token_use("tok1", t("2026-11-01T08:00:00Z"))
+        .await
+        .expect("use");
+    store
+        .put_token_use("tok1", t("2026-11-02T09:30:00Z"))
+        .await
+        .expect("use");
+    drop(store);
+    let store = open(dir.path()).await;
+
+    assert_eq!(
+        store.token_last_used("tok1").await.expect("get"),
+        Some(t("2026-11-02T09:30:00Z"))
+    );
+    assert_eq!(store.token_last_used("tok2").await.expect("get"), None);
 }
 
 /// Forgotten citizens, questions and outbox messages do not load again, also after a reopen;

@@ -7,6 +7,7 @@ use crate::audit::{AuditAnchor, AuditEntry};
 use crate::ids::StaffId;
 use crate::staff::{ApiToken, LoginSession, StaffMember};
 use crate::state::{Change, Snapshot};
+use jiff::Timestamp;
 
 /// A position in the store's write order: [`Store::apply`] hands one out,
 /// [`Store::sync`] waits until everything up to it is on disk. Numbers are only meaningful
@@ -130,6 +131,25 @@ pub trait Store: Send + Sync + 'static {
     /// # Errors
     /// I/O failure.
     async fn delete_login(&self, secret_hash: &str) -> Result<(), StoreError>;
+
+    /// Ends every console login of `staff` (durably) but the one whose secret hash is `keep`,
+    /// e.g. after a password change or "log out everywhere". Returns how many ended.
+    ///
+    /// # Errors
+    /// I/O failure or corrupt data.
+    async fn end_logins_of(&self, staff: StaffId, keep: Option<&str>) -> Result<usize, StoreError>;
+
+    /// Records that API token `id` was used at `at` (durably), replacing the earlier use.
+    ///
+    /// # Errors
+    /// I/O failure.
+    async fn put_token_use(&self, id: &str, at: Timestamp) -> Result<(), StoreError>;
+
+    /// When API token `id` was last used, if ever since uses were recorded.
+    ///
+    /// # Errors
+    /// I/O failure or corrupt data.
+    async fn token_last_used(&self, id: &str) -> Result<Option<Timestamp>, StoreError>;
 
     /// Appends an entry to the audit trail (durably). The caller seals it
     /// ([`AuditEntry::seal`]) and numbers entries without gaps.

@@ -68,18 +68,25 @@ impl Summary {
         self.published_at.is_some()
     }
 
-    /// The summary as Markdown.
+    /// The summary as Markdown. Every text staff or citizens wrote is escaped
+    /// ([`escape_markdown`]): a renderer of the published file shows no raw HTML and follows
+    /// no link of theirs (`javascript:` included).
     pub fn to_markdown(&self, when: &str) -> String {
-        let mut out = format!("# {}\n\n{} – {}\n", self.title, self.host, when);
+        let mut out = format!(
+            "# {}\n\n{} – {}\n",
+            escape_markdown(&single_line(&self.title)),
+            escape_markdown(&single_line(&self.host)),
+            escape_markdown(when)
+        );
         for item in &self.items {
             out.push_str("\n## ");
-            out.push_str(&single_line(&item.question));
+            out.push_str(&escape_markdown(&single_line(&item.question)));
             out.push('\n');
             if item.asked_by > 1 {
                 out.push_str(&format!("\n*{} Personen fragten dies.*\n", item.asked_by));
             }
             out.push('\n');
-            out.push_str(item.answer.trim());
+            out.push_str(&escape_markdown(item.answer.trim()));
             out.push('\n');
         }
         out
@@ -210,6 +217,28 @@ fn aligned(n: usize, m: usize, matches: impl Fn(usize, usize) -> bool) -> Vec<(u
     pairs
 }
 
+/// Text as Markdown that renders as exactly that text's characters, never as markup that
+/// could run or lead anywhere: `<`, `>` and `&` become entities (no raw HTML, no `<…>`
+/// autolink), and the characters of link, image and emphasis syntax get a backslash (no
+/// `[text](javascript:…)`, no `![…](…)`). Bare `https://` addresses stay plain text that a
+/// renderer may link; CommonMark autolinks no `javascript:` address.
+pub fn escape_markdown(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '&' => out.push_str("&amp;"),
+            '\\' | '[' | ']' | '(' | ')' | '!' | '*' | '_' | '`' => {
+                out.push('\\');
+                out.push(c);
+            }
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
 fn single_line(text: &str) -> String {
     text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
@@ -217,6 +246,48 @@ fn single_line(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn with_items(items: Vec<SummaryItem>) -> Summary {
+        Summary {
+            session: SessionId(1),
+            title: "Bürgersprechstunde".into(),
+            host: "OB".into(),
+            starts_at: Timestamp::UNIX_EPOCH,
+            items,
+            updated_at: Timestamp::UNIX_EPOCH,
+            published_at: None,
+        }
+    }
+
+    #[test]
+    fn the_markdown_shows_raw_html_and_links_as_text() {
+        // (what staff wrote, what the Markdown must not contain)
+        let cases = [
+            ("<script>alert(1)</script>", "<script"),
+            ("<img src=x onerror=alert(1)>", "<img"),
+            ("[Hier klicken](javascript:alert(1))", "](javascript:"),
+            ("<javascript:alert(1)>", "<javascript:"),
+            ("![x](https://evil.example/pixel.png)", "!["),
+        ];
+        for (answer, forbidden) in cases {
+            let summary = with_items(vec![item(answer, answer, None)]);
+
+            let markdown = summary.to_markdown("1. Dezember");
+
+            assert!(!markdown.contains(forbidden), "{answer}: {markdown}");
+        }
+        let plain = with_items(vec![item(
+            "Wann?",
+            "Ab 1. März, siehe https://stadt.example/bau.",
+            None,
+        )]);
+        assert!(
+            plain
+                .to_markdown("1. Dezember")
+                .contains("Ab 1. März, siehe https://stadt.example/bau."),
+            "plain text stays readable"
+        );
+    }
 
     fn item(question: &str, answer: &str, source: Option<u64>) -> SummaryItem {
         SummaryItem {

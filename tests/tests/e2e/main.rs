@@ -9,6 +9,7 @@ mod audit;
 mod browser;
 mod console;
 mod hardening;
+mod logins;
 mod matrix;
 mod office_hours;
 mod privacy;

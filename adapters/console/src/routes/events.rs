@@ -12,7 +12,7 @@ use tokio_stream::wrappers::BroadcastStream;
 use tokio_stream::wrappers::errors::BroadcastStreamRecvError;
 
 use crate::Console;
-use crate::auth::Staff;
+use crate::auth::{Staff, Via};
 use crate::error::ApiError;
 
 pub(crate) async fn stream(
@@ -20,7 +20,14 @@ pub(crate) async fn stream(
     staff: Staff,
 ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
     staff.require_any(crate::access::READERS)?;
-    let stop = console.shutdown.clone().cancelled_owned();
+    let shutdown = console.shutdown.clone().cancelled_owned();
+    let logged_out = logged_out(console.clone(), staff.via.clone());
+    let stop = async move {
+        tokio::select! {
+            () = shutdown => {}
+            () = logged_out => {}
+        }
+    };
     let office = console.office.clone();
     let id = staff.member.id;
     let events = BroadcastStream::new(console.office.subscribe())
@@ -78,4 +85,29 @@ pub(crate) async fn stream(
             Ok(Event::default().event("changed").data(data.to_string()))
         });
     Ok(Sse::new(events).keep_alive(KeepAlive::new().interval(Duration::from_secs(15))))
+}
+
+/// Completes when the stream's own credential ends: its console login is gone (logout, "log
+/// out everywhere", a password change) or its token was revoked. Checked whenever logins end
+/// in this server.
+async fn logged_out(console: Console, via: Via) {
+    let mut ended = console.logins_ended.subscribe();
+    let store = console.office.store();
+    loop {
+        if ended.changed().await.is_err() {
+            // The console is gone: nothing can end a login any more.
+            std::future::pending::<()>().await;
+        }
+        let alive = match &via {
+            Via::Cookie { login, .. } => store.login(login).await.map(|l| l.is_some()),
+            Via::Bearer { token } => store
+                .token(token)
+                .await
+                .map(|t| t.is_some_and(|t| t.revoked_at.is_none())),
+        };
+        // Unreadable storage ends the stream too: the page reconnects and is asked again.
+        if !alive.unwrap_or(false) {
+            return;
+        }
+    }
 }

@@ -13,7 +13,7 @@ use crate::Console;
 use crate::accounts::{random_secret, sha256_hex, verify_password};
 use crate::auth::{Staff, Via};
 use crate::error::ApiError;
-use crate::throttle::{BUSY_RETRY_SECS, ClientAddress, Refused, VERIFICATION_WAIT};
+use crate::throttle::{BUSY_RETRY_SECS, Caller, ClientAddress, Refused, VERIFICATION_WAIT};
 use crate::views::StaffView;
 
 /// Login form.
@@ -30,10 +30,17 @@ pub(crate) async fn login(
     Json(credentials): Json<Credentials>,
 ) -> Result<(CookieJar, Json<Value>), ApiError> {
     // Throttling first, before the password is looked at (docs/security.md): the attempt is
-    // reserved, so parallel attempts cannot get more guesses verified than the limit.
+    // reserved, so parallel attempts cannot get more guesses verified than the limit. A
+    // browser that logged in as this member before counts apart from its address.
+    let caller = Caller {
+        address,
+        device: jar
+            .get(console.device_cookie_name())
+            .map(|c| c.value().to_owned()),
+    };
     let attempt = match console.throttle.begin(
         &credentials.login,
-        address,
+        &caller,
         &console.limits,
         console.office.now(),
     ) {
@@ -99,11 +106,30 @@ pub(crate) async fn login(
         .same_site(SameSite::Strict)
         .secure(console.secure_cookies)
         .build();
+    // The device cookie: this browser logged in as this member, so lockouts caused from
+    // elsewhere do not apply to it (throttle.rs). Kept while it is known, else a new one.
+    let device = match caller.device {
+        Some(d) if console.throttle.knows_device(&member.login, &d) => d,
+        _ => random_secret(32).map_err(|_| ApiError::Unavailable)?,
+    };
+    console
+        .throttle
+        .remember_device(&member.login, &device, now);
+    let device_cookie = Cookie::build((console.device_cookie_name(), device))
+        .path("/")
+        .http_only(true)
+        .same_site(SameSite::Strict)
+        .secure(console.secure_cookies)
+        .max_age(cookie::time::Duration::days(DEVICE_COOKIE_DAYS))
+        .build();
     Ok((
-        jar.add(cookie),
+        jar.add(cookie).add(device_cookie),
         Json(json!({"staff": StaffView::from(&member), "csrf": csrf})),
     ))
 }
+
+/// How long a browser keeps its device cookie (Chromium caps cookies at 400 days).
+const DEVICE_COOKIE_DAYS: i64 = 400;
 
 pub(crate) async fn logout(
     State(console): State<Console>,
@@ -116,6 +142,7 @@ pub(crate) async fn logout(
             .store()
             .delete_login(&sha256_hex(cookie.value()))
             .await?;
+        console.logins_ended();
     }
     tracing::info!(staff = staff.member.id.0, "console logout");
     Ok((
@@ -132,10 +159,34 @@ pub(crate) async fn logout(
 
 pub(crate) async fn me(staff: Staff) -> Json<Value> {
     let csrf = match &staff.via {
-        Via::Cookie { csrf } => Some(csrf.clone()),
+        Via::Cookie { csrf, .. } => Some(csrf.clone()),
         Via::Bearer { .. } => None,
     };
     Json(json!({"staff": StaffView::from(&staff.member), "csrf": csrf}))
+}
+
+/// "Log out everywhere" for the caller: ends every other console login of theirs (a bearer
+/// caller: all of them); API tokens stay valid (`GET /api/v1/tokens` shows their last use).
+pub(crate) async fn logout_everywhere(
+    State(console): State<Console>,
+    staff: Staff,
+) -> Result<Json<Value>, ApiError> {
+    let keep = match &staff.via {
+        Via::Cookie { login, .. } => Some(login.as_str()),
+        Via::Bearer { .. } => None,
+    };
+    let ended = console
+        .office
+        .store()
+        .end_logins_of(staff.member.id, keep)
+        .await?;
+    console.logins_ended();
+    tracing::info!(
+        staff = staff.member.id.0,
+        ended,
+        "console logout everywhere"
+    );
+    Ok(Json(json!({ "ended": ended })))
 }
 
 /// The polite refusal of a locked login, with whole minutes rounded up.

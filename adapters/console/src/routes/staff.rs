@@ -145,3 +145,63 @@ async fn unassign_out_of_reach(
     }
     Ok(())
 }
+
+/// `POST /staff/{id}/logout`: ends every console login of a member (an admin's "log out
+/// everywhere"); their API tokens stay valid.
+pub(crate) async fn end_logins(
+    State(console): State<Console>,
+    staff: Staff,
+    Path(id): Path<u64>,
+) -> Result<Json<Value>, ApiError> {
+    staff.require(Permission::ManageDepartments)?;
+    let store = console.office.store();
+    let member = store
+        .staff_member(StaffId(id))
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    let ended = store.end_logins_of(member.id, None).await?;
+    console.logins_ended();
+    tracing::info!(staff = id, ended, "logins of a member ended by an admin");
+    Ok(Json(json!({ "ended": ended })))
+}
+
+/// `POST /staff/{id}/unlock`: clears every login lockout of a member's name (from every
+/// source), e.g. after the member locked themselves out.
+pub(crate) async fn unlock(
+    State(console): State<Console>,
+    staff: Staff,
+    Path(id): Path<u64>,
+) -> Result<Json<Value>, ApiError> {
+    staff.require(Permission::ManageDepartments)?;
+    let member = console
+        .office
+        .store()
+        .staff_member(StaffId(id))
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    let was_locked = console.throttle.unlock(&member.login, console.office.now());
+    tracing::info!(staff = id, was_locked, "login lockout cleared by an admin");
+    Ok(Json(json!({ "was_locked": was_locked })))
+}
+
+/// `GET /tokens`: every API token (no secrets) with its last use.
+pub(crate) async fn tokens(
+    State(console): State<Console>,
+    staff: Staff,
+) -> Result<Json<Value>, ApiError> {
+    staff.require(Permission::ManageDepartments)?;
+    let store = console.office.store();
+    let mut listed = Vec::new();
+    for t in store.tokens().await? {
+        let last_used = store.token_last_used(&t.id).await?;
+        listed.push(json!({
+            "id": t.id,
+            "name": t.name,
+            "staff": t.staff.0,
+            "created_at": t.created_at,
+            "revoked_at": t.revoked_at,
+            "last_used_at": last_used,
+        }));
+    }
+    Ok(Json(json!({ "tokens": listed })))
+}

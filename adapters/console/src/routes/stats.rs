@@ -269,21 +269,10 @@ pub(crate) async fn csv(
 ) -> Result<impl IntoResponse, ApiError> {
     staff.require(Permission::ReadStats)?;
     let figures = figures(&console, &period).await?;
-    let mut out =
-        String::from("dimension,key,questions,answered,answer_rate,median_minutes,p90_minutes\n");
-    for f in figures {
-        let opt = |v: Option<i64>| v.map(|v| v.to_string()).unwrap_or_default();
-        out += &format!(
-            "{},{},{},{},{},{},{}\n",
-            f.dimension,
-            csv_field(&f.key),
-            f.questions,
-            f.answered,
-            f.answer_rate,
-            opt(f.median_minutes),
-            opt(f.p90_minutes)
-        );
-    }
+    let out = to_csv(&figures).map_err(|e| {
+        tracing::error!(error = %e, "cannot write the statistics as CSV");
+        ApiError::Unavailable
+    })?;
     Ok((
         [
             (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
@@ -296,18 +285,46 @@ pub(crate) async fn csv(
     ))
 }
 
-/// Quotes a CSV field when needed; a leading `=`, `+`, `-` or `@` is prefixed with `'` so
-/// spreadsheets do not run it as a formula.
-fn csv_field(s: &str) -> String {
-    let s = if s.starts_with(['=', '+', '-', '@']) && s != "-" {
+/// The figures as CSV (RFC 4180, the `csv` crate). Every text cell is quoted, so a `;` in a
+/// session title stays in its cell also in German spreadsheet programs, which split on `;`;
+/// a cell that a spreadsheet would run as a formula is defused ([`defuse`]).
+fn to_csv(figures: &[Figures]) -> Result<String, csv::Error> {
+    let mut out = csv::WriterBuilder::new()
+        .quote_style(csv::QuoteStyle::NonNumeric)
+        .from_writer(Vec::new());
+    out.write_record([
+        "dimension",
+        "key",
+        "questions",
+        "answered",
+        "answer_rate",
+        "median_minutes",
+        "p90_minutes",
+    ])?;
+    let opt = |v: Option<i64>| v.map(|v| v.to_string()).unwrap_or_default();
+    for f in figures {
+        out.write_record([
+            f.dimension.to_owned(),
+            defuse(&f.key),
+            f.questions.to_string(),
+            f.answered.to_string(),
+            f.answer_rate.to_string(),
+            opt(f.median_minutes),
+            opt(f.p90_minutes),
+        ])?;
+    }
+    let bytes = out.into_inner().map_err(|e| e.into_error())?;
+    Ok(String::from_utf8_lossy(&bytes).into_owned())
+}
+
+/// A cell that starts with `=`, `+`, `-`, `@`, a tab or a carriage return is prefixed with
+/// `'`, so spreadsheets show it as text instead of running it as a formula (OWASP "CSV
+/// injection"). The lone `-` of an unknown group stays as it is: it is no formula.
+fn defuse(s: &str) -> String {
+    if s.starts_with(['=', '+', '-', '@', '\t', '\r']) && s != "-" {
         format!("'{s}")
     } else {
         s.to_owned()
-    };
-    if s.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s
     }
 }
 
@@ -491,10 +508,37 @@ mod tests {
     }
 
     #[test]
-    fn csv_fields_are_quoted_and_defused() {
-        assert_eq!(csv_field("a,b"), "\"a,b\"");
-        assert_eq!(csv_field("=1+1"), "'=1+1");
-        assert_eq!(csv_field("-"), "-");
-        assert_eq!(csv_field("say \"hi\""), "\"say \"\"hi\"\"\"");
+    fn csv_cells_are_quoted_and_formulas_defused_for_german_spreadsheets() {
+        let row = |key: &str| Figures {
+            dimension: "session",
+            key: key.to_owned(),
+            questions: 3,
+            answered: 1,
+            answer_rate: 0.5,
+            median_minutes: Some(12),
+            p90_minutes: None,
+        };
+        // (session title, its cell)
+        let cases = [
+            ("a,b", "\"a,b\""),
+            ("Sprechstunde; Nord", "\"Sprechstunde; Nord\""),
+            ("=1+1", "\"'=1+1\""),
+            ("+49 30", "\"'+49 30\""),
+            ("-2+3", "\"'-2+3\""),
+            ("@SUMME(A1)", "\"'@SUMME(A1)\""),
+            ("\t=1", "\"'\t=1\""),
+            ("\r=1", "\"'\r=1\""),
+            ("-", "\"-\""),
+            ("say \"hi\"", "\"say \"\"hi\"\"\""),
+        ];
+        for (title, cell) in cases {
+            let out = to_csv(&[row(title)]).expect("csv");
+            let line = out.lines().skip(1).collect::<Vec<_>>().join("\n");
+            assert_eq!(
+                line,
+                format!("\"session\",{cell},3,1,0.5,12,\"\""),
+                "{title:?}"
+            );
+        }
     }
 }

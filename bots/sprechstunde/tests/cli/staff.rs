@@ -131,3 +131,236 @@ async fn department_membership_is_checked_changed_and_listed_from_the_cli() {
     assert_eq!(disabled_login, 401);
     assert_eq!(member_login, 200);
 }
+
+/// `/api/v1/me` with `client`'s cookies.
+async fn me(client: &reqwest::Client, url: &str) -> reqwest::StatusCode {
+    client
+        .get(format!("{url}/api/v1/me"))
+        .send()
+        .await
+        .unwrap()
+        .status()
+}
+
+async fn log_in(url: &str, login: &str, password: &str) -> (reqwest::Client, reqwest::StatusCode) {
+    let client = reqwest::Client::builder()
+        .cookie_store(true)
+        .build()
+        .unwrap();
+    let status = client
+        .post(format!("{url}/api/v1/login"))
+        .json(&serde_json::json!({"login": login, "password": password}))
+        .send()
+        .await
+        .unwrap()
+        .status();
+    (client, status)
+}
+
+#[tokio::test]
+async fn a_password_change_new_roles_disabling_or_logout_end_the_members_console_logins() {
+    // Arrange: six members, each logged in (cookies are per host, not per port, so the
+    // clients present them to the restarted server too).
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path();
+    let logins = [
+        "passwd",
+        "roles",
+        "disabled",
+        "logout",
+        "renamed",
+        "untouched",
+    ];
+    for login in logins {
+        let out = run_with_stdin(
+            path,
+            &[
+                "staff", "add", "--login", login, "--name", login, "--role", "host",
+            ],
+            PASSWORD,
+        )
+        .await;
+        assert!(out.status.success(), "{}", text(&out.stderr));
+    }
+    let (mut server, url) = serve(path).await;
+    let mut clients = Vec::new();
+    for login in logins {
+        let (client, status) = log_in(&url, login, PASSWORD.trim()).await;
+        assert_eq!(status, 200, "{login}");
+        clients.push(client);
+    }
+    server.kill().await.unwrap();
+
+    // Act
+    let passwd = run_with_stdin(
+        path,
+        &["staff", "passwd", "passwd"],
+        "ein-neues-passwort-1\n",
+    )
+    .await;
+    let roles = run(
+        path,
+        &["staff", "update", "roles", "--role", "citizens_office"],
+    )
+    .await;
+    let disabled = run(path, &["staff", "update", "disabled", "--disable"]).await;
+    let logout = run(path, &["staff", "logout", "logout"]).await;
+    let renamed = run(path, &["staff", "update", "renamed", "--name", "Neu"]).await;
+    let (mut server, url) = serve(path).await;
+    let mut after = Vec::new();
+    for client in &clients {
+        after.push(me(client, &url).await);
+    }
+    server.kill().await.unwrap();
+
+    // Assert
+    for (out, what) in [
+        (&passwd, "passwd"),
+        (&roles, "roles"),
+        (&disabled, "disabled"),
+        (&logout, "logout"),
+    ] {
+        assert!(out.status.success(), "{what}: {}", text(&out.stderr));
+        assert!(
+            text(&out.stdout).contains("1 console login(s) ended"),
+            "{what}: {}",
+            text(&out.stdout)
+        );
+    }
+    assert!(renamed.status.success(), "{}", text(&renamed.stderr));
+    let statuses: Vec<u16> = after.iter().map(|s| s.as_u16()).collect();
+    assert_eq!(statuses, [401, 401, 401, 401, 200, 200], "{logins:?}");
+}
+
+#[tokio::test]
+async fn token_list_shows_when_each_token_was_last_used() {
+    // Arrange
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path();
+    let add = run_with_stdin(
+        path,
+        &[
+            "staff", "add", "--login", "system", "--name", "RIS", "--role", "host",
+        ],
+        PASSWORD,
+    )
+    .await;
+    assert!(add.status.success(), "{}", text(&add.stderr));
+    let used = run(
+        path,
+        &["token", "create", "--staff", "system", "--name", "benutzt"],
+    )
+    .await;
+    let unused = run(
+        path,
+        &["token", "create", "--staff", "system", "--name", "liegt"],
+    )
+    .await;
+    let secret = text(&used.stdout).trim().to_owned();
+    assert!(unused.status.success());
+    let (mut server, url) = serve(path).await;
+    let status = reqwest::Client::new()
+        .get(format!("{url}/api/v1/questions"))
+        .header("authorization", format!("Bearer {secret}"))
+        .send()
+        .await
+        .unwrap()
+        .status();
+    server.kill().await.unwrap();
+
+    // Act
+    let listed = run(path, &["token", "list"]).await;
+
+    // Assert
+    assert_eq!(status, 200);
+    let listed = text(&listed.stdout);
+    let line = |name: &str| {
+        listed
+            .lines()
+            .find(|l| l.contains(name))
+            .unwrap_or_default()
+            .to_owned()
+    };
+    assert!(line("benutzt").contains("last used 20"), "{listed}");
+    assert!(line("liegt").contains("never used"), "{listed}");
+}
+
+#[tokio::test]
+async fn staff_unlock_clears_a_lockout_in_the_running_server() {
+    // Arrange: two failures lock a name from an address; an admin with a token.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path();
+    let config = path.join("stadt.toml");
+    std::fs::write(&config, "[limits]\nlogin_failures_per_name = 2\n").unwrap();
+    let config = config.to_str().unwrap();
+    for (login, role) in [("admin", "admin"), ("erika", "host")] {
+        let out = run_with_stdin(
+            path,
+            &[
+                "--config", config, "staff", "add", "--login", login, "--name", login, "--role",
+                role,
+            ],
+            PASSWORD,
+        )
+        .await;
+        assert!(out.status.success(), "{}", text(&out.stderr));
+    }
+    let token = run(
+        path,
+        &[
+            "--config", config, "token", "create", "--staff", "admin", "--name", "cli",
+        ],
+    )
+    .await;
+    let token_file = path.join("admin-token");
+    std::fs::write(&token_file, text(&token.stdout)).unwrap();
+    let mut child = super::sprechstunde(path);
+    child.args(["--config", config]);
+    let (mut server, url) = super::serve_command(child).await;
+    for _ in 0..2 {
+        log_in(&url, "erika", "falsch").await;
+    }
+    let (_, locked) = log_in(&url, "erika", PASSWORD.trim()).await;
+
+    // Act
+    let unlock = run(
+        path,
+        &[
+            "--config",
+            config,
+            "staff",
+            "unlock",
+            "erika",
+            "--server",
+            &url,
+            "--token-file",
+            token_file.to_str().unwrap(),
+        ],
+    )
+    .await;
+    let (_, after) = log_in(&url, "erika", PASSWORD.trim()).await;
+    let without_token = run(
+        path,
+        &[
+            "--config", config, "staff", "unlock", "erika", "--server", &url,
+        ],
+    )
+    .await;
+    server.kill().await.unwrap();
+
+    // Assert
+    assert_eq!(locked, 429);
+    assert!(unlock.status.success(), "{}", text(&unlock.stderr));
+    assert!(
+        text(&unlock.stdout).contains("Lockout of erika cleared."),
+        "{}",
+        text(&unlock.stdout)
+    );
+    assert_eq!(after, 200);
+    assert!(!without_token.status.success());
+    assert!(
+        text(&without_token.stderr).contains("needs an admin's API token"),
+        "{}",
+        text(&without_token.stderr)
+    );
+}

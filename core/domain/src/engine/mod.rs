@@ -349,6 +349,16 @@ pub enum Refusal {
          need approval cannot be rejected there: hand the question back to the citizens' office."
     )]
     RejectNeedsApproval,
+    /// Four-eyes principle: a question whose answers need approval cannot be merged into one
+    /// whose answer would go out without it (the merged citizen would get it unapproved).
+    #[error(
+        "Eine Frage mit Freigabepflicht kann nicht mit einer Frage ohne Freigabepflicht \
+         zusammengeführt werden: Leiten Sie die Hauptfrage an dasselbe Fachamt weiter oder \
+         beantworten Sie beide einzeln. / A question whose answers need approval cannot be \
+         merged into one answered without approval: route the primary question to the same \
+         department, or answer both separately."
+    )]
+    MergeNeedsApproval,
     /// The citizen sent more messages than the flood limit allows; nothing was stored.
     #[error("too many messages; try again in {retry_after_secs} s")]
     Flooded {

@@ -346,6 +346,19 @@ impl Engine {
                 return Err(Refusal::NotOpen(q.status));
             }
         }
+        // Four eyes: the primary's answer goes to every duplicate, so it must need approval
+        // whenever one of them (or a duplicate merged into one of them) does.
+        if !self.needs_approval(state, primary) {
+            let needs = duplicates.iter().any(|d| {
+                self.needs_approval(state, *d)
+                    || state
+                        .merged_into(*d)
+                        .any(|child| self.needs_approval(state, child.id))
+            });
+            if needs {
+                return Err(Refusal::MergeNeedsApproval);
+            }
+        }
         for d in duplicates {
             // Duplicates of a duplicate follow it to the primary.
             let children: Vec<QuestionId> = state.merged_into(*d).map(|q| q.id).collect();
@@ -380,13 +393,17 @@ impl Engine {
     }
 
     /// Answers every open duplicate merged into `primary` with the primary's answer, each on
-    /// its own channel with its own reference, and ends "answering now" for it.
+    /// its own channel with its own reference, and ends "answering now" for it. An answer
+    /// that was not approved does not reach a duplicate that needs approval (it came to need
+    /// it after the merge, e.g. routed to such a department): that one leaves the merge and
+    /// gets the text as a draft awaiting approval.
     pub(super) fn fan_out(
         &self,
         state: &mut OfficeState,
         actor: &StaffRef,
         primary: QuestionId,
         text: &str,
+        approval: super::staff::Approval,
         now: Timestamp,
     ) {
         let duplicates: Vec<QuestionId> = state
@@ -395,6 +412,18 @@ impl Engine {
             .map(|q| q.id)
             .collect();
         for id in duplicates {
+            if approval == super::staff::Approval::None && self.needs_approval(state, id) {
+                state.update_question(id, |q| {
+                    q.merged_into = None;
+                    q.draft = Some(crate::triage::Draft {
+                        staff: actor.clone(),
+                        text: text.to_owned(),
+                        at: now,
+                    });
+                    q.updated_at = now;
+                });
+                continue;
+            }
             let Some(q) = state.question(id) else {
                 continue;
             };

@@ -104,16 +104,18 @@ impl Engine {
         if self.hold_for_approval(state, actor, id, &text, now)? {
             return Ok(Receipt::Done);
         }
-        self.send_answer(state, actor, id, text, now)
+        self.send_answer(state, actor, id, text, Approval::None, now)
     }
 
-    /// Sends `text` as the answer to open question `id`, by `actor`, and closes it.
+    /// Sends `text` as the answer to open question `id`, by `actor`, and closes it; its
+    /// merged duplicates get it too, those that need approval only if it was approved.
     pub(super) fn send_answer(
         &self,
         state: &mut OfficeState,
         actor: &StaffRef,
         id: QuestionId,
         text: String,
+        approval: Approval,
         now: Timestamp,
     ) -> Result<Receipt, Refusal> {
         let (citizen, reference) = open_question(state, id)?;
@@ -138,7 +140,7 @@ impl Engine {
             q.draft = None;
             q.updated_at = now;
         });
-        self.fan_out(state, actor, id, &text_for_fan_out, now);
+        self.fan_out(state, actor, id, &text_for_fan_out, approval, now);
         Ok(Receipt::Done)
     }
 
@@ -171,6 +173,16 @@ impl Engine {
         self.promote_duplicates(state, id, now);
         Ok(Receipt::Done)
     }
+}
+
+/// Whether an answer went through four-eyes approval: only then may it reach a citizen whose
+/// question needs approval (a merged duplicate of the answered question, say).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Approval {
+    /// Sent as written.
+    None,
+    /// Approved by a second person.
+    Approved,
 }
 
 /// The asker and reference of a question staff may still act on.

@@ -156,7 +156,14 @@ impl Engine {
             None => "Antwort freigegeben.",
         };
         state.update_question(id, |q| push_note(q, approver, note.to_owned(), now));
-        self.send_answer(state, &draft.staff, id, edited.unwrap_or(draft.text), now)
+        self.send_answer(
+            state,
+            &draft.staff,
+            id,
+            edited.unwrap_or(draft.text),
+            super::staff::Approval::Approved,
+            now,
+        )
     }
 }
 

@@ -241,8 +241,9 @@ async fn attempt(app: &TestApp, address: &str, login: &str, password: &str) -> (
 }
 
 #[tokio::test]
-async fn logins_are_locked_per_name_and_per_address_without_revealing_which_names_exist() {
-    // Arrange: 3 failures per name, 5 per address, 15 minutes; addresses from a proxy header.
+async fn logins_are_locked_per_name_and_address_without_revealing_which_names_exist() {
+    // Arrange: 3 failures per name and source, 5 per address, 15 minutes; addresses from a
+    // proxy header.
     let dir = tempfile::tempdir().unwrap();
     let mut settings = test_settings(dir.path());
     settings.limits.login_failures_per_name = 3;
@@ -257,13 +258,12 @@ async fn logins_are_locked_per_name_and_per_address_without_revealing_which_name
     // Act / Assert: a known and an unknown name behave the same, answer for answer.
     let mut attempts = 0;
     for (n, name) in ["erika", "niemand"].into_iter().enumerate() {
+        let address = format!("10.0.{n}.1");
         let mut answers = Vec::new();
-        for i in 0..3 {
-            // Each from another address, so only the name's count matters here.
-            answers
-                .push(attempt(&app, &format!("10.0.{n}.{i}"), name, "falsch-falsch-falsch").await);
+        for _ in 0..3 {
+            answers.push(attempt(&app, &address, name, "falsch-falsch-falsch").await);
         }
-        answers.push(attempt(&app, &format!("10.1.{n}.1"), name, PASSWORD).await);
+        answers.push(attempt(&app, &address, name, PASSWORD).await);
         attempts += answers.len();
         let statuses: Vec<StatusCode> = answers.iter().map(|(s, _)| *s).collect();
         assert_eq!(
@@ -274,7 +274,7 @@ async fn logins_are_locked_per_name_and_per_address_without_revealing_which_name
                 StatusCode::UNAUTHORIZED,
                 StatusCode::TOO_MANY_REQUESTS
             ],
-            "{name}: even the right password is refused while locked"
+            "{name}: even the right password is refused from there while locked"
         );
         let locked = &answers[3].1;
         assert_eq!(locked["error"], "too_many_requests");
@@ -290,10 +290,10 @@ async fn logins_are_locked_per_name_and_per_address_without_revealing_which_name
         );
     }
 
-    // After the lockout the right password works again.
+    // After the lockout the right password works again from there.
     clock.advance(SignedDuration::from_mins(15) + SignedDuration::from_secs(1));
     assert_eq!(
-        attempt(&app, "10.2.0.1", "erika", PASSWORD).await.0,
+        attempt(&app, "10.0.0.1", "erika", PASSWORD).await.0,
         StatusCode::OK
     );
 
@@ -308,6 +308,97 @@ async fn logins_are_locked_per_name_and_per_address_without_revealing_which_name
     assert_eq!(from_attacker, StatusCode::TOO_MANY_REQUESTS);
     assert_eq!(from_elsewhere, StatusCode::OK);
     println!("login throttling: {attempts} login attempts, lockouts per name and per address");
+    app.stop().await.unwrap();
+}
+
+/// A login attempt from `address` with the cookies of `client` (its device cookie).
+async fn attempt_with(
+    client: &Client,
+    app: &TestApp,
+    address: &str,
+    login: &str,
+    password: &str,
+) -> StatusCode {
+    client
+        .post(format!("{}/api/v1/login", app.base))
+        .header("x-forwarded-for", address)
+        .json(&json!({"login": login, "password": password}))
+        .send()
+        .await
+        .unwrap()
+        .status()
+}
+
+#[tokio::test]
+async fn wrong_passwords_from_elsewhere_never_lock_the_member_out_and_an_admin_clears_a_lockout() {
+    // Arrange: 3 failures per name and source; Erika's browser logged in once before.
+    let dir = tempfile::tempdir().unwrap();
+    let mut settings = test_settings(dir.path());
+    settings.limits.login_failures_per_name = 3;
+    settings.limits.login_failures_per_address = 1000;
+    settings.limits.client_address_header = "x-forwarded-for".into();
+    let clock = Arc::new(ManualClock::new(Timestamp::now()));
+    let app = TestApp::start_with(settings, clock.clone()).await.unwrap();
+    let erika = create_member(&app, "erika", &["citizens_office"])
+        .await
+        .unwrap();
+    let admin = app.staff("admin", &["admin"]).await.unwrap();
+    let browser = Client::builder().cookie_store(true).build().unwrap();
+    let first = browser
+        .post(format!("{}/api/v1/login", app.base))
+        .header("x-forwarded-for", "10.5.0.1")
+        .json(&json!({"login": "erika", "password": PASSWORD}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(first.status(), StatusCode::OK);
+    let csrf = json_of(first).await["csrf"].as_str().unwrap().to_owned();
+    // Logged out again: the browser keeps only its device cookie.
+    let logout = browser
+        .post(format!("{}/api/v1/logout", app.base))
+        .header("x-csrf-token", csrf)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(logout.status(), StatusCode::NO_CONTENT);
+
+    // Act: an attacker guesses from one address, then from many (the name's total limit,
+    // ten times the per-source one).
+    let mut guesses = 0;
+    for _ in 0..3 {
+        attempt(&app, "10.6.0.1", "erika", "geraten").await;
+        guesses += 1;
+    }
+    let attacker_right = attempt(&app, "10.6.0.1", "erika", PASSWORD).await.0;
+    let erika_new_place = attempt(&app, "10.7.0.1", "erika", PASSWORD).await.0;
+    for i in 0..30 {
+        attempt(
+            &app,
+            &format!("10.8.{}.{}", i / 3, i % 3),
+            "erika",
+            "geraten",
+        )
+        .await;
+        guesses += 1;
+    }
+    let new_browser = attempt(&app, "10.7.0.2", "erika", PASSWORD).await.0;
+    let known_device = attempt_with(&browser, &app, "10.6.0.1", "erika", PASSWORD).await;
+    let unlocked = admin
+        .post(&format!("/api/v1/staff/{}/unlock", erika.0), json!({}))
+        .await
+        .unwrap();
+    let after_unlock = attempt(&app, "10.7.0.2", "erika", PASSWORD).await.0;
+
+    // Assert: the attacker's address is locked for the name; Erika elsewhere is not; while
+    // the name is locked for everyone, her known browser still gets in; the admin's unlock
+    // lets a new browser in again.
+    assert_eq!(attacker_right, StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(erika_new_place, StatusCode::OK);
+    assert_eq!(new_browser, StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(known_device, StatusCode::OK);
+    assert_eq!(unlocked["was_locked"], true, "{unlocked}");
+    assert_eq!(after_unlock, StatusCode::OK);
+    println!("lockout without denial of service: {guesses} wrong guesses, the member got in");
     app.stop().await.unwrap();
 }
 
@@ -327,17 +418,13 @@ async fn parallel_wrong_logins_get_no_more_guesses_verified_than_the_limit() {
 
     // Act: 20 wrong passwords for one name at once.
     let mut parallel = tokio::task::JoinSet::new();
-    for i in 0..20 {
+    for _ in 0..20 {
         let app = app.clone();
         parallel.spawn(async move {
-            attempt(
-                &app,
-                &format!("10.3.0.{i}"),
-                "erika",
-                "falsch-falsch-falsch",
-            )
-            .await
-            .0
+            // From one address: the name is locked for the source that failed.
+            attempt(&app, "10.3.0.1", "erika", "falsch-falsch-falsch")
+                .await
+                .0
         });
     }
     let statuses = parallel.join_all().await;
@@ -353,7 +440,7 @@ async fn parallel_wrong_logins_get_no_more_guesses_verified_than_the_limit() {
         .filter(|s| **s == StatusCode::TOO_MANY_REQUESTS)
         .count();
     assert_eq!((verified, refused), (3, 17), "{statuses:?}");
-    let (status, body) = attempt(&app, "10.3.1.1", "erika", PASSWORD).await;
+    let (status, body) = attempt(&app, "10.3.0.1", "erika", PASSWORD).await;
     assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "{body}");
     assert!(
         body["message"]
@@ -364,7 +451,7 @@ async fn parallel_wrong_logins_get_no_more_guesses_verified_than_the_limit() {
     );
     clock.advance(SignedDuration::from_mins(15) + SignedDuration::from_secs(1));
     assert_eq!(
-        attempt(&app, "10.3.1.1", "erika", PASSWORD).await.0,
+        attempt(&app, "10.3.0.1", "erika", PASSWORD).await.0,
         StatusCode::OK
     );
     println!("login race: 20 parallel wrong logins, {verified} verified, {refused} refused");

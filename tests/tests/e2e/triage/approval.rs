@@ -131,8 +131,15 @@ async fn four_eyes_the_citizen_receives_only_the_approved_text() {
         .text()
         .await
         .unwrap();
-    assert!(csv.starts_with("dimension,key,questions,answered,answer_rate,median_minutes,p90_minutes\ntotal,all,1,1,1,"), "{csv}");
-    assert!(csv.contains("\nchannel,web,1,1,1,"), "{csv}");
+    // Text cells are quoted (a `;` stays in its cell in German spreadsheets), numbers not.
+    assert!(
+        csv.starts_with(
+            "\"dimension\",\"key\",\"questions\",\"answered\",\"answer_rate\",\
+             \"median_minutes\",\"p90_minutes\"\n\"total\",\"all\",1,1,1,"
+        ),
+        "{csv}"
+    );
+    assert!(csv.contains("\n\"channel\",\"web\",1,1,1,"), "{csv}");
     // A period of local days: the question counts in a period around today, not before.
     let before = office.get("/api/v1/stats?to=2001-01-01").await.unwrap();
     assert_eq!(before["stats"][0]["questions"], 0, "{before}");
@@ -147,5 +154,69 @@ async fn four_eyes_the_citizen_receives_only_the_approved_text() {
         .unwrap();
     assert_eq!(status, StatusCode::BAD_REQUEST, "{problem}");
     citizen.close().await;
+    app.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_question_that_needs_approval_cannot_be_merged_into_one_answered_without_it() {
+    // Arrange: a road question and a building question (approval); a moderator tries to
+    // merge the building one into the road one and answer that.
+    let dir = tempfile::tempdir().unwrap();
+    let app = start(dir.path()).await;
+    let office = login(&app, "br", &[Role::CitizensOffice], None).await;
+    let mut road = app.citizen().await.unwrap();
+    let mut building = app.citizen().await.unwrap();
+    road.ask("Ein Schlagloch in meinem Bauantrag?")
+        .await
+        .unwrap();
+    building
+        .ask("Wie steht es um meinen Bauantrag?")
+        .await
+        .unwrap();
+    for (reference, department) in [("A-1001", "tiefbau"), ("A-1002", "bauamt")] {
+        office
+            .post(
+                &format!("/api/v1/questions/{reference}/route"),
+                json!({ "department": department }),
+            )
+            .await
+            .unwrap();
+    }
+
+    // Act
+    let (merged, problem) = office
+        .request(
+            Method::POST,
+            "/api/v1/questions/A-1001/merge",
+            Some(json!({"duplicates": ["A-1002"]})),
+        )
+        .await
+        .unwrap();
+    office
+        .answer("A-1001", "UNGEPRÜFT: Alles erledigt.")
+        .await
+        .unwrap();
+    road.office_message_containing("UNGEPRÜFT").await.unwrap();
+
+    // Assert: refused with a reason; the building question stays open and its citizen got
+    // nothing unapproved.
+    assert_eq!(merged, StatusCode::UNPROCESSABLE_ENTITY, "{problem}");
+    assert!(
+        problem["message"]
+            .as_str()
+            .unwrap()
+            .contains("Freigabepflicht"),
+        "{problem}"
+    );
+    let left = office.get("/api/v1/questions/A-1002").await.unwrap();
+    assert_eq!(left["status"], "open", "{left}");
+    let shown = office
+        .get("/api/v1/questions/A-1002")
+        .await
+        .unwrap()
+        .to_string();
+    assert!(!shown.contains("UNGEPRÜFT"), "{shown}");
+    road.close().await;
+    building.close().await;
     app.stop().await.unwrap();
 }

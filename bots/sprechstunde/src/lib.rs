@@ -6,6 +6,7 @@ pub mod audit_cli;
 pub mod cli;
 pub mod record;
 pub mod record_departments;
+pub mod serve;
 pub mod session_cli;
 pub mod settings;
 pub mod staff_cli;

@@ -11,6 +11,8 @@ use std::time::Duration;
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::process::{Child, Command};
 
+#[path = "cli/limits.rs"]
+mod limits;
 #[path = "cli/log_scan.rs"]
 mod log_scan;
 #[path = "cli/privacy.rs"]

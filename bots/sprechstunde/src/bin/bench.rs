@@ -78,6 +78,7 @@ async fn main() -> anyhow::Result<()> {
     settings.server.data_dir = dir.path().join("data");
     // Each bench citizen sends far more than a person would: no flood limit here.
     settings.limits.citizen_messages = 0;
+    settings.limits.lift_web_chat_rate_limits();
     let app = Application::build(&settings).await?;
     let addr = app.local_addr()?;
     let office = app.office().clone();

@@ -11,6 +11,7 @@ use std::io;
 use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
@@ -66,6 +67,11 @@ pub fn default_max_connections(open_files: Option<u64>) -> usize {
     let reserved = (limit / 4).min(RESERVED_FILES) + SPARE_CONNECTIONS as u64;
     usize::try_from(limit.saturating_sub(reserved).max(16)).unwrap_or(usize::MAX)
 }
+
+/// Idle keep-alive connections are closed after this long without a new request (hyper's
+/// header-read timeout from the second request on). Shorter than a browser's own idle timeout
+/// only by so much that a closing connection rarely meets a request on its way; nginx uses 75 s.
+const KEEP_ALIVE_IDLE: Duration = Duration::from_secs(75);
 
 /// A TCP connection that holds its place among the open connections until it is dropped —
 /// also after a WebSocket upgrade, which takes the stream over from hyper.
@@ -165,8 +171,12 @@ pub async fn serve(
             tracing::debug!(%error, "could not set TCP_NODELAY");
         }
         let io = TokioIo::new(Counted { tcp, _place: place });
+        // Set once hyper has parsed a request head (it calls the service only then).
+        let head_read = Arc::new(AtomicBool::new(false));
         let router = router.clone();
+        let seen = head_read.clone();
         let service = tower::service_fn(move |mut request: Request<Incoming>| {
+            seen.store(true, Ordering::Relaxed);
             let router = router.clone();
             async move {
                 if is_spare && request.uri().path() != "/healthz" {
@@ -183,23 +193,42 @@ pub async fn serve(
         let timeout = limits.header_read_timeout;
         tokio::spawn(async move {
             let mut builder = hyper::server::conn::http1::Builder::new();
+            // hyper's header-read timeout restarts after every response, so it is the idle
+            // timeout of keep-alive connections; the first request head has `timeout`, below.
             builder
                 .timer(TokioTimer::new())
-                .header_read_timeout(timeout)
+                .header_read_timeout(KEEP_ALIVE_IDLE.max(timeout))
                 .keep_alive(!is_spare);
             let connection = builder
                 .serve_connection(io, TowerToHyperService::new(service))
                 .with_upgrades();
             tokio::pin!(connection);
-            let result = tokio::select! {
-                result = connection.as_mut() => result,
-                () = shutdown.cancelled() => {
-                    connection.as_mut().graceful_shutdown();
-                    connection.await
+            let first_head = tokio::time::sleep(timeout);
+            tokio::pin!(first_head);
+            let mut waiting_for_head = true;
+            let mut stopping = false;
+            loop {
+                tokio::select! {
+                    result = connection.as_mut() => {
+                        if let Err(error) = result {
+                            tracing::debug!(%error, "connection ended with an error");
+                        }
+                        break;
+                    }
+                    // No complete request head came in time (slowloris, or a connection that
+                    // says nothing). Dropping the connection closes the socket.
+                    () = &mut first_head, if waiting_for_head => {
+                        waiting_for_head = false;
+                        if !head_read.load(Ordering::Relaxed) {
+                            tracing::debug!("no request head in time, closing");
+                            break;
+                        }
+                    }
+                    () = shutdown.cancelled(), if !stopping => {
+                        stopping = true;
+                        connection.as_mut().graceful_shutdown();
+                    }
                 }
-            };
-            if let Err(error) = result {
-                tracing::debug!(%error, "connection ended with an error");
             }
             drop(open);
         });

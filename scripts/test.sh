@@ -88,4 +88,7 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
 section "cargo test"
 cargo test --workspace --locked --no-fail-fast -- --show-output
 
+section "benchmark smoke: memory per idle web chat socket (tiny size)"
+"$CARGO_TARGET_DIR/debug/sprechstunde-socket-bench" --sockets 100 --waves 1
+
 section "all tests passed"

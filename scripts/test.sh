@@ -192,5 +192,10 @@ smoke "intake rate with / without" cargo run --locked -q -p sprechstunde --bin s
 smoke "429 responses: 0" cargo run --locked -q -p sprechstunde-tests --bin telegram-bench -- 12
 smoke "precision" cargo run --locked -q -p sprechstunde-similarity --example duplicate-bench -- \
     --session 50 --queries 20
+# The real server binary (built by cargo test above) in a process of its own.
+smoke "memory per idle web chat socket" cargo run --locked -q -p sprechstunde \
+    --bin sprechstunde-socket-bench -- --sockets 100 --waves 1
+smoke "0 lost, 0 stored twice" cargo run --locked -q -p sprechstunde --bin sprechstunde-crash-loop -- \
+    --cycles 2 --citizens 2
 
 section "all tests passed"

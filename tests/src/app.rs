@@ -28,11 +28,17 @@ pub struct TestApp {
     handle: JoinHandle<anyhow::Result<()>>,
 }
 
-/// Settings for tests: defaults, port 0, the given data dir.
+/// Settings for tests: defaults, port 0, the given data dir. Every test client connects from
+/// 127.0.0.1, so the web chat's per-address limits and its ceiling on new conversations are
+/// off (a test that creates 200 citizens is not an attack); the tests of those limits turn
+/// them on.
 pub fn test_settings(data_dir: &Path) -> Settings {
     let mut settings = Settings::load(None).expect("default settings load");
     settings.server.listen = "127.0.0.1:0".parse().expect("addr");
     settings.server.data_dir = data_dir.to_owned();
+    settings.limits.address_messages_per_minute = 0;
+    settings.limits.address_new_conversations_per_minute = 0;
+    settings.limits.new_conversations_per_minute = 0;
     settings
 }
 

@@ -3,6 +3,7 @@
 
 import { $, els } from './dom.js';
 import { sendText } from './composer.js';
+import { renderLog } from './log.js';
 import { state } from './state.js';
 import { STRINGS } from './strings.js';
 
@@ -10,6 +11,18 @@ import { STRINGS } from './strings.js';
 export function showConsent(notice) {
   els.consentText.textContent = notice || '';
   els.consent.hidden = !notice;
+  showHeld();
+}
+
+// Under the notice: whether a message waits, unstored, for the citizen's answer to it.
+export function showHeld() {
+  els.consentHeld.hidden = els.consent.hidden || !state.items.some((i) => i.state === 'held');
+}
+
+// The citizen declined: the messages held for the answer are discarded by the server.
+function discardHeld() {
+  for (const item of state.items) if (item.state === 'held') item.state = 'discarded';
+  renderLog();
 }
 
 export function bindConsent() {
@@ -17,6 +30,9 @@ export function bindConsent() {
     if (sendText(STRINGS[state.lang].commands.agree)) showConsent('');
   });
   $('consent-decline').addEventListener('click', () => {
-    if (sendText(STRINGS[state.lang].commands.decline)) showConsent('');
+    if (sendText(STRINGS[state.lang].commands.decline)) {
+      discardHeld();
+      showConsent('');
+    }
   });
 }

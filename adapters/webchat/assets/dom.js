@@ -19,6 +19,7 @@ export function bindElements() {
   els.error = $('error');
   els.consent = $('consent');
   els.consentText = $('consent-text');
+  els.consentHeld = $('consent-held');
 }
 
 export function el(tag, className, text) {

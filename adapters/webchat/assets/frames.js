@@ -1,9 +1,10 @@
 // The server's frames (docs/webchat-protocol.md): the welcome with token, limits, office hours,
-// privacy notice and history; a message accepted or refused; an office message with choices;
+// privacy notice and history; a message accepted (stored), held (not stored, waiting for
+// consent) or refused; an office message with choices;
 // and the data export.
 
 import { renderCounter, resendLater, resendOutbox, restoreText, showError } from './composer.js';
-import { showConsent } from './consent.js';
+import { showConsent, showHeld } from './consent.js';
 import { els } from './dom.js';
 import { download } from './export.js';
 import { addItem, findItem, renderLog } from './log.js';
@@ -31,7 +32,6 @@ function onWelcome(f) {
   if (Number.isInteger(f.max_chars) && f.max_chars > 0) state.maxChars = f.max_chars;
   state.session = f.session && typeof f.session === 'object' ? Object.assign({ lang: f.lang }, f.session) : null;
   const greeting = typeof f.greeting === 'string' ? f.greeting : '';
-  showConsent(typeof f.privacy_notice === 'string' ? f.privacy_notice : '');
   els.greeting.textContent = greeting;
   els.greeting.hidden = greeting === '';
 
@@ -67,7 +67,13 @@ function onWelcome(f) {
     if (!u.pending) continue;
     next.push({ key: 'p:' + u.clientId, clientId: u.clientId, from: 'citizen', text: u.text, at: u.at, state: 'pending', reference: null });
   }
+  // A held message is in no history (it is not stored); while the notice is open the server
+  // still holds it, so its bubble stays.
+  if (typeof f.privacy_notice === 'string' && f.privacy_notice) {
+    for (const held of state.items) if (held.state === 'held') next.push(held);
+  }
   state.items = next;
+  showConsent(typeof f.privacy_notice === 'string' ? f.privacy_notice : '');
   renderSession();
   renderCounter();
   renderLog();
@@ -84,8 +90,28 @@ function onAccepted(f) {
   if (item) {
     item.state = 'sent';
     item.reference = reference;
-    renderLog();
   }
+  // Agreeing takes the held message in: the agreement's `accepted` carries its reference.
+  if (reference) {
+    for (const held of state.items) {
+      if (held.state !== 'held') continue;
+      held.state = 'sent';
+      held.reference = reference;
+    }
+  }
+  showHeld();
+  renderLog();
+}
+
+// Sent before the citizen agreed: not stored, only held in the server's memory until the
+// citizen answers the privacy notice. It leaves the resend outbox (the server has it).
+function onHeld(f) {
+  const clientId = String(f.client_id);
+  takeMessage(clientId);
+  const item = findItem('p:' + clientId);
+  if (item) item.state = 'held';
+  showHeld();
+  renderLog();
 }
 
 function onMessage(f) {
@@ -134,6 +160,7 @@ export function handleFrame(data) {
   switch (f.type) {
     case 'welcome': onWelcome(f); break;
     case 'accepted': onAccepted(f); break;
+    case 'held': onHeld(f); break;
     case 'message': onMessage(f); break;
     case 'error': onError(f); break;
     case 'export': download(f.data); break;

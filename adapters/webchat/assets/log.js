@@ -18,6 +18,8 @@ function stateText(item) {
     case 'pending': return t('statePending');
     case 'retry': return t('stateRetry');
     case 'failed': return t('stateFailed');
+    case 'held': return t('stateHeld');
+    case 'discarded': return t('stateDiscarded');
     case 'sent': return item.reference ? t('stateRef')(item.reference) : '';
     default: return item.reference ? t('stateRef')(item.reference) : '';
   }
@@ -32,6 +34,7 @@ function fillMsg(node, item) {
   node.className = 'msg ' + (item.from === 'office' ? 'office' : 'citizen');
   if (item.state === 'pending' || item.state === 'retry') node.classList.add('pending');
   if (item.state === 'failed') node.classList.add('failed');
+  if (item.state === 'held' || item.state === 'discarded') node.classList.add('held');
   node.dataset.key = item.key;
   if (item.clientId) node.dataset.clientId = item.clientId;
   if (item.id) node.dataset.id = item.id;

@@ -51,6 +51,9 @@ export const STRINGS = {
     stateFailed: 'nicht gesendet',
     stateRef: (ref) => `Nr. ${ref}`,
     stateSent: 'gesendet',
+    stateHeld: 'noch nicht gespeichert – wird gespeichert, sobald Sie einverstanden sind',
+    stateDiscarded: 'verworfen, nicht gespeichert',
+    consentHeld: 'Ihre Nachricht ist noch nicht gespeichert. Sie wird erst gespeichert und bearbeitet, wenn Sie einverstanden sind; lehnen Sie ab, wird sie verworfen.',
     errEmpty: 'Bitte geben Sie eine Nachricht ein.',
     errTooLong: (n, max) => `Ihre Nachricht ist zu lang: ${n} Zeichen, erlaubt sind höchstens ${max}. Bitte kürzen Sie sie.`,
     errors: {
@@ -109,6 +112,9 @@ export const STRINGS = {
     stateFailed: 'not sent',
     stateRef: (ref) => `No. ${ref}`,
     stateSent: 'sent',
+    stateHeld: 'not stored yet – held until you agree',
+    stateDiscarded: 'discarded, not stored',
+    consentHeld: 'Your message is not stored yet. It is stored and handled only once you agree; if you decline, it is discarded.',
     errEmpty: 'Please enter a message.',
     errTooLong: (n, max) => `Your message is too long: ${n} characters, at most ${max} are allowed. Please shorten it.`,
     errors: {

@@ -1,46 +1,79 @@
 //! The citizen web chat: the page at `/`, its style sheet and ES modules at `/assets/{name}`
 //! ([`ASSETS`]), the WebSocket at `/ws` (protocol in `docs/webchat-protocol.md`) and the
-//! [`WebChannel`] that delivers outbox messages to open connections.
+//! [`WebChannel`] that delivers outbox messages to open connections, with the limits of
+//! [`WebLimits`] per connection, per client address ([`ClientAddresses`]) and in total.
 
 mod channel;
+mod client;
+mod conversation;
 mod history;
+mod limits;
 pub mod protocol;
 mod socket;
 
+use std::net::SocketAddr;
 use std::sync::Arc;
 
-use axum::Router;
+use axum::extract::connect_info::ConnectInfo;
 use axum::extract::{Path, State, WebSocketUpgrade};
-use axum::http::{StatusCode, header};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+use axum::{Extension, Router};
 pub use sprechstunde_runtime::Asset;
 use sprechstunde_runtime::Office;
 use tokio_util::sync::CancellationToken;
 
 pub use channel::WebChannel;
+pub use client::{BadProxy, ClientAddresses};
+pub use limits::{WebLimits, address_key};
 
 /// Largest WebSocket frame accepted from a browser.
 pub const MAX_FRAME_BYTES: usize = 64 * 1024;
 
-/// The web chat: office handle and open connections.
+/// Read buffer of a WebSocket (tungstenite's default is 128 KiB, allocated per connection and
+/// kept while it is open). Frames from the page are small; a larger one is read in several
+/// chunks into a buffer that grows only for it.
+pub const READ_BUFFER_BYTES: usize = 4 * 1024;
+
+/// The web chat: office handle, open connections and their limits.
 #[derive(Clone, Debug)]
 pub struct WebChat {
     office: Office,
     channel: WebChannel,
     shutdown: CancellationToken,
+    limiter: limits::Limiter,
+    addresses: ClientAddresses,
 }
 
 impl WebChat {
-    /// Creates the web chat and registers its channel with the office. Open connections are
-    /// closed when `shutdown` is cancelled.
+    /// Creates the web chat with the default [`WebLimits`] and registers its channel with the
+    /// office. Open connections are closed when `shutdown` is cancelled.
     pub fn new(office: Office, shutdown: CancellationToken) -> Self {
+        Self::with_limits(
+            office,
+            shutdown,
+            WebLimits::default(),
+            ClientAddresses::default(),
+        )
+    }
+
+    /// As [`WebChat::new`], with these limits, and client addresses taken as `addresses`
+    /// says (the peer, or a trusted proxy's header).
+    pub fn with_limits(
+        office: Office,
+        shutdown: CancellationToken,
+        limits: WebLimits,
+        addresses: ClientAddresses,
+    ) -> Self {
         let channel = WebChannel::default();
         office.register_channel(Arc::new(channel.clone()));
         WebChat {
             office,
             channel,
             shutdown,
+            limiter: limits::Limiter::new(limits),
+            addresses,
         }
     }
 
@@ -63,10 +96,23 @@ impl WebChat {
     }
 }
 
-async fn upgrade(State(chat): State<WebChat>, ws: WebSocketUpgrade) -> Response {
+async fn upgrade(
+    State(chat): State<WebChat>,
+    peer: Option<Extension<ConnectInfo<SocketAddr>>>,
+    headers: HeaderMap,
+    ws: WebSocketUpgrade,
+) -> Response {
+    // Without connection info (a router served without it) all clients share one address.
+    let peer = peer.map_or(std::net::IpAddr::from([0, 0, 0, 0]), |Extension(c)| {
+        c.0.ip()
+    });
+    let client = chat.addresses.client(peer, &headers);
     ws.max_message_size(MAX_FRAME_BYTES)
         .max_frame_size(MAX_FRAME_BYTES)
-        .on_upgrade(move |socket| socket::serve(chat, socket))
+        .read_buffer_size(READ_BUFFER_BYTES)
+        // Frames go out as they are sent (the writer flushes each one anyway).
+        .write_buffer_size(0)
+        .on_upgrade(move |socket| socket::serve(chat, socket, client))
 }
 
 async fn page() -> impl IntoResponse {

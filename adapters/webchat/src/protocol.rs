@@ -94,12 +94,20 @@ pub enum ServerFrame {
         #[serde(default)]
         privacy_notice: Option<String>,
     },
-    /// A message was stored durably.
+    /// A message was stored durably (flushed to disk).
     Accepted {
         /// The browser's id of the message.
         client_id: String,
         /// The question reference, if the message was a question.
         reference: Option<String>,
+    },
+    /// A message sent before the citizen agreed to the privacy notice: it is **not** stored,
+    /// only held in the server's memory, and taken in (stored, with a reference in the
+    /// acknowledgement) once the citizen agrees; declining discards it, and so does a restart
+    /// of the server before the answer.
+    Held {
+        /// The browser's id of the message.
+        client_id: String,
     },
     /// A message to the citizen.
     Message {
@@ -119,7 +127,7 @@ pub enum ServerFrame {
     Error {
         /// The message concerned, if any.
         client_id: Option<String>,
-        /// `too_long`, `empty`, `bad_request`, `unavailable`.
+        /// `too_long`, `empty`, `bad_request`, `unavailable`, `flooded`.
         code: String,
         /// Text for the citizen.
         message: String,

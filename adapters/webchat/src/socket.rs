@@ -1,103 +1,172 @@
-//! One citizen's WebSocket connection.
+//! One citizen's WebSocket connection: the read loop with its timeouts (hello, idle) and
+//! per-connection limit, and the writer that sends frames, pings and the closing frame.
 
-use axum::extract::ws::{Message, WebSocket};
-use base64::Engine as _;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use std::net::IpAddr;
+
+use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, close_code};
 use futures_util::{SinkExt, StreamExt};
-use sha2::{Digest, Sha256};
-use sprechstunde_core::{
-    ChannelIdentity, ChannelKind, CitizenMessage, Input, Lang, Receipt, Refusal,
-};
-use sprechstunde_runtime::Office;
+use sprechstunde_core::{ChannelKind, Lang};
 use tokio::sync::mpsc;
+use tokio::time::Instant;
+use tokio_tungstenite::tungstenite;
 
 use crate::WebChat;
 use crate::channel::CONNECTION_BUFFER;
-use crate::history;
+use crate::conversation::{Conversation, bad_request, flooded, unavailable};
+use crate::limits::Bucket;
 use crate::protocol::{ClientFrame, ServerFrame};
 
-/// Bytes of randomness in a browser token.
-const TOKEN_BYTES: usize = 32;
-/// Longest accepted client message id.
-const MAX_CLIENT_ID: usize = 64;
-
-/// A new random token, or `None` if the system has no randomness (then we refuse service).
-fn new_token() -> Option<String> {
-    let mut bytes = [0u8; TOKEN_BYTES];
-    getrandom::fill(&mut bytes).ok()?;
-    Some(URL_SAFE_NO_PAD.encode(bytes))
+/// What the reader asks the writer to do besides sending frames.
+#[derive(Debug)]
+enum Control {
+    Ping,
+    Close(u16, &'static str),
 }
 
-fn valid_token(token: &str) -> bool {
-    URL_SAFE_NO_PAD
-        .decode(token)
-        .is_ok_and(|b| b.len() == TOKEN_BYTES)
+/// The close code for a read error (RFC 6455, 7.4.1): 1009 for a frame or message over the
+/// limit, 1007 for text that is not UTF-8, 1002 for other protocol violations; `None` when the
+/// connection itself failed and nothing can be sent.
+fn close_code_for(error: axum::Error) -> Option<(u16, &'static str)> {
+    let inner = error.into_inner();
+    match inner.downcast_ref::<tungstenite::Error>()? {
+        tungstenite::Error::Capacity(_) => Some((close_code::SIZE, "frame too large")),
+        tungstenite::Error::Utf8(_) => Some((close_code::INVALID, "invalid UTF-8")),
+        tungstenite::Error::Protocol(_) => Some((close_code::PROTOCOL, "protocol error")),
+        _ => None,
+    }
 }
 
-/// The citizen's pseudonym: a hash of the token. The token itself is never stored.
-pub(crate) fn pseudonym(token: &str) -> String {
-    let digest = Sha256::digest(format!("sprechstunde/web/{token}").as_bytes());
-    digest.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-pub(crate) async fn serve(chat: WebChat, socket: WebSocket) {
+pub(crate) async fn serve(chat: WebChat, socket: WebSocket, client: IpAddr) {
     let (mut sink, mut stream) = socket.split();
     let (tx, mut rx) = mpsc::channel::<ServerFrame>(CONNECTION_BUFFER);
+    let (control, mut controls) = mpsc::channel::<Control>(4);
     let writer = tokio::spawn(async move {
-        while let Some(frame) = rx.recv().await {
-            let Ok(text) = serde_json::to_string(&frame) else {
-                continue;
-            };
-            if sink.send(Message::Text(text.into())).await.is_err() {
-                break;
+        let mut close = None;
+        let mut open = true;
+        loop {
+            // Frames first: whatever was queued before the close still goes out, and the
+            // close comes only after the reader has dropped its senders.
+            tokio::select! {
+                biased;
+                frame = rx.recv(), if open => {
+                    let Some(frame) = frame else {
+                        open = false;
+                        continue;
+                    };
+                    let Ok(text) = serde_json::to_string(&frame) else {
+                        continue;
+                    };
+                    if sink.send(Message::Text(text.into())).await.is_err() {
+                        return;
+                    }
+                }
+                c = controls.recv() => match c {
+                    Some(Control::Ping) => {
+                        if sink.send(Message::Ping(Default::default())).await.is_err() {
+                            return;
+                        }
+                    }
+                    Some(Control::Close(code, reason)) => {
+                        close = Some((code, reason));
+                        break;
+                    }
+                    None => break,
+                },
             }
         }
+        let frame = close.map(|(code, reason)| CloseFrame {
+            code,
+            reason: Utf8Bytes::from_static(reason),
+        });
+        let _ = sink.send(Message::Close(frame)).await;
         let _ = sink.close().await;
     });
 
+    let limits = chat.limiter.limits().clone();
+    let opened = Instant::now();
+    let mut last_seen = opened;
+    let ping_every = (limits.idle_timeout / 3).max(std::time::Duration::from_millis(100));
+    let mut pings = tokio::time::interval_at(opened + ping_every, ping_every);
+    pings.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut budget = Bucket::full(limits.connection_messages_per_minute, opened);
+
     let mut conversation: Option<Conversation> = None;
-    loop {
+    let close: Option<(u16, &'static str)> = loop {
+        let (deadline, why) = match &conversation {
+            None => (
+                (opened + limits.hello_timeout).min(last_seen + limits.idle_timeout),
+                "no hello",
+            ),
+            Some(_) => (last_seen + limits.idle_timeout, "idle"),
+        };
         let next = tokio::select! {
             next = stream.next() => next,
-            () = chat.shutdown.cancelled() => break,
+            _ = pings.tick() => {
+                let _ = control.try_send(Control::Ping);
+                continue;
+            }
+            () = tokio::time::sleep_until(deadline) => break Some((close_code::POLICY, why)),
+            () = chat.shutdown.cancelled() => break Some((close_code::AWAY, "server stopping")),
         };
-        let Some(Ok(message)) = next else {
-            break;
+        let message = match next {
+            None => break None,
+            Some(Err(error)) => break close_code_for(error),
+            Some(Ok(message)) => message,
         };
+        last_seen = Instant::now();
         let text = match message {
             Message::Text(text) => text,
-            Message::Close(_) => break,
+            Message::Close(_) => break None,
             _ => continue,
         };
+        let lang = conversation.as_ref().map_or(Lang::De, |c| c.lang);
         let frame = match serde_json::from_str::<ClientFrame>(&text) {
             Ok(frame) => frame,
             Err(_) => {
-                let lang = conversation.as_ref().map_or(Lang::De, |c| c.lang);
                 let _ = tx.send(bad_request(chat.office(), lang, None)).await;
                 continue;
             }
         };
+        // Every frame from the client counts toward the connection's budget, whatever token
+        // it says hello with.
+        if let Err(wait) = budget.check(limits.connection_messages_per_minute, last_seen) {
+            let client_id = match &frame {
+                ClientFrame::Message { client_id, .. } => Some(client_id.clone()),
+                _ => None,
+            };
+            let _ = tx.send(flooded(chat.office(), lang, client_id, wait)).await;
+            continue;
+        }
+        budget.take(limits.connection_messages_per_minute);
         match frame {
             ClientFrame::Hello { token, lang } => {
                 let lang = lang.as_deref().map_or(Lang::De, Lang::from_tag);
+                // The old conversation's registration ends before the new one starts.
+                conversation = None;
                 match Conversation::start(&chat, token, lang, tx.clone()).await {
                     Some(c) => conversation = Some(c),
                     None => {
                         let _ = tx.send(unavailable(chat.office(), lang, None)).await;
-                        break;
+                        break None;
                     }
                 }
             }
             ClientFrame::Message { client_id, text } => {
-                let Some(c) = conversation.as_ref() else {
+                let Some(c) = conversation.as_mut() else {
                     let _ = tx
                         .send(bad_request(chat.office(), Lang::De, Some(client_id)))
                         .await;
                     continue;
                 };
+                if let Err(wait) = chat.limiter.admit(client, c.is_new()) {
+                    let _ = tx
+                        .send(flooded(chat.office(), c.lang, Some(client_id), wait))
+                        .await;
+                    continue;
+                }
                 let reply = c.message(chat.office(), client_id, text).await;
                 if tx.send(reply).await.is_err() {
-                    break;
+                    break None;
                 }
             }
             ClientFrame::Export => {
@@ -113,145 +182,17 @@ pub(crate) async fn serve(chat: WebChat, socket: WebSocket) {
                     })
                     .await;
                 if tx.send(ServerFrame::Export { data }).await.is_err() {
-                    break;
+                    break None;
                 }
             }
         }
-    }
+    };
     drop(conversation);
     drop(tx);
+    if let Some((code, reason)) = close {
+        tracing::debug!(code, reason, "closing web chat socket");
+        let _ = control.send(Control::Close(code, reason)).await;
+    }
+    drop(control);
     let _ = writer.await;
-}
-
-/// A conversation bound to a token.
-struct Conversation {
-    pseudonym: String,
-    lang: Lang,
-    _registration: crate::channel::Registration,
-}
-
-impl Conversation {
-    async fn start(
-        chat: &WebChat,
-        token: Option<String>,
-        lang: Lang,
-        tx: mpsc::Sender<ServerFrame>,
-    ) -> Option<Conversation> {
-        let token = match token.filter(|t| valid_token(t)) {
-            Some(t) => t,
-            None => new_token()?,
-        };
-        let pseudonym = pseudonym(&token);
-        // Register before reading the history: a message delivered in between then arrives
-        // twice (the page ignores known ids) instead of never.
-        let registration = chat.channel().register(&pseudonym, tx.clone());
-        let office = chat.office();
-        let max_chars = office.engine().policy().max_message_chars;
-        let (welcome, pending) = office
-            .read(|state, engine, now| {
-                let (history, pending) = history::of(state, &pseudonym);
-                let agreed = state
-                    .citizen_by_pseudonym(ChannelKind::Web, &pseudonym)
-                    .is_some_and(|c| c.consent.is_some());
-                let privacy_notice = (engine.policy().privacy.require_consent && !agreed)
-                    .then(|| engine.privacy_notice(lang, ChannelKind::Web, None));
-                let welcome = ServerFrame::Welcome {
-                    token: token.clone(),
-                    lang: lang.code().to_owned(),
-                    greeting: engine.greeting(state, ChannelKind::Web, lang, now),
-                    session: history::session_info(state, engine, lang, now),
-                    history,
-                    max_chars,
-                    privacy_notice,
-                };
-                (welcome, pending)
-            })
-            .await;
-        if tx.send(welcome).await.is_err() {
-            return None;
-        }
-        if let Err(error) = office.mark_delivered(pending).await {
-            // They stay pending and are shown again on the next visit.
-            tracing::warn!(%error, "could not record web chat history as delivered");
-        }
-        Some(Conversation {
-            pseudonym,
-            lang,
-            _registration: registration,
-        })
-    }
-
-    async fn message(&self, office: &Office, client_id: String, text: String) -> ServerFrame {
-        if client_id.is_empty() || client_id.chars().count() > MAX_CLIENT_ID {
-            return bad_request(office, self.lang, None);
-        }
-        let input = Input::Citizen(CitizenMessage {
-            identity: ChannelIdentity {
-                channel: ChannelKind::Web,
-                pseudonym: self.pseudonym.clone(),
-                address: self.pseudonym.clone(),
-            },
-            lang: Some(self.lang),
-            text,
-            intake_key: Some(format!("web:{client_id}")),
-            inline_errors: true,
-            encrypted: None,
-        });
-        match office.submit(input).await {
-            Ok(Ok(Receipt::Question { reference, .. })) => ServerFrame::Accepted {
-                client_id,
-                reference: Some(reference.to_string()),
-            },
-            Ok(Ok(_)) => ServerFrame::Accepted {
-                client_id,
-                reference: None,
-            },
-            Ok(Err(Refusal::TooLong { max })) => ServerFrame::Error {
-                message: office.engine().render(
-                    self.lang,
-                    "too-long",
-                    &[("max", sprechstunde_core::texts::Arg::Num(max as u64))],
-                ),
-                client_id: Some(client_id),
-                code: "too_long".into(),
-            },
-            Ok(Err(Refusal::Flooded { retry_after_secs })) => ServerFrame::Error {
-                message: office.engine().render(
-                    self.lang,
-                    "flood-limit",
-                    &[(
-                        "seconds",
-                        sprechstunde_core::texts::Arg::Num(retry_after_secs),
-                    )],
-                ),
-                client_id: Some(client_id),
-                code: "flooded".into(),
-            },
-            Ok(Err(_)) => ServerFrame::Error {
-                message: office.engine().render(self.lang, "error-empty", &[]),
-                client_id: Some(client_id),
-                code: "empty".into(),
-            },
-            Err(error) => {
-                tracing::error!(%error, "web chat message could not be stored");
-                unavailable(office, self.lang, Some(client_id))
-            }
-        }
-    }
-}
-
-fn bad_request(office: &Office, lang: Lang, client_id: Option<String>) -> ServerFrame {
-    ServerFrame::Error {
-        client_id,
-        code: "bad_request".into(),
-        message: office.engine().render(lang, "error-bad-request", &[]),
-    }
-}
-
-fn unavailable(office: &Office, lang: Lang, client_id: Option<String>) -> ServerFrame {
-    ServerFrame::Error {
-        client_id,
-        code: "unavailable".into(),
-        message: office.engine().render(lang, "error-unavailable", &[]),
-    }
 }

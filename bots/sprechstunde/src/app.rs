@@ -8,7 +8,6 @@ use axum::Router;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::get;
-use axum::serve::ListenerExt;
 use sprechstunde_console::{Console, ConsoleSettings};
 use sprechstunde_core::{Engine, Store, Texts};
 use sprechstunde_runtime::{Clock, Office, SystemClock, Workers};
@@ -91,6 +90,24 @@ pub struct Application {
     workers: Workers,
     shutdown: CancellationToken,
     audit_purge: tokio::task::JoinHandle<()>,
+    serve_limits: crate::serve::ServeLimits,
+}
+
+/// The listener's limits; raises the open-file limit first when the connection maximum is
+/// derived from it.
+fn serve_limits(settings: &Settings) -> crate::serve::ServeLimits {
+    let max_connections = match settings.limits.max_connections {
+        0 => {
+            let open_files = crate::serve::raise_open_file_limit();
+            crate::serve::default_max_connections(open_files)
+        }
+        n => n,
+    };
+    tracing::info!(max_connections, "connection limit");
+    crate::serve::ServeLimits {
+        max_connections,
+        header_read_timeout: settings.limits.header_read_timeout(),
+    }
 }
 
 impl std::fmt::Debug for Application {
@@ -139,7 +156,13 @@ impl Application {
         )
         .await
         .context("cannot start the Matrix channel")?;
-        let webchat = WebChat::new(office.clone(), shutdown.clone());
+        let webchat = WebChat::with_limits(
+            office.clone(),
+            shutdown.clone(),
+            settings.limits.web_limits(),
+            settings.limits.client_addresses()?,
+        );
+        let serve_limits = serve_limits(settings);
         // Bound first: the allowed origins default to the listen address with its real port.
         let listener = TcpListener::bind(settings.server.listen)
             .await
@@ -208,6 +231,7 @@ impl Application {
             workers,
             shutdown,
             audit_purge,
+            serve_limits,
         })
     }
 
@@ -250,21 +274,10 @@ impl Application {
             workers,
             shutdown,
             audit_purge,
+            serve_limits,
         } = self;
         drop(web);
-        let signal = shutdown.clone();
-        // Chat frames are small: send them at once instead of waiting for Nagle's algorithm.
-        let listener = listener.tap_io(|tcp| {
-            if let Err(error) = tcp.set_nodelay(true) {
-                tracing::debug!(%error, "could not set TCP_NODELAY");
-            }
-        });
-        let served = axum::serve(
-            listener,
-            router.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .with_graceful_shutdown(async move { signal.cancelled().await })
-        .await;
+        crate::serve::serve(listener, router, serve_limits, shutdown.clone()).await;
         // However the server ended, the channels stop too.
         shutdown.cancel();
         if let Some(telegram) = telegram {
@@ -276,7 +289,7 @@ impl Application {
         workers.shutdown().await;
         let _ = audit_purge.await;
         drop(office);
-        served.context("HTTP server failed")
+        Ok(())
     }
 }
 

@@ -7,6 +7,7 @@ pub mod cli;
 pub mod packaging_cli;
 pub mod record;
 pub mod record_departments;
+pub mod serve;
 pub mod session_cli;
 pub mod settings;
 pub mod staff_cli;

@@ -330,6 +330,10 @@ fn server_command(server: &Path, dir: &Path) -> Command {
     }
     // The load sends far more than a person would.
     cmd.env("SPRECHSTUNDE_LIMITS__CITIZEN_MESSAGES", "0");
+    cmd.env("SPRECHSTUNDE_LIMITS__CONNECTION_MESSAGES_PER_MINUTE", "0");
+    cmd.env("SPRECHSTUNDE_LIMITS__ADDRESS_MESSAGES_PER_MINUTE", "0");
+    cmd.env("SPRECHSTUNDE_LIMITS__ADDRESS_NEW_CONVERSATIONS_PER_MINUTE", "0");
+    cmd.env("SPRECHSTUNDE_LIMITS__NEW_CONVERSATIONS_PER_MINUTE", "0");
     cmd
 }
 

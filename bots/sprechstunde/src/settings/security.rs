@@ -18,7 +18,7 @@ pub enum Hsts {
     Off,
 }
 
-/// `[limits]`: flood limits, login throttling and request sizes.
+/// `[limits]`: flood limits, login throttling, request sizes, connection limits and timeouts.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct LimitSettings {
@@ -43,6 +43,30 @@ pub struct LimitSettings {
     pub api_body_bytes: usize,
     /// Largest request body anywhere else (e.g. the Telegram webhook), in bytes.
     pub max_body_bytes: usize,
+    /// Reverse proxies (addresses or CIDR ranges) whose `client_address_header` the web chat
+    /// believes; from any other peer the header is ignored.
+    pub trusted_proxies: Vec<String>,
+    /// Web chat frames one WebSocket connection may send per minute, whatever tokens it
+    /// says hello with; 0 turns the limit off.
+    pub connection_messages_per_minute: u32,
+    /// Web chat messages per minute from one client address (IPv6: one /64); 0 off.
+    pub address_messages_per_minute: u32,
+    /// New web chat conversations (first message under an unknown token) per minute from one
+    /// client address; 0 off.
+    pub address_new_conversations_per_minute: u32,
+    /// New web chat conversations per minute on the whole server; 0 off.
+    pub new_conversations_per_minute: u32,
+    /// Most open TCP connections (WebSockets included); 0 derives it from the open-file limit
+    /// (which the server raises to its hard limit at start).
+    pub max_connections: usize,
+    /// A connection that has not sent a complete request head after this many seconds is
+    /// closed (slowloris); idle keep-alive connections too.
+    pub header_read_seconds: u32,
+    /// A WebSocket that has not said `hello` after this many seconds is closed.
+    pub websocket_hello_seconds: u32,
+    /// A WebSocket from which nothing arrived for this many seconds (not even the answer to the
+    /// server's pings, sent every third of it) is closed.
+    pub websocket_idle_seconds: u32,
 }
 
 impl Default for LimitSettings {
@@ -58,6 +82,15 @@ impl Default for LimitSettings {
             login_body_bytes: 4 * 1024,
             api_body_bytes: 64 * 1024,
             max_body_bytes: 256 * 1024,
+            trusted_proxies: vec!["127.0.0.1".into(), "::1".into()],
+            connection_messages_per_minute: 30,
+            address_messages_per_minute: 300,
+            address_new_conversations_per_minute: 30,
+            new_conversations_per_minute: 600,
+            max_connections: 0,
+            header_read_seconds: 10,
+            websocket_hello_seconds: 10,
+            websocket_idle_seconds: 120,
         }
     }
 }
@@ -99,7 +132,67 @@ impl LimitSettings {
                 "not a valid HTTP header name",
             ));
         }
+        if self.client_addresses().is_err() {
+            return Some((
+                "limits.trusted_proxies",
+                "every entry must be an IP address or range like 10.0.0.0/8",
+            ));
+        }
+        if !(1..=3600).contains(&self.header_read_seconds) {
+            return Some(("limits.header_read_seconds", "must be between 1 and 3600"));
+        }
+        if !(1..=3600).contains(&self.websocket_hello_seconds) {
+            return Some((
+                "limits.websocket_hello_seconds",
+                "must be between 1 and 3600",
+            ));
+        }
+        if !(3..=86_400).contains(&self.websocket_idle_seconds) {
+            return Some((
+                "limits.websocket_idle_seconds",
+                "must be between 3 and 86400",
+            ));
+        }
         None
+    }
+
+    /// How the web chat finds a client's address.
+    ///
+    /// # Errors
+    /// A `trusted_proxies` entry is not an address or range.
+    pub fn client_addresses(
+        &self,
+    ) -> Result<sprechstunde_webchat::ClientAddresses, sprechstunde_webchat::BadProxy> {
+        let header = (!self.client_address_header.is_empty())
+            .then(|| axum::http::HeaderName::try_from(self.client_address_header.as_str()).ok())
+            .flatten();
+        sprechstunde_webchat::ClientAddresses::new(header, &self.trusted_proxies)
+    }
+
+    /// Turns the web chat's rate limits off (per connection, per address, new conversations):
+    /// a benchmark's clients send far more from one address than people would.
+    pub fn lift_web_chat_rate_limits(&mut self) {
+        self.connection_messages_per_minute = 0;
+        self.address_messages_per_minute = 0;
+        self.address_new_conversations_per_minute = 0;
+        self.new_conversations_per_minute = 0;
+    }
+
+    /// The web chat's limits.
+    pub fn web_limits(&self) -> sprechstunde_webchat::WebLimits {
+        sprechstunde_webchat::WebLimits {
+            connection_messages_per_minute: self.connection_messages_per_minute,
+            address_messages_per_minute: self.address_messages_per_minute,
+            address_new_conversations_per_minute: self.address_new_conversations_per_minute,
+            new_conversations_per_minute: self.new_conversations_per_minute,
+            hello_timeout: std::time::Duration::from_secs(u64::from(self.websocket_hello_seconds)),
+            idle_timeout: std::time::Duration::from_secs(u64::from(self.websocket_idle_seconds)),
+        }
+    }
+
+    /// The header-read timeout of HTTP connections.
+    pub fn header_read_timeout(&self) -> std::time::Duration {
+        std::time::Duration::from_secs(u64::from(self.header_read_seconds))
     }
 }
 

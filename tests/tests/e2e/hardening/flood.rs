@@ -137,3 +137,172 @@ async fn a_flooding_telegram_chat_gets_exactly_one_notice_and_nothing_of_the_exc
     );
     app.stop().await.unwrap();
 }
+
+/// Questions and citizen records in the office.
+async fn stored_counts(app: &TestApp) -> (usize, usize) {
+    app.office()
+        .read(|state, _, _| (state.questions().count(), state.citizens().count()))
+        .await
+}
+
+fn loopback(last: u8) -> std::net::IpAddr {
+    std::net::IpAddr::from([127, 0, 0, last])
+}
+
+/// One new conversation from `from`: hello without a token, a question, and agreeing to the
+/// notice. The answer to the question (`held` or `error`).
+async fn new_conversation(app: &TestApp, from: std::net::IpAddr, xff: Option<&str>) -> Value {
+    let mut ws = sockets::open(app.addr, from, xff).await;
+    assert_eq!(sockets::hello(&mut ws, None).await["type"], "welcome");
+    let answer = sockets::message(&mut ws, "q", "Wann kommt der Bus?").await;
+    if answer["type"] != "error" {
+        sockets::message(&mut ws, "a", "/einverstanden").await;
+    }
+    let _ = ws.close(None).await;
+    answer
+}
+
+use super::sockets;
+use serde_json::Value;
+
+#[tokio::test]
+async fn one_socket_renewing_its_token_is_refused_as_flooded_and_its_excess_is_not_stored() {
+    // Arrange: the default limits of one connection (every test client comes from
+    // 127.0.0.1, so only the per-connection limit is on here).
+    let dir = tempfile::tempdir().unwrap();
+    let app = TestApp::start(dir.path()).await.unwrap();
+    let mut ws = sockets::open(app.addr, loopback(1), None).await;
+
+    // Act: the attack of issue 13: hello with a fresh token, a question, consent; 200 times.
+    let mut held = 0;
+    let mut refused = 0;
+    for i in 0..200 {
+        let welcome = sockets::hello(&mut ws, None).await;
+        if welcome["type"] == "error" {
+            assert_eq!(welcome["code"], "flooded", "{welcome}");
+            refused += 1;
+            continue;
+        }
+        let answer = sockets::message(&mut ws, &format!("q{i}"), &format!("Frage {i}")).await;
+        match answer["type"].as_str() {
+            Some("error") => {
+                assert_eq!(answer["code"], "flooded", "{answer}");
+                refused += 1;
+                continue;
+            }
+            _ => held += 1,
+        }
+        let consent = sockets::message(&mut ws, &format!("a{i}"), "/einverstanden").await;
+        if consent["type"] == "error" {
+            assert_eq!(consent["code"], "flooded", "{consent}");
+        }
+    }
+
+    // Assert: a minute's worth of one connection (30 frames = 10 rounds of three), not 200.
+    let (questions, citizens) = stored_counts(&app).await;
+    assert!(questions <= 10, "{questions} questions stored");
+    assert!(citizens <= 10, "{citizens} citizen records");
+    assert!(refused >= 180, "{refused} refused");
+    println!(
+        "token rotation on one socket: 200 rounds, {held} taken, {refused} refused, \
+         {questions} questions and {citizens} citizen records stored"
+    );
+    app.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn new_conversations_are_limited_per_client_address_and_other_addresses_go_on() {
+    // Arrange: three new conversations a minute per address.
+    let dir = tempfile::tempdir().unwrap();
+    let mut settings = test_settings(dir.path());
+    settings.limits.address_new_conversations_per_minute = 3;
+    let app = TestApp::start_with(settings, Arc::new(SystemClock))
+        .await
+        .unwrap();
+
+    // Act: five fresh sockets from one address, then one from another.
+    let mut answers = Vec::new();
+    for _ in 0..5 {
+        answers.push(new_conversation(&app, loopback(2), None).await);
+    }
+    let other = new_conversation(&app, loopback(3), None).await;
+
+    // Assert
+    let kinds: Vec<_> = answers.iter().map(|a| a["type"].clone()).collect();
+    assert_eq!(
+        kinds,
+        ["held", "held", "held", "error", "error"],
+        "{answers:?}"
+    );
+    assert_eq!(answers[3]["code"], "flooded");
+    assert_eq!(other["type"], "held", "{other}");
+    assert_eq!(
+        stored_counts(&app).await,
+        (4, 4),
+        "nothing of the refused is stored"
+    );
+    app.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn the_ceiling_on_new_conversations_holds_across_client_addresses() {
+    // Arrange: per address unlimited, four new conversations a minute in total.
+    let dir = tempfile::tempdir().unwrap();
+    let mut settings = test_settings(dir.path());
+    settings.limits.new_conversations_per_minute = 4;
+    let app = TestApp::start_with(settings, Arc::new(SystemClock))
+        .await
+        .unwrap();
+
+    // Act: six addresses, one new conversation each.
+    let mut answers = Vec::new();
+    for last in 10..16 {
+        answers.push(new_conversation(&app, loopback(last), None).await["type"].clone());
+    }
+
+    // Assert
+    assert_eq!(answers, ["held", "held", "held", "held", "error", "error"]);
+    assert_eq!(stored_counts(&app).await, (4, 4));
+    app.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_forwarded_client_address_counts_only_when_a_trusted_proxy_sent_it() {
+    // Arrange: two new conversations a minute per address, behind a proxy at 127.0.0.1
+    // (trusted) and, on the second server, with a proxy elsewhere (so 127.0.0.1 is not one).
+    let dir = tempfile::tempdir().unwrap();
+    let mut settings = test_settings(dir.path());
+    settings.limits.address_new_conversations_per_minute = 2;
+    settings.limits.client_address_header = "x-forwarded-for".into();
+    settings.limits.trusted_proxies = vec!["127.0.0.1".into()];
+    let behind_proxy = TestApp::start_with(settings.clone(), Arc::new(SystemClock))
+        .await
+        .unwrap();
+    let other_dir = tempfile::tempdir().unwrap();
+    settings.server.data_dir = other_dir.path().to_owned();
+    settings.limits.trusted_proxies = vec!["10.0.0.1".into()];
+    let direct = TestApp::start_with(settings, Arc::new(SystemClock))
+        .await
+        .unwrap();
+
+    // Act: through the trusted proxy, three clients of one address and one of another; to
+    // the other server, a client that claims a new address every time.
+    let mut proxied = Vec::new();
+    for xff in ["203.0.113.1", "203.0.113.1", "203.0.113.1", "203.0.113.2"] {
+        proxied.push(new_conversation(&behind_proxy, loopback(1), Some(xff)).await["type"].clone());
+    }
+    let mut spoofed = Vec::new();
+    for xff in ["198.51.100.1", "198.51.100.2", "198.51.100.3"] {
+        spoofed.push(new_conversation(&direct, loopback(1), Some(xff)).await["type"].clone());
+    }
+
+    // Assert
+    assert_eq!(proxied, ["held", "held", "error", "held"]);
+    assert_eq!(
+        spoofed,
+        ["held", "held", "error"],
+        "the header of an untrusted peer is ignored"
+    );
+    direct.stop().await.unwrap();
+    behind_proxy.stop().await.unwrap();
+}

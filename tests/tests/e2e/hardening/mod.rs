@@ -3,9 +3,12 @@
 //! allow-list, per-citizen flood limits, and an XSS payload corpus in headless Chromium.
 //! Each test prints its figures (routes scanned, payloads tried, …).
 
+mod connections;
 mod flood;
 mod headers;
+mod held;
 mod requests;
+mod sockets;
 mod websocket;
 mod xss;
 

@@ -117,3 +117,43 @@ async fn a_foreign_page_in_chromium_cannot_open_the_web_chat_socket() {
     browser.close().await.unwrap();
     app.stop().await.unwrap();
 }
+
+#[tokio::test]
+async fn a_frame_over_the_limit_closes_with_1009_and_invalid_utf8_with_1007() {
+    use futures_util::SinkExt;
+    use tokio_tungstenite::tungstenite::Message;
+    use tokio_tungstenite::tungstenite::protocol::frame::Frame;
+    use tokio_tungstenite::tungstenite::protocol::frame::coding::{Data, OpCode};
+
+    // Arrange
+    let dir = tempfile::tempdir().unwrap();
+    let app = TestApp::start(dir.path()).await.unwrap();
+    let from = std::net::IpAddr::from([127, 0, 0, 1]);
+    let mut big = super::sockets::open(app.addr, from, None).await;
+    super::sockets::hello(&mut big, None).await;
+    let mut garbled = super::sockets::open(app.addr, from, None).await;
+    super::sockets::hello(&mut garbled, None).await;
+
+    // Act: 65 KiB of text (the limit is 64 KiB), and a text frame that is not UTF-8.
+    let text = "x".repeat(sprechstunde_webchat::MAX_FRAME_BYTES + 1024);
+    big.send(Message::Text(text.into())).await.unwrap();
+    let not_utf8 = Frame::message(
+        vec![0x48u8, 0xC3, 0x28, 0xFF],
+        OpCode::Data(Data::Text),
+        true,
+    );
+    garbled.send(Message::Frame(not_utf8)).await.unwrap();
+
+    // Assert
+    let too_big = super::sockets::close_of(&mut big)
+        .await
+        .unwrap()
+        .expect("close frame");
+    assert_eq!(u16::from(too_big.code), 1009, "{too_big:?}");
+    let invalid = super::sockets::close_of(&mut garbled)
+        .await
+        .unwrap()
+        .expect("close frame");
+    assert_eq!(u16::from(invalid.code), 1007, "{invalid:?}");
+    app.stop().await.unwrap();
+}

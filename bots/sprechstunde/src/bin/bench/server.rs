@@ -173,6 +173,7 @@ pub(crate) async fn serve(data_dir: &Path) -> anyhow::Result<()> {
     settings.server.data_dir = data_dir.to_owned();
     // Each bench citizen sends far more than a person would: no flood limit here.
     settings.limits.citizen_messages = 0;
+    settings.limits.lift_web_chat_rate_limits();
     let app = Application::build(&settings).await?;
     let addr = app.local_addr()?;
     let (_, token) = super::bench_staff(app.office()).await?;

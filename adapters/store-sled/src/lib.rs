@@ -441,8 +441,8 @@ impl Store for SledStore {
 
     async fn end_logins_of(&self, staff: StaffId, keep: Option<&str>) -> Result<usize, StoreError> {
         let mut ended = 0;
-        self.write_durably(|| {
-            ended = self.staff.end_logins_of(staff, keep)?;
+        self.write_durably(|db| {
+            ended = db.staff.end_logins_of(staff, keep)?;
             Ok(())
         })
         .await?;
@@ -450,12 +450,12 @@ impl Store for SledStore {
     }
 
     async fn put_token_use(&self, id: &str, at: jiff::Timestamp) -> Result<(), StoreError> {
-        self.write_durably(|| self.staff.put_token_use(id, at))
+        self.write_durably(|db| db.staff.put_token_use(id, at))
             .await
     }
 
     async fn token_last_used(&self, id: &str) -> Result<Option<jiff::Timestamp>, StoreError> {
-        self.staff.token_last_used(id)
+        self.db()?.staff.token_last_used(id)
     }
 
     async fn append_audit(&self, entry: &AuditEntry) -> Result<(), StoreError> {

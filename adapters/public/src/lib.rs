@@ -1,13 +1,17 @@
-//! Public pages: upcoming office hours (`/sprechstunden`), their iCal feed (`/sessions.ics`)
-//! and published summaries (`/zusammenfassungen/{id}`, with `.md` and `.json` exports).
+//! Public pages: upcoming office hours (`/sprechstunden`), their iCal feed (`/sessions.ics`),
+//! published summaries (`/zusammenfassungen/{id}`, with `.md` and `.json` exports) and the
+//! accessibility statement (`/barrierefreiheit`), which every page links to.
 //!
 //! No login, no scripts, no inline styles: plain HTML that works with a strict content
 //! security policy and with screen readers. German by default; English with `?lang=en` or
 //! when the browser prefers English (`Accept-Language`), and every page links to the other
 //! language.
 
+pub mod accessibility;
 pub mod ical;
 mod pages;
+
+pub use accessibility::AccessibilityStatement;
 
 use axum::Router;
 use axum::extract::{Path, Query, State};
@@ -23,6 +27,7 @@ pub struct Public {
     office: Office,
     name: String,
     channels: Vec<ChannelKind>,
+    accessibility: std::sync::Arc<AccessibilityStatement>,
 }
 
 impl Public {
@@ -33,7 +38,15 @@ impl Public {
             office,
             name: name.into(),
             channels: vec![ChannelKind::Web],
+            accessibility: std::sync::Arc::default(),
         }
+    }
+
+    /// The installation's accessibility statement (the built-in defaults until then).
+    #[must_use]
+    pub fn with_accessibility(mut self, statement: AccessibilityStatement) -> Self {
+        self.accessibility = std::sync::Arc::new(statement);
+        self
     }
 
     /// The channels this installation runs, as the pages name them to citizens.
@@ -49,6 +62,7 @@ impl Public {
             .route("/sessions.ics", get(calendar))
             .route("/sprechstunden", get(upcoming))
             .route("/zusammenfassungen/{file}", get(summary))
+            .route(accessibility::PATH, get(accessibility_statement))
             .route("/oeffentlich/public.css", get(style))
             .with_state(self.clone())
     }
@@ -198,6 +212,19 @@ async fn summary(
             .into_response(),
         Format::Json => axum::Json(pages::summary_json(&summary)).into_response(),
     }
+}
+
+async fn accessibility_statement(
+    State(public): State<Public>,
+    Query(query): Query<LangQuery>,
+    headers: HeaderMap,
+) -> Response {
+    let lang = language(&query, &headers);
+    html(accessibility::statement(
+        &public.accessibility,
+        &public.name,
+        lang,
+    ))
 }
 
 enum Format {

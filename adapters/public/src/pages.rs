@@ -4,7 +4,7 @@ use jiff::Timestamp;
 use sprechstunde_core::{ChannelKind, Engine, Lang, Session, SessionStatus, Summary};
 
 /// Picks the German or the English wording.
-fn t<'a>(lang: Lang, de: &'a str, en: &'a str) -> &'a str {
+pub(crate) fn t<'a>(lang: Lang, de: &'a str, en: &'a str) -> &'a str {
     match lang {
         Lang::De => de,
         Lang::En => en,
@@ -12,7 +12,7 @@ fn t<'a>(lang: Lang, de: &'a str, en: &'a str) -> &'a str {
 }
 
 /// The link to the same page in the other language.
-fn switch_link(lang: Lang, path: &str) -> String {
+pub(crate) fn switch_link(lang: Lang, path: &str) -> String {
     match lang {
         Lang::De => format!("<a href=\"{path}?lang=en\" hreflang=\"en\" lang=\"en\">English</a>"),
         Lang::En => format!("<a href=\"{path}?lang=de\" hreflang=\"de\" lang=\"de\">Deutsch</a>"),
@@ -43,7 +43,8 @@ pub(crate) fn esc(text: &str) -> String {
     out
 }
 
-fn page(lang: Lang, title: &str, main: &str) -> String {
+/// A whole page; its footer links to the accessibility statement, as on every page.
+pub(crate) fn page(lang: Lang, title: &str, main: &str) -> String {
     let code = match lang {
         Lang::De => "de",
         Lang::En => "en",
@@ -52,13 +53,21 @@ fn page(lang: Lang, title: &str, main: &str) -> String {
         "<!DOCTYPE html>\n<html lang=\"{code}\">\n<head>\n<meta charset=\"utf-8\">\n\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
          <title>{}</title>\n<link rel=\"stylesheet\" href=\"/oeffentlich/public.css\">\n\
-         </head>\n<body>\n<main>\n{main}</main>\n</body>\n</html>\n",
-        esc(title)
+         </head>\n<body>\n<main>\n{main}</main>\n\
+         <footer>\n<p><a href=\"{}{}\">{}</a></p>\n</footer>\n</body>\n</html>\n",
+        esc(title),
+        crate::accessibility::PATH,
+        lang_query(lang),
+        t(
+            lang,
+            "Erklärung zur Barrierefreiheit",
+            "Accessibility statement"
+        ),
     )
 }
 
 /// Paragraphs from text with blank lines between them.
-fn paragraphs(text: &str) -> String {
+pub(crate) fn paragraphs(text: &str) -> String {
     text.split("\n\n")
         .map(str::trim)
         .filter(|p| !p.is_empty())

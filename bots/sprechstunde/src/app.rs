@@ -171,6 +171,7 @@ impl Application {
             .merge(
                 sprechstunde_public::Public::new(office.clone(), settings.office.name.clone())
                     .with_channels(running_channels(telegram.is_some(), matrix.is_some()))
+                    .with_accessibility(settings.accessibility.clone())
                     .router(),
             );
         if let Some(telegram) = &telegram {

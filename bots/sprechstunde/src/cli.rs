@@ -55,6 +55,24 @@ pub enum Command {
     /// Data protection documents derived from the configuration.
     #[command(subcommand)]
     Privacy(crate::record::PrivacyCommand),
+    /// Print the shell completion script, e.g. `sprechstunde completions bash >
+    /// /etc/bash_completion.d/sprechstunde`.
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page sprechstunde(1); with --dir, write it and one page per command there.
+    Man {
+        /// Directory for sprechstunde.1, sprechstunde-serve.1, … (e.g. /usr/local/share/man/man1).
+        #[arg(long, value_name = "DIR")]
+        dir: Option<PathBuf>,
+    },
+    /// Exit 0 if the running server answers /healthz (for container health checks).
+    Healthcheck {
+        /// Base URL of the server; default: the configured listen address (0.0.0.0 → 127.0.0.1).
+        #[arg(long, value_name = "URL")]
+        url: Option<String>,
+    },
 }
 
 /// `token …`.
@@ -166,13 +184,23 @@ impl Cli {
 /// # Errors
 /// Whatever went wrong, in words for the operator.
 pub async fn admin(command: Command, settings: &Settings) -> anyhow::Result<()> {
+    if let Some(done) = crate::packaging_cli::without_settings(&command) {
+        return done;
+    }
     // Reads the data directory if it can, and works while the server runs too.
     if let Command::Privacy(c) = command {
         return crate::record::run(c, settings).await;
     }
+    if let Command::Healthcheck { url } = command {
+        return crate::packaging_cli::healthcheck(url, settings).await;
+    }
     let store = open_store(settings)?;
     match command {
-        Command::Serve { .. } | Command::Privacy(_) => unreachable_serve(),
+        Command::Serve { .. }
+        | Command::Privacy(_)
+        | Command::Healthcheck { .. }
+        | Command::Completions { .. }
+        | Command::Man { .. } => unreachable_serve(),
         Command::Staff(c) => crate::staff_cli::run(c, settings, store).await,
         Command::Token(c) => token(c, &store).await,
         Command::Session(c) => session(c, settings, store).await,
@@ -181,7 +209,7 @@ pub async fn admin(command: Command, settings: &Settings) -> anyhow::Result<()> 
 }
 
 fn unreachable_serve() -> anyhow::Result<()> {
-    bail!("serve is not an administration command")
+    bail!("this is not an administration command on the data directory")
 }
 
 async fn token(command: TokenCommand, store: &Arc<dyn Store>) -> anyhow::Result<()> {

@@ -4,6 +4,7 @@
 pub mod app;
 pub mod audit_cli;
 pub mod cli;
+pub mod packaging_cli;
 pub mod record;
 pub mod record_departments;
 pub mod session_cli;

@@ -48,6 +48,9 @@ pub struct Settings {
     /// Flood limits, login throttling and request sizes (web hardening).
     #[serde(default)]
     pub limits: LimitSettings,
+    /// The accessibility statement at /barrierefreiheit (BITV 2.0 § 7).
+    #[serde(default)]
+    pub accessibility: sprechstunde_public::AccessibilityStatement,
 }
 
 /// `[audit]`.

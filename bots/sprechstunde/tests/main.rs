@@ -13,6 +13,8 @@ use tokio::process::{Child, Command};
 
 #[path = "cli/log_scan.rs"]
 mod log_scan;
+#[path = "cli/packaging.rs"]
+mod packaging;
 #[path = "cli/privacy.rs"]
 mod privacy;
 #[path = "cli/sessions.rs"]
@@ -80,6 +82,12 @@ async fn serve(dir: &Path) -> (Child, String) {
         .stderr(Stdio::piped())
         .spawn()
         .expect("spawn serve");
+    let url = first_url(&mut child).await;
+    (child, url)
+}
+
+/// The base URL a starting server prints in its first line.
+async fn first_url(child: &mut Child) -> String {
     let stdout = child.stdout.take().expect("stdout");
     let mut lines = BufReader::new(stdout).lines();
     let line = tokio::time::timeout(DEADLINE, lines.next_line())
@@ -87,12 +95,10 @@ async fn serve(dir: &Path) -> (Child, String) {
         .expect("serve printed its address in time")
         .expect("read")
         .expect("a line");
-    let url = line
-        .split_whitespace()
+    line.split_whitespace()
         .find(|w| w.starts_with("http://"))
         .expect("address in the first line")
-        .to_owned();
-    (child, url)
+        .to_owned()
 }
 
 #[tokio::test]
@@ -121,6 +127,9 @@ async fn help_is_available_for_every_command() {
         &["audit", "purge"],
         &["privacy"],
         &["privacy", "record"],
+        &["completions"],
+        &["man"],
+        &["healthcheck"],
     ];
     for args in commands {
         let mut all = args.to_vec();

@@ -156,7 +156,8 @@ function departmentCell(q) {
   } else if (q.suggestion && q.suggestion.department) {
     td.append(el('span', 'suggestion', `Vorschlag: ${q.suggestion.department.name}`));
   } else {
-    td.textContent = '–';
+    // Not routed: the citizens' office has it, as the detail view says.
+    td.textContent = 'Bürgerreferat';
   }
   if (q.draft) td.append(' ', el('strong', 'draft-marker', 'Freigabe ausstehend'));
   return td;

@@ -400,3 +400,31 @@ pub(crate) fn audit() -> Doc {
         ..Doc::default()
     }
 }
+
+/// Accept or dismiss a suggested duplicate (issue 18).
+pub(crate) fn suggestion() -> Doc {
+    Doc {
+        body: Some(object(
+            &["reference", "duplicate"],
+            json!({"reference": {"type": "string",
+                                 "description": "The question the suggestion is shown at"},
+                   "duplicate": {"type": "string",
+                                 "description": "The suggested duplicate"}}),
+        )),
+        errors: &[409],
+        ..Doc::default()
+    }
+}
+
+/// The host's stage text for the question answered now (issue 18).
+pub(crate) fn stage_text() -> Doc {
+    Doc {
+        body: Some(object(
+            &[],
+            json!({"text": {"type": ["string", "null"],
+                            "description": "At most 400 characters; null shows the question as asked"}}),
+        )),
+        errors: &[],
+        ..Doc::default()
+    }
+}

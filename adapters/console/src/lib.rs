@@ -8,6 +8,7 @@ mod audit;
 pub mod auth;
 mod csrf;
 pub mod error;
+mod live;
 pub mod neutralise;
 mod routes;
 pub mod table;
@@ -46,6 +47,8 @@ pub struct Console {
     /// Counts ends of logins (logout, "log out everywhere"): open event streams check then
     /// whether their own login still exists, and end if not.
     pub(crate) logins_ended: Arc<tokio::sync::watch::Sender<u64>>,
+    /// The live hour's suggested duplicates and stage links, beside the office state.
+    pub(crate) live: Arc<live::LiveBoards>,
 }
 
 /// Console settings.
@@ -82,6 +85,7 @@ impl Console {
                 throttle::CONCURRENT_VERIFICATIONS,
             )),
             logins_ended: Arc::new(tokio::sync::watch::Sender::new(0)),
+            live: Arc::default(),
         })
     }
 
@@ -114,14 +118,15 @@ impl Console {
     pub fn router(&self) -> Router {
         use axum::http::Method;
         use routes::{
-            audit, departments, events, login, office_hours, outbox, questions, sessions, staff,
-            stats, triage,
+            audit, board, departments, events, login, office_hours, outbox, questions, sessions,
+            staff, stage, stats, triage,
         };
         use sprechstunde_core::Permission::*;
         use table::Access::{Login, Public, Staff};
         const GET: Method = Method::GET;
         const POST: Method = Method::POST;
         const PUT: Method = Method::PUT;
+        const DELETE: Method = Method::DELETE;
         let api = table::ApiTable::new(self.clone())
             .limit_body("/login", self.limits.login_body_bytes)
             .add(
@@ -383,6 +388,45 @@ impl Console {
                 office_hours::merge,
             )
             .doc(apidoc::merge())
+            // The moderation board and the stage view (issue 18).
+            .add(
+                POST,
+                "/sessions/{id}/suggestions/accept",
+                Staff(&[ModerateSessions]),
+                "Accept a suggested duplicate: merge it into the question",
+                board::accept,
+            )
+            .doc(apidoc::suggestion())
+            .add(
+                POST,
+                "/sessions/{id}/suggestions/dismiss",
+                Staff(&[ModerateSessions]),
+                "Dismiss a suggested duplicate for the session",
+                board::dismiss,
+            )
+            .doc(apidoc::suggestion())
+            .add(
+                POST,
+                "/sessions/{id}/stage-link",
+                Staff(&[ManageSessions]),
+                "Create the stage view's secret link (replaces an earlier one)",
+                stage::create_link,
+            )
+            .add(
+                DELETE,
+                "/sessions/{id}/stage-link",
+                Staff(&[ManageSessions]),
+                "Revoke the stage view's secret link",
+                stage::revoke_link,
+            )
+            .add(
+                PUT,
+                "/sessions/{id}/stage-text",
+                Staff(&[ModerateSessions]),
+                "The stage text of the question answered now (shortened by the host)",
+                stage::set_text,
+            )
+            .doc(apidoc::stage_text())
             .add(
                 GET,
                 "/sessions/{id}/summary",
@@ -442,6 +486,11 @@ impl Console {
             .route("/staff", get(page))
             .route("/staff/", get(page))
             .route("/staff/assets/{name}", get(asset))
+            .route("/favicon.ico", get(favicon))
+            // The stage view: public behind its secret, nothing of the console.
+            .route("/buehne/{secret}", get(routes::stage::page))
+            .route("/buehne/{secret}/events", get(routes::stage::events))
+            .route("/buehne/{secret}/{file}", get(routes::stage::file))
             // Every request to the API, whoever added its route, goes into the audit trail.
             .nest(
                 "/api/v1",
@@ -487,6 +536,17 @@ pub const ASSETS: &[Asset] = &[
     Asset::js("summary.js", include_str!("../assets/summary.js")),
     Asset::js("views.js", include_str!("../assets/views.js")),
 ];
+
+/// The icon browsers ask for on every page (an SVG: one file for every size).
+async fn favicon() -> impl IntoResponse {
+    (
+        [
+            (header::CONTENT_TYPE, "image/svg+xml"),
+            (header::CACHE_CONTROL, "public, max-age=86400"),
+        ],
+        include_str!("../assets/favicon.svg"),
+    )
+}
 
 async fn asset(Path(name): Path<String>) -> Response {
     match Asset::find(ASSETS, &name) {

@@ -1,6 +1,7 @@
 //! The API routes, one file per resource.
 
 pub(crate) mod audit;
+pub(crate) mod board;
 pub(crate) mod departments;
 pub(crate) mod events;
 pub(crate) mod login;
@@ -9,5 +10,6 @@ pub(crate) mod outbox;
 pub(crate) mod questions;
 pub(crate) mod sessions;
 pub(crate) mod staff;
+pub(crate) mod stage;
 pub(crate) mod stats;
 pub(crate) mod triage;

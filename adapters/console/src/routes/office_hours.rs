@@ -7,7 +7,8 @@ use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use sprechstunde_core::{
-    Input, Permission, Queue, Receipt, Repeat, SeriesRule, SessionId, StaffAction, SummaryItem,
+    Input, Permission, QuestionId, Queue, Receipt, Repeat, SeriesRule, SessionId, StaffAction,
+    SummaryItem,
 };
 
 use super::sessions::SessionInput;
@@ -30,7 +31,7 @@ pub(crate) struct SeriesInput {
     until: Option<String>,
 }
 
-async fn submit(
+pub(crate) async fn submit(
     console: &Console,
     staff: &Staff,
     action: StaffAction,
@@ -45,7 +46,7 @@ async fn submit(
 }
 
 /// Host, press office, citizens' office and admin may moderate a live session.
-fn require_moderator(staff: &Staff) -> Result<(), ApiError> {
+pub(crate) fn require_moderator(staff: &Staff) -> Result<(), ApiError> {
     staff.require(Permission::ModerateSessions)
 }
 
@@ -95,17 +96,31 @@ pub(crate) struct LiveQuestion {
     channel: String,
     status: String,
     text: String,
+    /// When it arrived, RFC 3339 (the board shows how long it has waited).
+    arrived_at: String,
     /// How many others asked the same (merged duplicates).
     me_too: usize,
     /// References of the merged duplicates.
     merged: Vec<String>,
     answering: bool,
+    /// Open questions of the session that look like the same question, best first.
+    suggested_duplicates: Vec<SuggestedDuplicate>,
+}
+
+/// A suggested duplicate in the live view.
+#[derive(Debug, Serialize)]
+pub(crate) struct SuggestedDuplicate {
+    reference: String,
+    /// Similarity, 0–1 ([`sprechstunde_similarity`]).
+    score: f32,
 }
 
 /// `GET /sessions/{id}/live`: the questions in the session's queue (duplicates folded into
 /// their primary; overflow beyond the cap is the citizens' office's), open ones first. Only
 /// the questions the caller may see ([`crate::access::visible`]): department staff who also
 /// host see their department's; `me_too` counts every duplicate, `merged` lists the visible.
+/// Each open question lists its `suggested_duplicates` among the visible open ones, from the
+/// session's index beside the office state ([`crate::live`]), worked out after the read.
 pub(crate) async fn live(
     State(console): State<Console>,
     staff: Staff,
@@ -114,12 +129,13 @@ pub(crate) async fn live(
     require_moderator(&staff)?;
     let id = SessionId(id);
     let member = staff.member;
-    console
+    let read = console
         .office
         .read(move |state, engine, _| {
             let session = state.session(id)?;
             let visible = |q: &&sprechstunde_core::Question| crate::access::visible(&member, q);
-            let mut questions: Vec<(bool, u64, LiveQuestion)> = state
+            let mut open = Vec::new();
+            let mut questions: Vec<(bool, u64, QuestionId, LiveQuestion)> = state
                 .questions()
                 .filter(|q| q.queue == Queue::Session(id) && q.merged_into.is_none())
                 .filter(visible)
@@ -130,37 +146,67 @@ pub(crate) async fn live(
                         .filter(visible)
                         .map(|m| m.reference.to_string())
                         .collect();
+                    if q.is_open() {
+                        open.push((q.id, q.first_text().to_owned()));
+                    }
                     (
                         !q.is_open(),
                         q.id.0,
+                        q.id,
                         LiveQuestion {
                             reference: q.reference.to_string(),
                             channel: q.channel.as_str().into(),
                             status: q.status.as_str().into(),
                             text: crate::neutralise::neutralise(q.first_text()).into_owned(),
+                            arrived_at: q.created_at.to_string(),
                             me_too,
                             merged,
                             answering: session.answering == Some(q.id),
+                            suggested_duplicates: Vec::new(),
                         },
                     )
                 })
                 .collect();
-            questions.sort_by_key(|(done, id, _)| (*done, *id));
+            questions.sort_by_key(|(done, id, _, _)| (*done, *id));
             let answering = session
                 .answering
                 .and_then(|q| state.question(q))
                 .filter(visible)
                 .map(|q| q.reference.to_string());
-            let questions: Vec<LiveQuestion> = questions.into_iter().map(|(_, _, q)| q).collect();
-            Some(json!({
-                "session": views::session(engine, session),
-                "answering": answering,
-                "questions": questions,
-            }))
+            Some((views::session(engine, session), answering, questions, open))
         })
-        .await
-        .map(Json)
-        .ok_or(ApiError::NotFound)
+        .await;
+    let Some((session, answering, questions, open)) = read else {
+        return Err(ApiError::NotFound);
+    };
+    // Outside the state lock: the similarity index follows the open questions.
+    let mut suggestions = console.live.suggestions(id, &open);
+    let references: std::collections::HashMap<QuestionId, String> = questions
+        .iter()
+        .map(|(_, _, qid, q)| (*qid, q.reference.clone()))
+        .collect();
+    let questions: Vec<LiveQuestion> = questions
+        .into_iter()
+        .map(|(_, _, qid, mut q)| {
+            q.suggested_duplicates = suggestions
+                .remove(&qid)
+                .unwrap_or_default()
+                .into_iter()
+                .filter_map(|s| {
+                    references.get(&s.id).map(|r| SuggestedDuplicate {
+                        reference: r.clone(),
+                        score: (s.score.clamp(0.0, 1.0) * 100.0).round() / 100.0,
+                    })
+                })
+                .collect();
+            q
+        })
+        .collect();
+    Ok(Json(json!({
+        "session": session,
+        "answering": answering,
+        "questions": questions,
+    })))
 }
 
 /// Body of `POST /sessions/{id}/answering`.

@@ -57,24 +57,12 @@ async fn the_console_live_view_merges_duplicates_and_picks_the_question_answered
         describe(&violations)
     );
 
-    // Merge the second question into the first.
+    // Merge by choosing cards: select the second, then "merge the selected into this one" on
+    // the first; no reference is typed anywhere (both are plain controls a keyboard reaches).
+    click_when_ready(&browser, "#live-select-A-1002").await;
+    click_when_ready(&browser, "li[data-reference='A-1001'] .live-merge").await;
     browser
-        .wait_for("#merge-primary")
-        .await
-        .unwrap()
-        .send_keys("A-1001")
-        .await
-        .unwrap();
-    browser
-        .type_into("#merge-duplicates", "A-1002")
-        .await
-        .unwrap();
-    browser
-        .click("#merge-form button[type='submit']")
-        .await
-        .unwrap();
-    browser
-        .wait_for_text("#live-questions", "1 weitere fragen das Gleiche (A-1002)")
+        .wait_for_text("#live-questions", "1× „Ich auch“ (A-1002)")
         .await
         .unwrap();
     second
@@ -104,7 +92,7 @@ async fn the_console_live_view_merges_duplicates_and_picks_the_question_answered
         }
     }
     browser
-        .wait_for_text("#live-answering", "Jetzt beantwortet: A-1001")
+        .wait_for_text("#live-answering", "Auf der Bühne: A-1001")
         .await
         .unwrap();
     let violations = browser.axe().await.unwrap();
@@ -398,4 +386,24 @@ async fn the_press_office_schedules_a_weekly_series_in_the_console() {
     );
     browser.close().await.unwrap();
     app.stop().await.unwrap();
+}
+
+/// Clicks `css` once it is there; live updates may redraw the board between finding the
+/// element and clicking it, and then the click is repeated on the new one.
+pub(super) async fn click_when_ready(browser: &sprechstunde_tests::browser::Browser, css: &str) {
+    let deadline = tokio::time::Instant::now() + sprechstunde_tests::DEADLINE;
+    loop {
+        let clicked = match browser.client().find(fantoccini::Locator::Css(css)).await {
+            Ok(element) => element.click().await.map(|_| ()),
+            Err(e) => Err(e),
+        };
+        match clicked {
+            Ok(()) => return,
+            Err(e) => assert!(
+                tokio::time::Instant::now() < deadline,
+                "could not click {css}: {e}"
+            ),
+        }
+        tokio::task::yield_now().await;
+    }
 }

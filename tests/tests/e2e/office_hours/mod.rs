@@ -4,7 +4,9 @@
 //! published summary, the iCal feed, and a weekly series across the end of summer time; the
 //! same in the console ([`console`]).
 
+mod board;
 mod console;
+mod stage;
 
 use std::sync::Arc;
 

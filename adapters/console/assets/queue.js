@@ -12,6 +12,9 @@ const QUEUE_PAGE = 200;
 let queueQuestions = [];
 let queueKey = null;
 let queueMore = false;
+// Rows asked for: those shown plus a page that "load more" is fetching. A refresh (a live
+// update) during that fetch supersedes it, so it must load that page as well.
+let queueWant = 0;
 let queueSeq = 0;
 let selectedRow = -1;
 
@@ -31,7 +34,7 @@ async function fetchQueuePage(params, offset, known) {
 export async function loadQueue() {
   const params = queueParams();
   const key = params.toString();
-  const want = key === queueKey ? queueQuestions.length : 0;
+  const want = key === queueKey ? Math.max(queueQuestions.length, queueWant) : 0;
   const seq = ++queueSeq;
   try {
     let list = [];
@@ -45,6 +48,7 @@ export async function loadQueue() {
     clearArea($('queue-error'));
     queueKey = key;
     queueQuestions = list;
+    queueWant = list.length;
     queueMore = more;
     renderQueue(queueQuestions, params.get('queue'), params.get('status'));
   } catch (err) {
@@ -63,12 +67,14 @@ async function loadMoreQueue() {
   const seq = ++queueSeq;
   const button = $('queue-more');
   button.disabled = true;
+  queueWant = queueQuestions.length + QUEUE_PAGE;
   try {
     const page = await fetchQueuePage(params, queueQuestions.length, queueQuestions);
     if (seq !== queueSeq) return;
     clearArea($('queue-error'));
     const first = queueQuestions.length;
     queueQuestions = queueQuestions.concat(page.fresh);
+    queueWant = queueQuestions.length;
     queueMore = page.more;
     renderQueue(queueQuestions, params.get('queue'), params.get('status'));
     // The focus moves to the first new row; with none, to the table (the button is gone).
@@ -76,6 +82,7 @@ async function loadMoreQueue() {
     else $('queue-caption').closest('.table-wrap').focus();
   } catch (err) {
     if (seq !== queueSeq || err.status === 401) return;
+    queueWant = queueQuestions.length;
     showError($('queue-error'), err);
   } finally {
     button.disabled = false;

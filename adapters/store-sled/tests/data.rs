@@ -5,7 +5,7 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use sprechstunde_core::conformance::{question, staff};
+use sprechstunde_core::conformance::{audit_chain, question, staff};
 use sprechstunde_core::{Change, Store, StoreError};
 use sprechstunde_store_sled::SledStore;
 use tokio::task::JoinSet;
@@ -99,6 +99,33 @@ async fn a_value_under_another_id_is_reported_as_corrupt() {
     assert!(matches!(loaded, Err(StoreError::Corrupt(_))), "{loaded:?}");
 }
 
+#[tokio::test]
+async fn a_damaged_audit_entry_is_named_by_its_number() {
+    // Arrange: three entries, then garbage over the second with sled directly.
+    let dir = tempfile::tempdir().expect("temp dir");
+    {
+        let store = SledStore::open(dir.path()).expect("create");
+        for entry in audit_chain(3) {
+            store.append_audit(&entry).await.expect("append");
+        }
+    }
+    let mut key = vec![b'e'];
+    key.extend_from_slice(&2u64.to_be_bytes());
+    write_raw_in(dir.path(), "audit", &key, b"{not json");
+
+    // Act
+    let store = SledStore::open(dir.path()).expect("open");
+    let read = store.audit_entries(0, 10).await;
+
+    // Assert: corrupt, and the message says which entry, so it can be compared with a backup.
+    match read {
+        Err(StoreError::Corrupt(message)) => {
+            assert!(message.contains("audit entry 2:"), "{message}");
+        }
+        other => panic!("expected a corrupt entry, got {other:?}"),
+    }
+}
+
 #[test]
 fn a_database_of_an_unknown_format_is_refused() {
     // Arrange
@@ -123,9 +150,14 @@ fn question_key(id: u64) -> Vec<u8> {
 /// Writes one entry into the engine tree with sled itself, bypassing the store, and waits
 /// until sled has released the directory again (its threads hold it a moment after drop).
 pub(crate) fn write_raw(dir: &Path, key: &[u8], value: &[u8]) {
+    write_raw_in(dir, "engine", key, value);
+}
+
+/// Like [`write_raw`], into the tree `tree`.
+fn write_raw_in(dir: &Path, tree: &str, key: &[u8], value: &[u8]) {
     {
         let db = sled::open(dir).expect("raw open");
-        let engine = db.open_tree("engine").expect("tree");
+        let engine = db.open_tree(tree).expect("tree");
         engine.insert(key, value).expect("insert");
         db.flush().expect("flush");
     }

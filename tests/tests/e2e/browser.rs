@@ -242,6 +242,88 @@ window.fetch = function (url, init) {
 return true;
 ";
 
+/// Holds the first request for the second queue page until `window.__releasePage()`, and
+/// counts the requests for the first page made meanwhile (a refresh).
+const HOLD_SECOND_QUEUE_PAGE: &str = r"
+window.__pageHeld = false;
+window.__refreshes = 0;
+const original = window.fetch;
+window.fetch = async function (url, init) {
+  const u = String(url);
+  if (u.includes('/questions?') && u.includes('offset=200') && !window.__pageHeld) {
+    window.__pageHeld = true;
+    await new Promise((resolve) => { window.__releasePage = resolve; });
+  } else if (u.includes('/questions?') && u.includes('offset=0') && window.__pageHeld) {
+    window.__refreshes += 1;
+  }
+  return original.call(this, url, init);
+};
+return true;
+";
+
+/// Waits until `script` returns true in the page.
+async fn wait_for_js(client: &fantoccini::Client, script: &str) {
+    let deadline = tokio::time::Instant::now() + sprechstunde_tests::DEADLINE;
+    while client.execute(script, vec![]).await.unwrap() != serde_json::json!(true) {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "never true: {script}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}
+
+#[tokio::test]
+async fn a_live_update_while_the_next_queue_page_loads_still_shows_that_page() {
+    let Some(browser) = Browser::start().await.unwrap() else {
+        return;
+    };
+    // Arrange: a full first page and more; "load more" clicked, its request held.
+    let dir = tempfile::tempdir().unwrap();
+    let app = TestApp::start(dir.path()).await.unwrap();
+    sprechstunde_tests::staff::create_member(&app, "erika", &["citizens_office"])
+        .await
+        .unwrap();
+    for i in 0..205 {
+        let mut citizen = app.citizen().await.unwrap();
+        citizen.ask(&format!("Frage Nummer {i}")).await.unwrap();
+        citizen.close().await;
+    }
+    let client = browser.client();
+    browser
+        .log_in_staff(&app.base, "erika", sprechstunde_tests::staff::PASSWORD)
+        .await
+        .unwrap();
+    browser
+        .wait_for_text("#queue-caption", "(200, weitere vorhanden)")
+        .await
+        .unwrap();
+    client
+        .execute(HOLD_SECOND_QUEUE_PAGE, vec![])
+        .await
+        .unwrap();
+    browser.click("#queue-more").await.unwrap();
+    wait_for_js(client, "return window.__pageHeld").await;
+
+    // Act: a new question arrives (a live update refreshes the queue), then the page comes.
+    let mut citizen = app.citizen().await.unwrap();
+    citizen.ask("Noch eine Frage").await.unwrap();
+    wait_for_js(client, "return window.__refreshes > 0").await;
+    client
+        .execute("window.__releasePage(); return true", vec![])
+        .await
+        .unwrap();
+
+    // Assert: every question is shown, the second page too, and nothing more is offered.
+    browser
+        .wait_for_text("#queue-caption", "(206)")
+        .await
+        .unwrap();
+    let rows = "return document.querySelectorAll('#queue-body tr[data-reference]').length";
+    assert_eq!(client.execute(rows, vec![]).await.unwrap(), 206);
+    browser.close().await.unwrap();
+}
+
 #[tokio::test]
 async fn the_console_asks_for_the_queue_in_pages_of_200_and_every_question_stays_reachable() {
     let Some(browser) = Browser::start().await.unwrap() else {

@@ -28,7 +28,15 @@ async fn the_login_cookie_is_host_prefixed_secure_http_only_and_strict() {
         .send()
         .await
         .unwrap();
-    let set_cookie = login.headers()["set-cookie"].to_str().unwrap().to_owned();
+    // The login sets the device cookie too; this test is about the login cookie.
+    let set_cookie = login
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with("__Host-sprechstunde_staff="))
+        .unwrap_or_default()
+        .to_owned();
     let csrf = json_of(login).await["csrf"].as_str().unwrap().to_owned();
     let secret = set_cookie
         .split(';')

@@ -58,7 +58,7 @@ return [...document.querySelectorAll('#thread .entry-text')].map((p) => p.textCo
 
 /// Question texts of the live moderation view.
 const LIVE_TEXTS: &str = r"
-return [...document.querySelectorAll('#live-questions .text')].map((p) => p.textContent);
+return [...document.querySelectorAll('#live-questions .live-card-text')].map((p) => p.textContent);
 ";
 
 /// Question fields of the summary editor.

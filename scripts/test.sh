@@ -164,6 +164,9 @@ cargo test --workspace --locked --no-fail-fast -- --show-output
 # its end and print its figures. A smoke run, not a timed test (debug build, no thresholds):
 # the figures themselves come from release runs (docs/benchmarks.md).
 section "benchmark smoke runs"
+# The binaries `cargo test` built above (it builds every bin and example of the workspace):
+# running them directly avoids a second build with other feature sets.
+bin="$CARGO_TARGET_DIR/debug"
 smoke() {
     local expect=$1
     shift
@@ -180,22 +183,21 @@ smoke() {
         exit 1
     fi
 }
-smoke "full path vs floor" cargo run --locked -q -p sprechstunde --bin sprechstunde-bench -- \
+smoke "full path vs floor" "$bin/sprechstunde-bench" \
     --citizens 4 --questions 40 --messages 40 --answers 5 --floor-values 2000 \
     --queue-questions 0
-smoke "staff queue: seeded" cargo run --locked -q -p sprechstunde --bin sprechstunde-bench -- \
+smoke "staff queue: seeded" "$bin/sprechstunde-bench" \
     --questions 0 --messages 0 --answers 0 --floor-values 0 --queue-questions 60 \
     --queue-requests 2 --queue-intake 40
-smoke "intake rate with / without" cargo run --locked -q -p sprechstunde --bin sprechstunde-bench -- \
+smoke "intake rate with / without" "$bin/sprechstunde-bench" \
     --questions 0 --messages 0 --answers 0 --floor-values 0 --queue-questions 0 \
     --pending-web 200 --pending-intake 40
-smoke "429 responses: 0" cargo run --locked -q -p sprechstunde-tests --bin telegram-bench -- 12
-smoke "precision" cargo run --locked -q -p sprechstunde-similarity --example duplicate-bench -- \
+smoke "429 responses: 0" "$bin/telegram-bench" 12
+smoke "precision" "$bin/examples/duplicate-bench" \
     --session 50 --queries 20
 # The real server binary (built by cargo test above) in a process of its own.
-smoke "memory per idle web chat socket" cargo run --locked -q -p sprechstunde \
-    --bin sprechstunde-socket-bench -- --sockets 100 --waves 1
-smoke "0 lost, 0 stored twice" cargo run --locked -q -p sprechstunde --bin sprechstunde-crash-loop -- \
+smoke "memory per idle web chat socket" "$bin/sprechstunde-socket-bench" --sockets 100 --waves 1
+smoke "0 lost, 0 stored twice" "$bin/sprechstunde-crash-loop" \
     --cycles 2 --citizens 2
 
 section "all tests passed"

@@ -35,7 +35,9 @@ pub use engine::{
     CitizenMessage, Command, DeliveryReport, Engine, FloodPolicy, Input, Intake, Outcome, Policy,
     Receipt, Refusal, RetryPolicy, StaffAction,
 };
-pub use ids::{CitizenId, DepartmentId, OutboxId, QuestionId, Reference, SessionId, StaffId};
+pub use ids::{
+    CitizenId, DepartmentId, OutboxId, QuestionId, Reference, SessionId, StaffId, TenantId,
+};
 pub use outbox::{Choice, DeliveryState, OutboxMessage};
 pub use privacy::{CitizenExport, Consent, PrivacyPolicy, Retention};
 pub use question::{Entry, EntryKind, Question, QuestionStatus, Queue, StaffRef};

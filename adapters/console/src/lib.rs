@@ -500,10 +500,7 @@ impl Console {
                     self.clone(),
                     crate::audit::record,
                 ))
-                .route_layer(middleware::from_fn_with_state(
-                    self.clone(),
-                    auth::identify,
-                )),
+                .route_layer(middleware::from_fn_with_state(self.clone(), auth::identify)),
             )
             .with_state(self.clone())
     }

@@ -137,7 +137,8 @@ impl ApiTable {
         T: 'static,
     {
         let filter = MethodFilter::try_from(method.clone()).unwrap_or(MethodFilter::GET);
-        let mut guarded = on(filter, handler).route_layer(middleware::from_fn_with_state(access, guard));
+        let mut guarded =
+            on(filter, handler).route_layer(middleware::from_fn_with_state(access, guard));
         if let Some((_, bytes)) = self.body_limits.iter().find(|(p, _)| *p == path) {
             guarded = guarded.layer(tower_http::limit::RequestBodyLimitLayer::new(*bytes));
         }
@@ -182,11 +183,7 @@ impl ApiTable {
 }
 
 /// Enforces a route's access before its handler runs.
-async fn guard(
-    State(access): State<Access>,
-    request: Request,
-    next: Next,
-) -> Response {
+async fn guard(State(access): State<Access>, request: Request, next: Next) -> Response {
     if access == Access::Public {
         return next.run(request).await;
     }

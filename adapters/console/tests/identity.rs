@@ -251,6 +251,10 @@ async fn a_staff_request_looks_up_its_login_or_token_and_its_member_once() {
         let response = request.send().await.unwrap();
         assert_eq!(response.status(), status, "{what}");
         let _: Value = response.json().await.unwrap();
-        assert_eq!(lookups.take(), expected, "{what}: (logins, tokens, members)");
+        assert_eq!(
+            lookups.take(),
+            expected,
+            "{what}: (logins, tokens, members)"
+        );
     }
 }

@@ -32,8 +32,9 @@ pub use calendar::Calendar;
 pub use channel::{Channel, ChannelIdentity, ChannelKind, Delivery, DeliveryError};
 pub use citizen::Citizen;
 pub use engine::{
-    CitizenMessage, Command, DeliveryReport, Engine, FloodPolicy, Input, Intake, Outcome, Policy,
-    Receipt, Refusal, RetryPolicy, StaffAction,
+    CitizenMessage, Command, DeliveryReport, Engine, FloodPolicy, Input, Intake, OfficeHoursAction,
+    Outcome, Policy, QuestionAction, Receipt, Refusal, RetryPolicy, SessionAction, StaffAction,
+    TriageAction,
 };
 pub use ids::{
     CitizenId, DepartmentId, OutboxId, QuestionId, Reference, SessionId, StaffId, TenantId,

@@ -21,6 +21,7 @@ pub mod question;
 pub mod series;
 pub mod session;
 pub mod staff;
+pub mod stats;
 pub mod state;
 pub mod store;
 pub mod summary;

@@ -35,7 +35,8 @@ pub(crate) async fn record(
     next: Next,
 ) -> Response {
     let (mut parts, body) = request.into_parts();
-    let staff = Staff::from_request_parts(&mut parts, &console).await.ok();
+    // Found once, by `auth::identify`, which runs before this layer.
+    let staff = parts.extensions.get::<Staff>().cloned();
     let route = parts
         .extensions
         .get::<MatchedPath>()

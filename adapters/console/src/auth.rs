@@ -1,10 +1,13 @@
-//! Who is calling: a console login (cookie + CSRF header) or an API bearer token.
+//! Who is calling: a console login (cookie + CSRF header) or an API bearer token, found
+//! once per request by [`identify`] and read by every later layer and handler as [`Staff`].
 
-use axum::extract::FromRequestParts;
+use axum::extract::{FromRequestParts, Request, State};
 use axum::http::request::Parts;
-use axum::http::{Method, header};
+use axum::http::{HeaderMap, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
 use axum_extra::extract::CookieJar;
-use sprechstunde_core::{Permission, StaffMember, StaffRef};
+use sprechstunde_core::{Permission, StaffMember, StaffRef, TenantId};
 
 use crate::Console;
 use crate::accounts::{parse_token, sha256_hex};
@@ -42,9 +45,11 @@ pub enum Via {
     },
 }
 
-/// An authenticated staff member.
+/// An authenticated staff member: the caller of a request, as [`identify`] found it.
 #[derive(Debug, Clone)]
 pub struct Staff {
+    /// The municipality the request acts in (one today: [`TenantId::DEFAULT`]).
+    pub tenant: TenantId,
     /// The member.
     pub member: StaffMember,
     /// How.
@@ -88,69 +93,106 @@ impl Staff {
 impl FromRequestParts<Console> for Staff {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, console: &Console) -> Result<Self, ApiError> {
-        let store = console.office.store();
-        if let Some(value) = parts.headers.get(header::AUTHORIZATION) {
-            let presented = value
-                .to_str()
-                .ok()
-                .and_then(|v| v.strip_prefix("Bearer "))
-                .ok_or(ApiError::Unauthorized)?;
-            let (id, secret) = parse_token(presented.trim()).ok_or(ApiError::Unauthorized)?;
-            let token = store.token(id).await?.ok_or(ApiError::Unauthorized)?;
-            if token.revoked_at.is_some() || token.secret_hash != sha256_hex(secret) {
-                return Err(ApiError::Unauthorized);
-            }
-            let member = active_member(console, token.staff).await?;
-            note_use(console, &token.id).await;
-            return Ok(Staff {
-                member,
-                via: Via::Bearer { token: token.id },
-            });
-        }
-        let jar = CookieJar::from_headers(&parts.headers);
-        let secret = jar
-            .get(console.cookie_name())
-            .ok_or(ApiError::Unauthorized)?
-            .value();
-        let login = store
-            .login(&sha256_hex(secret))
-            .await?
-            .filter(|l| l.expires_at > console.office.now())
-            .ok_or(ApiError::Unauthorized)?;
-        let safe = matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS);
-        if !safe {
-            let presented = parts
-                .headers
-                .get(CSRF_HEADER)
-                .and_then(|v| v.to_str().ok())
-                .unwrap_or_default();
-            if presented != login.csrf {
-                return Err(ApiError::Forbidden("missing or wrong X-CSRF-Token header"));
-            }
-        }
-        let member = active_member(console, login.staff).await?;
-        Ok(Staff {
-            member,
-            via: Via::Cookie {
-                csrf: login.csrf,
-                login: login.secret_hash,
-            },
-        })
+    /// The caller [`identify`] found; 401 without one. No look-up happens here.
+    async fn from_request_parts(parts: &mut Parts, _: &Console) -> Result<Self, ApiError> {
+        parts
+            .extensions
+            .get::<Staff>()
+            .cloned()
+            .ok_or(ApiError::Unauthorized)
     }
+}
+
+/// Middleware on the whole API (applied in [`Console::router`], outermost): authenticates
+/// the request once — bearer token or login cookie — and puts the [`Staff`] it found into
+/// the request's extensions. The audit layer, the CSRF guard, the route table's access
+/// guard and the handlers read it from there and look nothing up again.
+///
+/// A request without valid credentials goes on without a caller (the access guard answers
+/// 401 where a route needs one); only a failing store ends it here, with 503.
+pub(crate) async fn identify(
+    State(console): State<Console>,
+    mut request: Request,
+    next: Next,
+) -> Response {
+    match authenticate(&console, request.headers()).await {
+        Ok(Some(staff)) => {
+            request.extensions_mut().insert(staff);
+        }
+        Ok(None) => {}
+        Err(error) => return error.into_response(),
+    }
+    next.run(request).await
+}
+
+/// The caller the headers name: an `Authorization: Bearer` token if the header is there
+/// (and only then), else the login cookie. `None` for missing, unknown, revoked or expired
+/// credentials and for disabled members.
+///
+/// # Errors
+/// [`ApiError::Unavailable`] when the store fails.
+async fn authenticate(console: &Console, headers: &HeaderMap) -> Result<Option<Staff>, ApiError> {
+    let store = console.office.store();
+    let tenant = TenantId::DEFAULT;
+    if let Some(value) = headers.get(header::AUTHORIZATION) {
+        let Some((id, secret)) = value
+            .to_str()
+            .ok()
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .and_then(|presented| parse_token(presented.trim()))
+        else {
+            return Ok(None);
+        };
+        let Some(token) = store.token(id).await? else {
+            return Ok(None);
+        };
+        if token.revoked_at.is_some() || token.secret_hash != sha256_hex(secret) {
+            return Ok(None);
+        }
+        let Some(member) = active_member(console, token.staff).await? else {
+            return Ok(None);
+        };
+        note_use(console, &token.id).await;
+        return Ok(Some(Staff {
+            tenant,
+            member,
+            via: Via::Bearer { token: token.id },
+        }));
+    }
+    let jar = CookieJar::from_headers(headers);
+    let Some(cookie) = jar.get(console.cookie_name()) else {
+        return Ok(None);
+    };
+    let Some(login) = store
+        .login(&sha256_hex(cookie.value()))
+        .await?
+        .filter(|l| l.expires_at > console.office.now())
+    else {
+        return Ok(None);
+    };
+    let Some(member) = active_member(console, login.staff).await? else {
+        return Ok(None);
+    };
+    Ok(Some(Staff {
+        tenant,
+        member,
+        via: Via::Cookie {
+            csrf: login.csrf,
+            login: login.secret_hash,
+        },
+    }))
 }
 
 async fn active_member(
     console: &Console,
     id: sprechstunde_core::StaffId,
-) -> Result<StaffMember, ApiError> {
-    console
+) -> Result<Option<StaffMember>, ApiError> {
+    Ok(console
         .office
         .store()
         .staff_member(id)
         .await?
-        .filter(|m| !m.disabled)
-        .ok_or(ApiError::Unauthorized)
+        .filter(|m| !m.disabled))
 }
 
 /// Records the use of a token (for `token list` and `GET /api/v1/tokens`), at most once per

@@ -127,7 +127,7 @@ impl Console {
         const POST: Method = Method::POST;
         const PUT: Method = Method::PUT;
         const DELETE: Method = Method::DELETE;
-        let api = table::ApiTable::new(self.clone())
+        let api = table::ApiTable::new()
             .limit_body("/login", self.limits.login_body_bytes)
             .add(
                 POST,
@@ -477,7 +477,7 @@ impl Console {
             .finish()
             // Web hardening: body size, CSRF for every state-changing route, no caching.
             .layer(RequestBodyLimitLayer::new(self.limits.api_body_bytes))
-            .layer(middleware::from_fn_with_state(self.clone(), csrf::guard))
+            .layer(middleware::from_fn(csrf::guard))
             .layer(SetResponseHeaderLayer::overriding(
                 header::CACHE_CONTROL,
                 HeaderValue::from_static("no-store"),
@@ -492,12 +492,15 @@ impl Console {
             .route("/buehne/{secret}/events", get(routes::stage::events))
             .route("/buehne/{secret}/{file}", get(routes::stage::file))
             // Every request to the API, whoever added its route, goes into the audit trail.
+            // Outermost, `auth::identify` finds the caller once; the audit layer, the CSRF
+            // guard, the route table's access guard and the handlers read what it found.
             .nest(
                 "/api/v1",
-                api.route_layer(axum::middleware::from_fn_with_state(
+                api.route_layer(middleware::from_fn_with_state(
                     self.clone(),
                     crate::audit::record,
-                )),
+                ))
+                .route_layer(middleware::from_fn_with_state(self.clone(), auth::identify)),
             )
             .with_state(self.clone())
     }

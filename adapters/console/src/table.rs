@@ -11,7 +11,7 @@
 //! its access, path and body (401, 403, 404, 400/413/415/422, 503) are derived here.
 
 use axum::Router;
-use axum::extract::{FromRequestParts, Request, State};
+use axum::extract::{Request, State};
 use axum::handler::Handler;
 use axum::http::Method;
 use axum::middleware::{self, Next};
@@ -102,16 +102,14 @@ pub struct RouteSpec {
 
 /// Builds the API router and the list of its routes together.
 pub(crate) struct ApiTable {
-    console: Console,
     router: Router<Console>,
     routes: Vec<RouteSpec>,
     body_limits: Vec<(&'static str, usize)>,
 }
 
 impl ApiTable {
-    pub(crate) fn new(console: Console) -> Self {
+    pub(crate) fn new() -> Self {
         ApiTable {
-            console,
             router: Router::new(),
             routes: Vec::new(),
             body_limits: Vec::new(),
@@ -139,10 +137,8 @@ impl ApiTable {
         T: 'static,
     {
         let filter = MethodFilter::try_from(method.clone()).unwrap_or(MethodFilter::GET);
-        let mut guarded = on(filter, handler).route_layer(middleware::from_fn_with_state(
-            (self.console.clone(), access),
-            guard,
-        ));
+        let mut guarded =
+            on(filter, handler).route_layer(middleware::from_fn_with_state(access, guard));
         if let Some((_, bytes)) = self.body_limits.iter().find(|(p, _)| *p == path) {
             guarded = guarded.layer(tower_http::limit::RequestBodyLimitLayer::new(*bytes));
         }
@@ -187,23 +183,18 @@ impl ApiTable {
 }
 
 /// Enforces a route's access before its handler runs.
-async fn guard(
-    State((console, access)): State<(Console, Access)>,
-    request: Request,
-    next: Next,
-) -> Response {
+async fn guard(State(access): State<Access>, request: Request, next: Next) -> Response {
     if access == Access::Public {
         return next.run(request).await;
     }
-    let (mut parts, body) = request.into_parts();
-    let staff = match Staff::from_request_parts(&mut parts, &console).await {
-        Ok(staff) => staff,
-        Err(e) => return e.into_response(),
+    // The caller was found once, by `auth::identify`, before any route layer ran.
+    let Some(staff) = request.extensions().get::<Staff>() else {
+        return ApiError::Unauthorized.into_response();
     };
     if !access.allows(&staff.member) {
         return ApiError::Forbidden("your role does not allow this").into_response();
     }
-    next.run(Request::from_parts(parts, body)).await
+    next.run(request).await
 }
 
 /// What each status means, for every route that can answer it.

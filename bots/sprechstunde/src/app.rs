@@ -71,7 +71,9 @@ async fn seed_departments(settings: &Settings, office: &Office) -> anyhow::Resul
                     id: sprechstunde_core::StaffId(0),
                     name: "configuration".into(),
                 },
-                action: sprechstunde_core::StaffAction::SaveDepartment(d.department()),
+                action: sprechstunde_core::StaffAction::Triage(
+                    sprechstunde_core::TriageAction::SaveDepartment(d.department()),
+                ),
             })
             .await?
             .map_err(|e| anyhow::anyhow!("department {}: {e}", d.slug))?;

@@ -8,7 +8,8 @@ use anyhow::{Context, bail};
 use clap::{Args, Parser, Subcommand};
 use sprechstunde_console::accounts::{format_token, new_token, sha256_hex};
 use sprechstunde_core::{
-    ApiToken, Input, Receipt, SessionDraft, SessionId, StaffAction, StaffId, StaffRef, Store,
+    ApiToken, Input, OfficeHoursAction, Receipt, SessionAction, SessionDraft, SessionId,
+    StaffAction, StaffId, StaffRef, Store,
 };
 use sprechstunde_runtime::SystemClock;
 
@@ -314,18 +315,18 @@ async fn session(
                     .transpose()?,
             };
             let action = match a.repeat {
-                Some(repeat) => StaffAction::CreateSeries {
+                Some(repeat) => StaffAction::OfficeHours(OfficeHoursAction::CreateSeries {
                     draft,
                     rule: sprechstunde_core::SeriesRule {
                         repeat,
                         count: a.count,
                         until: a.until,
                     },
-                },
+                }),
                 None if a.count.is_some() || a.until.is_some() => {
                     anyhow::bail!("--count and --until need --repeat weekly|monthly");
                 }
-                None => StaffAction::CreateSession(draft),
+                None => StaffAction::Session(SessionAction::Create(draft)),
             };
             let receipt = office
                 .submit(Input::Staff { actor: cli, action })
@@ -381,7 +382,7 @@ async fn session(
             office
                 .submit(Input::Staff {
                     actor: cli,
-                    action: StaffAction::CancelSession(SessionId(id)),
+                    action: StaffAction::Session(SessionAction::Cancel(SessionId(id))),
                 })
                 .await?
                 .map_err(anyhow::Error::from)?;

@@ -1,14 +1,16 @@
 //! `sprechstunde session update`: reschedule or edit a session from the command line.
 //!
 //! It sends the engine the same input the console API sends for `PUT /api/v1/sessions/{id}`
-//! ([`StaffAction::UpdateSession`] with a whole [`SessionDraft`]), so subscribers are told of a
+//! ([`SessionAction::Update`] with a whole [`SessionDraft`]), so subscribers are told of a
 //! new time through the outbox exactly as when the press office moves it in the console. Only
 //! the options given change; the rest is taken from the stored session.
 
 use anyhow::{Context, bail};
 use clap::Args;
 use jiff::SignedDuration;
-use sprechstunde_core::{ChannelKind, Input, Lang, Session, SessionDraft, SessionId, StaffAction};
+use sprechstunde_core::{
+    ChannelKind, Input, Lang, Session, SessionAction, SessionDraft, SessionId, StaffAction,
+};
 use sprechstunde_runtime::Office;
 
 use crate::audit_cli;
@@ -145,7 +147,7 @@ pub async fn update(
     office
         .submit(Input::Staff {
             actor,
-            action: StaffAction::UpdateSession { id, draft },
+            action: StaffAction::Session(SessionAction::Update { id, draft }),
         })
         .await?
         .map_err(|refusal| anyhow::anyhow!("session {id} not changed: {refusal}"))?;

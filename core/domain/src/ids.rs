@@ -45,6 +45,23 @@ id_type!(
     /// A department (Fachamt).
     DepartmentId
 );
+id_type!(
+    /// A municipality served by this installation. There is one today,
+    /// [`TenantId::DEFAULT`]; requests carry it already so that serving several towns only
+    /// has to resolve it.
+    TenantId
+);
+
+impl TenantId {
+    /// The one tenant of a single-town installation.
+    pub const DEFAULT: TenantId = TenantId(0);
+}
+
+impl Default for TenantId {
+    fn default() -> Self {
+        TenantId::DEFAULT
+    }
+}
 
 /// The short human reference of a question, shown as `A-1042`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]

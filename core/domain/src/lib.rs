@@ -21,6 +21,7 @@ pub mod question;
 pub mod series;
 pub mod session;
 pub mod staff;
+pub mod stats;
 pub mod state;
 pub mod store;
 pub mod summary;
@@ -32,10 +33,13 @@ pub use calendar::Calendar;
 pub use channel::{Channel, ChannelIdentity, ChannelKind, Delivery, DeliveryError};
 pub use citizen::Citizen;
 pub use engine::{
-    CitizenMessage, Command, DeliveryReport, Engine, FloodPolicy, Input, Intake, Outcome, Policy,
-    Receipt, Refusal, RetryPolicy, StaffAction,
+    CitizenMessage, Command, DeliveryReport, Engine, FloodPolicy, Input, Intake, OfficeHoursAction,
+    Outcome, Policy, QuestionAction, Receipt, Refusal, RetryPolicy, SessionAction, StaffAction,
+    TriageAction,
 };
-pub use ids::{CitizenId, DepartmentId, OutboxId, QuestionId, Reference, SessionId, StaffId};
+pub use ids::{
+    CitizenId, DepartmentId, OutboxId, QuestionId, Reference, SessionId, StaffId, TenantId,
+};
 pub use outbox::{Choice, DeliveryState, OutboxMessage};
 pub use privacy::{CitizenExport, Consent, PrivacyPolicy, Retention};
 pub use question::{Entry, EntryKind, Question, QuestionStatus, Queue, StaffRef};

@@ -6,7 +6,7 @@ use axum::Json;
 use axum::extract::{Path, State};
 use serde::Deserialize;
 use serde_json::Value;
-use sprechstunde_core::{SessionId, StaffAction};
+use sprechstunde_core::{OfficeHoursAction, SessionId, StaffAction};
 
 use super::office_hours::{live, require_moderator, submit};
 use crate::Console;
@@ -35,10 +35,10 @@ pub(crate) async fn accept(
     submit(
         &console,
         &staff,
-        StaffAction::Merge {
+        StaffAction::OfficeHours(OfficeHoursAction::Merge {
             primary,
             duplicates: vec![duplicate],
-        },
+        }),
     )
     .await?;
     live(State(console), staff, Path(id)).await

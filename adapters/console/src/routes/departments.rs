@@ -5,7 +5,7 @@ use axum::extract::{Path, State};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use sprechstunde_core::triage::TextModule;
-use sprechstunde_core::{Department, DepartmentId, Input, Permission, StaffAction};
+use sprechstunde_core::{Department, DepartmentId, Input, Permission, StaffAction, TriageAction};
 
 use crate::Console;
 use crate::auth::Staff;
@@ -80,7 +80,7 @@ async fn save(console: &Console, staff: &Staff, d: Department) -> Result<Json<Va
         .office
         .submit(Input::Staff {
             actor: staff.as_ref(),
-            action: StaffAction::SaveDepartment(d),
+            action: StaffAction::Triage(TriageAction::SaveDepartment(d)),
         })
         .await??;
     let saved = console

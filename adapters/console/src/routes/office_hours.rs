@@ -7,8 +7,8 @@ use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use sprechstunde_core::{
-    Input, Permission, QuestionId, Queue, Receipt, Repeat, SeriesRule, SessionId, StaffAction,
-    SummaryItem,
+    Input, OfficeHoursAction, Permission, QuestionId, Queue, Receipt, Repeat, SeriesRule,
+    SessionId, StaffAction, SummaryItem,
 };
 
 use super::sessions::SessionInput;
@@ -73,8 +73,12 @@ pub(crate) async fn create_series(
         until,
     };
     let draft = input.session.draft(&zone)?;
-    let Receipt::Series(ids) =
-        submit(&console, &staff, StaffAction::CreateSeries { draft, rule }).await?
+    let Receipt::Series(ids) = submit(
+        &console,
+        &staff,
+        StaffAction::OfficeHours(OfficeHoursAction::CreateSeries { draft, rule }),
+    )
+    .await?
     else {
         return Err(ApiError::Unavailable);
     };
@@ -232,7 +236,7 @@ pub(crate) async fn answering(
     submit(
         &console,
         &staff,
-        StaffAction::AnsweringNow { session, question },
+        StaffAction::OfficeHours(OfficeHoursAction::AnsweringNow { session, question }),
     )
     .await?;
     live(State(console), staff, Path(id)).await
@@ -261,10 +265,10 @@ pub(crate) async fn merge(
     submit(
         &console,
         &staff,
-        StaffAction::Merge {
+        StaffAction::OfficeHours(OfficeHoursAction::Merge {
             primary,
             duplicates,
-        },
+        }),
     )
     .await?;
     let merged: Vec<String> = console
@@ -310,7 +314,12 @@ pub(crate) async fn draft_summary(
     Path(id): Path<u64>,
 ) -> Result<Json<Value>, ApiError> {
     staff.require(Permission::ManageSessions)?;
-    submit(&console, &staff, StaffAction::DraftSummary(SessionId(id))).await?;
+    submit(
+        &console,
+        &staff,
+        StaffAction::OfficeHours(OfficeHoursAction::DraftSummary(SessionId(id))),
+    )
+    .await?;
     summary_json(&console, SessionId(id)).await
 }
 
@@ -332,10 +341,10 @@ pub(crate) async fn edit_summary(
     submit(
         &console,
         &staff,
-        StaffAction::EditSummary {
+        StaffAction::OfficeHours(OfficeHoursAction::EditSummary {
             session,
             items: body.items,
-        },
+        }),
     )
     .await?;
     summary_json(&console, session).await
@@ -348,6 +357,11 @@ pub(crate) async fn publish_summary(
     Path(id): Path<u64>,
 ) -> Result<Json<Value>, ApiError> {
     staff.require(Permission::ManageSessions)?;
-    submit(&console, &staff, StaffAction::PublishSummary(SessionId(id))).await?;
+    submit(
+        &console,
+        &staff,
+        StaffAction::OfficeHours(OfficeHoursAction::PublishSummary(SessionId(id))),
+    )
+    .await?;
     summary_json(&console, SessionId(id)).await
 }

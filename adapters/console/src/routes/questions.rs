@@ -9,8 +9,8 @@ use axum::response::IntoResponse;
 use serde::{Deserialize, Serialize};
 use sprechstunde_core::triage::fold;
 use sprechstunde_core::{
-    DepartmentId, Input, OfficeState, Permission, Question, QuestionId, QuestionStatus, Queue,
-    SessionId, StaffAction, StaffMember,
+    DepartmentId, Input, OfficeState, Permission, Question, QuestionAction, QuestionId,
+    QuestionStatus, Queue, SessionId, StaffAction, StaffMember,
 };
 
 use crate::Console;
@@ -357,10 +357,10 @@ pub(crate) async fn answer(
     Json(body): Json<TextBody>,
 ) -> Result<Json<Detail>, ApiError> {
     act(&console, &staff, &reference, |question| {
-        StaffAction::Answer {
+        StaffAction::Question(QuestionAction::Answer {
             question,
             text: body.text,
-        }
+        })
     })
     .await
 }
@@ -371,9 +371,11 @@ pub(crate) async fn note(
     Path(reference): Path<String>,
     Json(body): Json<TextBody>,
 ) -> Result<Json<Detail>, ApiError> {
-    act(&console, &staff, &reference, |question| StaffAction::Note {
-        question,
-        text: body.text,
+    act(&console, &staff, &reference, |question| {
+        StaffAction::Question(QuestionAction::Note {
+            question,
+            text: body.text,
+        })
     })
     .await
 }
@@ -385,10 +387,10 @@ pub(crate) async fn reject(
     Json(body): Json<ReasonBody>,
 ) -> Result<Json<Detail>, ApiError> {
     act(&console, &staff, &reference, |question| {
-        StaffAction::Reject {
+        StaffAction::Question(QuestionAction::Reject {
             question,
             reason: body.reason,
-        }
+        })
     })
     .await
 }

@@ -6,7 +6,9 @@ use axum::http::StatusCode;
 use jiff::Timestamp;
 use serde::Deserialize;
 use serde_json::{Value, json};
-use sprechstunde_core::{Input, Permission, Receipt, SessionDraft, SessionId, StaffAction};
+use sprechstunde_core::{
+    Input, Permission, Receipt, SessionAction, SessionDraft, SessionId, StaffAction,
+};
 
 use crate::Console;
 use crate::auth::Staff;
@@ -120,7 +122,12 @@ pub(crate) async fn create(
     Json(input): Json<SessionInput>,
 ) -> Result<(StatusCode, Json<SessionView>), ApiError> {
     let draft = input.draft(&console.office.engine().policy().calendar.zone)?;
-    let id = save(&console, &staff, StaffAction::CreateSession(draft)).await?;
+    let id = save(
+        &console,
+        &staff,
+        StaffAction::Session(SessionAction::Create(draft)),
+    )
+    .await?;
     Ok((StatusCode::CREATED, view(&console, id).await?))
 }
 
@@ -132,7 +139,12 @@ pub(crate) async fn update(
 ) -> Result<Json<SessionView>, ApiError> {
     let draft = input.draft(&console.office.engine().policy().calendar.zone)?;
     let id = SessionId(id);
-    save(&console, &staff, StaffAction::UpdateSession { id, draft }).await?;
+    save(
+        &console,
+        &staff,
+        StaffAction::Session(SessionAction::Update { id, draft }),
+    )
+    .await?;
     view(&console, id).await
 }
 
@@ -142,6 +154,11 @@ pub(crate) async fn cancel(
     Path(id): Path<u64>,
 ) -> Result<Json<SessionView>, ApiError> {
     let id = SessionId(id);
-    save(&console, &staff, StaffAction::CancelSession(id)).await?;
+    save(
+        &console,
+        &staff,
+        StaffAction::Session(SessionAction::Cancel(id)),
+    )
+    .await?;
     view(&console, id).await
 }

@@ -136,10 +136,12 @@ async fn unassign_out_of_reach(
             .office
             .submit(sprechstunde_core::Input::Staff {
                 actor: staff.as_ref(),
-                action: sprechstunde_core::StaffAction::Assign {
-                    question,
-                    assignee: None,
-                },
+                action: sprechstunde_core::StaffAction::Triage(
+                    sprechstunde_core::TriageAction::Assign {
+                        question,
+                        assignee: None,
+                    },
+                ),
             })
             .await??;
     }

@@ -6,7 +6,9 @@ use axum::extract::{Path, State};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use sprechstunde_core::triage::{department_scoped, render_module};
-use sprechstunde_core::{Input, Lang, Permission, QuestionId, StaffAction, StaffId, StaffRef};
+use sprechstunde_core::{
+    Input, Lang, Permission, QuestionId, StaffAction, StaffId, StaffRef, TriageAction,
+};
 
 use crate::Console;
 use crate::auth::Staff;
@@ -56,10 +58,10 @@ pub(crate) async fn route(
         ),
     };
     submit(&console, &staff, &reference, |question| {
-        StaffAction::Route {
+        StaffAction::Triage(TriageAction::Route {
             question,
             department,
-        }
+        })
     })
     .await
 }
@@ -104,7 +106,7 @@ pub(crate) async fn assign(
         }
     };
     submit(&console, &staff, &reference, |question| {
-        StaffAction::Assign { question, assignee }
+        StaffAction::Triage(TriageAction::Assign { question, assignee })
     })
     .await
 }
@@ -123,10 +125,10 @@ pub(crate) async fn return_to_office(
 ) -> Result<Json<Detail>, ApiError> {
     staff.require(Permission::WorkQuestions)?;
     submit(&console, &staff, &reference, |question| {
-        StaffAction::ReturnToOffice {
+        StaffAction::Triage(TriageAction::ReturnToOffice {
             question,
             note: body.note,
-        }
+        })
     })
     .await
 }
@@ -146,10 +148,10 @@ pub(crate) async fn approve(
 ) -> Result<Json<Detail>, ApiError> {
     staff.require(Permission::ApproveAnswers)?;
     submit(&console, &staff, &reference, |question| {
-        StaffAction::Approve {
+        StaffAction::Triage(TriageAction::Approve {
             question,
             text: body.text,
-        }
+        })
     })
     .await
 }
@@ -162,10 +164,10 @@ pub(crate) async fn send_back(
 ) -> Result<Json<Detail>, ApiError> {
     staff.require(Permission::ApproveAnswers)?;
     submit(&console, &staff, &reference, |question| {
-        StaffAction::SendBackDraft {
+        StaffAction::Triage(TriageAction::SendBackDraft {
             question,
             note: body.note,
-        }
+        })
     })
     .await
 }

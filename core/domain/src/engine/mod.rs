@@ -120,9 +120,24 @@ pub struct CitizenMessage {
     pub encrypted: Option<bool>,
 }
 
-/// What staff do.
+/// What staff do, by what it acts on. Every group is handled by one exhaustive `match`, so
+/// an action added to a group that nobody handles does not compile (instead of failing at
+/// run time as "not found").
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum StaffAction {
+    /// Work on a question: answer, note, reject.
+    Question(QuestionAction),
+    /// Manage one session.
+    Session(SessionAction),
+    /// Triage: routing, assignment, four-eyes approval, departments.
+    Triage(TriageAction),
+    /// Office hours as events: series, live moderation, merging, summaries.
+    OfficeHours(OfficeHoursAction),
+}
+
+/// Work on a question.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum QuestionAction {
     /// Answer the citizen; closes the question.
     Answer {
         /// Which question.
@@ -144,17 +159,27 @@ pub enum StaffAction {
         /// The reason.
         reason: String,
     },
+}
+
+/// Manage one session.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SessionAction {
     /// Create a session.
-    CreateSession(SessionDraft),
+    Create(SessionDraft),
     /// Edit a session that has not closed.
-    UpdateSession {
+    Update {
         /// Which session.
         id: SessionId,
         /// New values.
         draft: SessionDraft,
     },
     /// Cancel a session that has not closed.
-    CancelSession(SessionId),
+    Cancel(SessionId),
+}
+
+/// Triage: routing, assignment, hand-back, four-eyes approval and departments.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TriageAction {
     /// Route an open question to a department (`None`: back to the citizens' office).
     Route {
         /// Which question.
@@ -192,6 +217,11 @@ pub enum StaffAction {
     },
     /// Create (id 0: a new id is chosen) or replace a department.
     SaveDepartment(crate::staff::Department),
+}
+
+/// Office hours as events: series, live moderation, merging and summaries.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OfficeHoursAction {
     /// Create a recurring series of sessions; the draft is the first one.
     CreateSeries {
         /// The first session.
@@ -224,6 +254,30 @@ pub enum StaffAction {
     },
     /// Publish a session's summary.
     PublishSummary(SessionId),
+}
+
+impl From<QuestionAction> for StaffAction {
+    fn from(action: QuestionAction) -> Self {
+        StaffAction::Question(action)
+    }
+}
+
+impl From<SessionAction> for StaffAction {
+    fn from(action: SessionAction) -> Self {
+        StaffAction::Session(action)
+    }
+}
+
+impl From<TriageAction> for StaffAction {
+    fn from(action: TriageAction) -> Self {
+        StaffAction::Triage(action)
+    }
+}
+
+impl From<OfficeHoursAction> for StaffAction {
+    fn from(action: OfficeHoursAction) -> Self {
+        StaffAction::OfficeHours(action)
+    }
 }
 
 /// How one delivery went.

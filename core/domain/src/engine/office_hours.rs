@@ -5,7 +5,7 @@
 use jiff::Timestamp;
 
 use super::staff::non_empty;
-use super::{Command, Engine, Receipt, Refusal, StaffAction};
+use super::{Command, Engine, OfficeHoursAction, Receipt, Refusal};
 use crate::citizen::Citizen;
 use crate::ids::{OutboxId, QuestionId, SessionId};
 use crate::outbox::Choice;
@@ -228,21 +228,21 @@ impl Engine {
     pub(super) fn office_hours_action(
         &self,
         state: &mut OfficeState,
-        action: StaffAction,
+        action: OfficeHoursAction,
         now: Timestamp,
     ) -> Result<Receipt, Refusal> {
         match action {
-            StaffAction::CreateSeries { draft, rule } => {
+            OfficeHoursAction::CreateSeries { draft, rule } => {
                 self.create_series(state, draft, rule, now)
             }
-            StaffAction::Merge {
+            OfficeHoursAction::Merge {
                 primary,
                 duplicates,
             } => self.merge(state, primary, &duplicates, now),
-            StaffAction::AnsweringNow { session, question } => {
+            OfficeHoursAction::AnsweringNow { session, question } => {
                 answering_now(state, session, question)
             }
-            StaffAction::DraftSummary(session) => {
+            OfficeHoursAction::DraftSummary(session) => {
                 let s = state.session(session).ok_or(Refusal::NotFound)?;
                 if s.status != SessionStatus::Closed {
                     return Err(Refusal::SessionNotClosed);
@@ -254,7 +254,7 @@ impl Engine {
                 state.put_summary(summary);
                 Ok(Receipt::Done)
             }
-            StaffAction::EditSummary { session, items } => {
+            OfficeHoursAction::EditSummary { session, items } => {
                 let mut summary = state.summary(session).cloned().ok_or(Refusal::NotFound)?;
                 let mut clean = Vec::with_capacity(items.len());
                 for item in items {
@@ -271,15 +271,13 @@ impl Engine {
                 state.put_summary(summary);
                 Ok(Receipt::Done)
             }
-            StaffAction::PublishSummary(session) => {
+            OfficeHoursAction::PublishSummary(session) => {
                 let mut summary = state.summary(session).cloned().ok_or(Refusal::NotFound)?;
                 summary.published_at.get_or_insert(now);
                 summary.updated_at = now;
                 state.put_summary(summary);
                 Ok(Receipt::Done)
             }
-            // The other actions are handled in `staff.rs`.
-            _ => Err(Refusal::NotFound),
         }
     }
 

@@ -2,7 +2,7 @@
 
 use jiff::Timestamp;
 
-use super::{Engine, Receipt, Refusal, StaffAction};
+use super::{Engine, QuestionAction, Receipt, Refusal, SessionAction, StaffAction};
 use crate::ids::QuestionId;
 use crate::question::{Entry, EntryKind, QuestionStatus, StaffRef};
 use crate::session::{Session, SessionDraft, SessionStatus};
@@ -18,10 +18,25 @@ impl Engine {
         now: Timestamp,
     ) -> Result<Receipt, Refusal> {
         match action {
-            StaffAction::Answer { question, text } => {
+            StaffAction::Question(action) => self.question_action(state, actor, action, now),
+            StaffAction::Session(action) => self.session_action(state, action, now),
+            StaffAction::Triage(action) => self.triage_action(state, actor, action, now),
+            StaffAction::OfficeHours(action) => self.office_hours_action(state, action, now),
+        }
+    }
+
+    fn question_action(
+        &self,
+        state: &mut OfficeState,
+        actor: &StaffRef,
+        action: QuestionAction,
+        now: Timestamp,
+    ) -> Result<Receipt, Refusal> {
+        match action {
+            QuestionAction::Answer { question, text } => {
                 self.answer(state, actor, question, &text, now)
             }
-            StaffAction::Note { question, text } => {
+            QuestionAction::Note { question, text } => {
                 let text = non_empty(&text)?;
                 state
                     .update_question(question, |q| {
@@ -37,8 +52,20 @@ impl Engine {
                     .ok_or(Refusal::NotFound)?;
                 Ok(Receipt::Done)
             }
-            StaffAction::Reject { question, reason } => self.reject(state, question, &reason, now),
-            StaffAction::CreateSession(draft) => {
+            QuestionAction::Reject { question, reason } => {
+                self.reject(state, question, &reason, now)
+            }
+        }
+    }
+
+    fn session_action(
+        &self,
+        state: &mut OfficeState,
+        action: SessionAction,
+        now: Timestamp,
+    ) -> Result<Receipt, Refusal> {
+        match action {
+            SessionAction::Create(draft) => {
                 // A session that is already over would be announced just as it closes.
                 let draft = draft.validate_at(now)?;
                 let id = state.alloc_session();
@@ -46,7 +73,7 @@ impl Engine {
                 self.after_create(state, id, now);
                 Ok(Receipt::Session(id))
             }
-            StaffAction::UpdateSession { id, draft } => {
+            SessionAction::Update { id, draft } => {
                 let draft = draft.validate()?;
                 let current = state.session(id).ok_or(Refusal::NotFound)?;
                 if !current.is_upcoming_or_live() {
@@ -68,7 +95,7 @@ impl Engine {
                 self.after_update(state, &previous, now);
                 Ok(Receipt::Session(id))
             }
-            StaffAction::CancelSession(id) => {
+            SessionAction::Cancel(id) => {
                 let session = state.session(id).ok_or(Refusal::NotFound)?;
                 if !session.is_upcoming_or_live() {
                     return Err(Refusal::SessionOver);
@@ -80,13 +107,6 @@ impl Engine {
                 self.hand_over_session(state, id, SessionStatus::Cancelled, now);
                 Ok(Receipt::Session(id))
             }
-            action @ (StaffAction::Route { .. }
-            | StaffAction::Assign { .. }
-            | StaffAction::ReturnToOffice { .. }
-            | StaffAction::Approve { .. }
-            | StaffAction::SendBackDraft { .. }
-            | StaffAction::SaveDepartment(_)) => self.triage_action(state, actor, action, now),
-            action => self.office_hours_action(state, action, now),
         }
     }
 

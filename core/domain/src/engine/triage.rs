@@ -3,7 +3,7 @@
 use jiff::Timestamp;
 
 use super::staff::{non_empty, open_question};
-use super::{Engine, Receipt, Refusal, StaffAction};
+use super::{Engine, Receipt, Refusal, TriageAction};
 use crate::ids::{DepartmentId, QuestionId};
 use crate::question::{Entry, EntryKind, StaffRef};
 use crate::state::OfficeState;
@@ -14,11 +14,11 @@ impl Engine {
         &self,
         state: &mut OfficeState,
         actor: &StaffRef,
-        action: StaffAction,
+        action: TriageAction,
         now: Timestamp,
     ) -> Result<Receipt, Refusal> {
         match action {
-            StaffAction::Route {
+            TriageAction::Route {
                 question,
                 department,
             } => {
@@ -39,7 +39,7 @@ impl Engine {
                 });
                 Ok(Receipt::Done)
             }
-            StaffAction::Assign { question, assignee } => {
+            TriageAction::Assign { question, assignee } => {
                 open_question(state, question)?;
                 state.update_question(question, |q| {
                     q.assignee = assignee;
@@ -47,7 +47,7 @@ impl Engine {
                 });
                 Ok(Receipt::Done)
             }
-            StaffAction::ReturnToOffice { question, note } => {
+            TriageAction::ReturnToOffice { question, note } => {
                 let note = non_empty(&note)?;
                 open_question(state, question)?;
                 state.update_question(question, |q| {
@@ -58,10 +58,10 @@ impl Engine {
                 });
                 Ok(Receipt::Done)
             }
-            StaffAction::Approve { question, text } => {
+            TriageAction::Approve { question, text } => {
                 self.approve(state, actor, question, text, now)
             }
-            StaffAction::SendBackDraft { question, note } => {
+            TriageAction::SendBackDraft { question, note } => {
                 let note = non_empty(&note)?;
                 open_question(state, question)?;
                 if state.question(question).is_none_or(|q| q.draft.is_none()) {
@@ -73,7 +73,7 @@ impl Engine {
                 });
                 Ok(Receipt::Done)
             }
-            StaffAction::SaveDepartment(mut department) => {
+            TriageAction::SaveDepartment(mut department) => {
                 department.name = department.name.trim().to_owned();
                 validate_department(&department)
                     .map_err(|e| Refusal::InvalidDepartment(e.to_string()))?;
@@ -93,7 +93,6 @@ impl Engine {
                 state.put_department(department);
                 Ok(Receipt::Done)
             }
-            _ => Err(Refusal::NotFound),
         }
     }
 

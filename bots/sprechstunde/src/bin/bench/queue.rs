@@ -19,7 +19,8 @@ use sprechstunde::Settings;
 use sprechstunde::settings::DepartmentSettings;
 use sprechstunde_core::{
     Channel, ChannelIdentity, ChannelKind, CitizenMessage, Delivery, DeliveryError, Input,
-    QuestionId, Receipt, SessionDraft, StaffAction, StaffRef,
+    QuestionAction, QuestionId, Receipt, SessionAction, SessionDraft, StaffAction, StaffRef,
+    TriageAction,
 };
 use sprechstunde_runtime::Office;
 
@@ -256,7 +257,7 @@ async fn seed(office: &Office, staff: &StaffRef, total: u64) -> anyhow::Result<(
     office
         .submit(Input::Staff {
             actor: staff.clone(),
-            action: StaffAction::CreateSession(draft),
+            action: StaffAction::Session(SessionAction::Create(draft)),
         })
         .await??;
     seed_range(office, staff, office_share, total, true).await
@@ -338,37 +339,46 @@ async fn seed_one(
         && let Some(department) = suggestion(office, question).await
     {
         office
-            .submit(act(StaffAction::Route {
+            .submit(act(StaffAction::Triage(TriageAction::Route {
                 question,
                 department: Some(department),
-            }))
+            })))
             .await??;
     }
     if n.is_multiple_of(4) {
         office
-            .submit(act(StaffAction::Assign {
+            .submit(act(StaffAction::Triage(TriageAction::Assign {
                 question,
                 assignee: Some(staff.clone()),
-            }))
+            })))
             .await??;
     }
     if n.is_multiple_of(7) {
         let text = "Rücksprache mit dem Fachamt gehalten.".into();
         office
-            .submit(act(StaffAction::Note { question, text }))
+            .submit(act(StaffAction::Question(QuestionAction::Note {
+                question,
+                text,
+            })))
             .await??;
     }
     match fate {
         Fate::Answered => {
             let text = format!("Vielen Dank für Ihre Frage. Antwort der Verwaltung Nr. {n}.");
             office
-                .submit(act(StaffAction::Answer { question, text }))
+                .submit(act(StaffAction::Question(QuestionAction::Answer {
+                    question,
+                    text,
+                })))
                 .await??;
         }
         Fate::Rejected => {
             let reason = "Dafür ist der Landkreis zuständig.".into();
             office
-                .submit(act(StaffAction::Reject { question, reason }))
+                .submit(act(StaffAction::Question(QuestionAction::Reject {
+                    question,
+                    reason,
+                })))
                 .await??;
         }
         Fate::Withdrawn | Fate::Open => {}

@@ -241,7 +241,7 @@ fn a_session_created_for_a_window_already_past_is_refused() {
     // Act
     let outcome = engine.handle(
         &mut state,
-        by_staff(StaffAction::CreateSession(past)),
+        by_staff(StaffAction::Session(SessionAction::Create(past))),
         at(FRIDAY),
     );
 
@@ -314,7 +314,12 @@ fn next_clock_deadline_is_the_earliest_pending_start_or_end() {
             name: "a cancelled session",
             setup: |e, s| {
                 let id = add_session(e, s, draft(), FRIDAY);
-                run(e, s, by_staff(StaffAction::CancelSession(id)), FRIDAY);
+                run(
+                    e,
+                    s,
+                    by_staff(StaffAction::Session(SessionAction::Cancel(id))),
+                    FRIDAY,
+                );
             },
             deadline: None,
         },

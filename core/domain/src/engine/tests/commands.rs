@@ -409,7 +409,12 @@ fn start_greets_with_the_live_or_next_session_and_the_help() {
             name: "the only session was cancelled",
             setup: |e, s| {
                 let id = add_session(e, s, draft(), FRIDAY);
-                run(e, s, by_staff(StaffAction::CancelSession(id)), FRIDAY);
+                run(
+                    e,
+                    s,
+                    by_staff(StaffAction::Session(SessionAction::Cancel(id))),
+                    FRIDAY,
+                );
             },
             now: FRIDAY,
             greeting: "Willkommen! Derzeit ist keine Sprechstunde geplant. Sie können uns Ihre \

@@ -8,10 +8,10 @@ use crate::ids::DepartmentId;
 use crate::question::{EntryKind, QuestionStatus};
 
 fn route(question: QuestionId, department: Option<u64>) -> Input {
-    by_staff(StaffAction::Route {
+    by_staff(StaffAction::Triage(TriageAction::Route {
         question,
         department: department.map(DepartmentId),
-    })
+    }))
 }
 
 #[test]
@@ -87,10 +87,10 @@ fn a_pending_draft_is_dropped_when_the_question_leaves_the_department() {
         (
             "handed back with a note",
             |q| {
-                by_staff(StaffAction::ReturnToOffice {
+                by_staff(StaffAction::Triage(TriageAction::ReturnToOffice {
                     question: q,
                     note: "Nicht unsere Zuständigkeit.".into(),
-                })
+                }))
             },
             false,
         ),
@@ -126,10 +126,10 @@ fn a_pending_draft_is_dropped_when_the_question_leaves_the_department() {
             &mut state,
             Input::Staff {
                 actor: other_clerk(),
-                action: StaffAction::Approve {
+                action: StaffAction::Triage(TriageAction::Approve {
                     question: id,
                     text: None,
-                },
+                }),
             },
             at(FRIDAY),
         );
@@ -143,19 +143,19 @@ fn a_pending_draft_is_dropped_when_the_question_leaves_the_department() {
 }
 
 fn merge(primary: QuestionId, duplicates: &[QuestionId]) -> Input {
-    by_staff(StaffAction::Merge {
+    by_staff(StaffAction::OfficeHours(OfficeHoursAction::Merge {
         primary,
         duplicates: duplicates.to_vec(),
-    })
+    }))
 }
 
 fn approve_as_other_clerk(question: QuestionId) -> Input {
     Input::Staff {
         actor: other_clerk(),
-        action: StaffAction::Approve {
+        action: StaffAction::Triage(TriageAction::Approve {
             question,
             text: None,
-        },
+        }),
     }
 }
 

@@ -27,20 +27,20 @@ fn merged_four() -> (Engine, OfficeState, SessionId, [Asked; 4]) {
     run(
         &engine,
         &mut state,
-        by_staff(StaffAction::Merge {
+        by_staff(StaffAction::OfficeHours(OfficeHoursAction::Merge {
             primary: a.question,
             // Not in age order: the heir is the oldest, whatever the merge order.
             duplicates: vec![d.question, b.question, c.question],
-        }),
+        })),
         DURING_SESSION,
     );
     run(
         &engine,
         &mut state,
-        by_staff(StaffAction::AnsweringNow {
+        by_staff(StaffAction::OfficeHours(OfficeHoursAction::AnsweringNow {
             session: id,
             question: Some(a.question),
-        }),
+        })),
         DURING_SESSION,
     );
     (engine, state, id, [a, b, c, d])

@@ -27,7 +27,10 @@ mod triage;
 use jiff::civil::Date;
 use jiff::{SignedDuration, Timestamp};
 
-use super::{CitizenMessage, Engine, Input, Intake, Policy, Receipt, StaffAction};
+use super::{
+    CitizenMessage, Engine, Input, Intake, OfficeHoursAction, Policy, QuestionAction, Receipt,
+    SessionAction, StaffAction, TriageAction,
+};
 use crate::channel::{ChannelIdentity, ChannelKind};
 use crate::citizen::Citizen;
 use crate::ids::{CitizenId, OutboxId, QuestionId, Reference, SessionId, StaffId};
@@ -136,17 +139,17 @@ pub(super) fn by_staff(action: StaffAction) -> Input {
 }
 
 pub(super) fn answer(question: QuestionId, text: &str) -> Input {
-    by_staff(StaffAction::Answer {
+    by_staff(StaffAction::Question(QuestionAction::Answer {
         question,
         text: text.to_owned(),
-    })
+    }))
 }
 
 pub(super) fn reject(question: QuestionId, reason: &str) -> Input {
-    by_staff(StaffAction::Reject {
+    by_staff(StaffAction::Question(QuestionAction::Reject {
         question,
         reason: reason.to_owned(),
-    })
+    }))
 }
 
 /// The fixture session: Tuesday 17:00–18:00 Uhr, no cap, no pre-submission.
@@ -172,7 +175,11 @@ pub(super) fn add_session(
     draft: SessionDraft,
     now: &str,
 ) -> SessionId {
-    let outcome = engine.handle(state, by_staff(StaffAction::CreateSession(draft)), at(now));
+    let outcome = engine.handle(
+        state,
+        by_staff(StaffAction::Session(SessionAction::Create(draft))),
+        at(now),
+    );
     match outcome.result {
         Ok(Receipt::Session(id)) => id,
         other => panic!("creating the fixture session: {other:?}"),

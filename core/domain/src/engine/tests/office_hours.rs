@@ -44,10 +44,10 @@ fn subscribers_and_only_they_hear_of_new_rescheduled_and_cancelled_sessions() {
     run(
         &engine,
         &mut state,
-        by_staff(StaffAction::UpdateSession {
+        by_staff(StaffAction::Session(SessionAction::Update {
             id,
             draft: moved.clone(),
-        }),
+        })),
         FRIDAY,
     );
     moved.starts_at = at("2026-12-01T17:00:00Z");
@@ -55,13 +55,16 @@ fn subscribers_and_only_they_hear_of_new_rescheduled_and_cancelled_sessions() {
     run(
         &engine,
         &mut state,
-        by_staff(StaffAction::UpdateSession { id, draft: moved }),
+        by_staff(StaffAction::Session(SessionAction::Update {
+            id,
+            draft: moved,
+        })),
         FRIDAY,
     );
     run(
         &engine,
         &mut state,
-        by_staff(StaffAction::CancelSession(id)),
+        by_staff(StaffAction::Session(SessionAction::Cancel(id))),
         FRIDAY,
     );
 
@@ -207,14 +210,14 @@ fn a_weekly_series_stays_at_local_time_across_the_dst_change() {
     first.ends_at = at("2026-10-20T16:00:00Z");
     let outcome = engine.handle(
         &mut state,
-        by_staff(StaffAction::CreateSeries {
+        by_staff(StaffAction::OfficeHours(OfficeHoursAction::CreateSeries {
             draft: first,
             rule: SeriesRule {
                 repeat: Repeat::Weekly,
                 count: Some(3),
                 until: None,
             },
-        }),
+        })),
         at("2026-10-01T09:00:00Z"),
     );
     assert_eq!(
@@ -256,14 +259,14 @@ fn a_series_without_an_end_is_refused() {
     let mut state = OfficeState::default();
     let outcome = engine.handle(
         &mut state,
-        by_staff(StaffAction::CreateSeries {
+        by_staff(StaffAction::OfficeHours(OfficeHoursAction::CreateSeries {
             draft: draft(),
             rule: SeriesRule {
                 repeat: Repeat::Monthly,
                 count: None,
                 until: None,
             },
-        }),
+        })),
         at(FRIDAY),
     );
     assert_eq!(
@@ -313,10 +316,10 @@ fn one_answer_to_a_merged_question_reaches_every_asker_with_their_own_reference(
     run(
         &engine,
         &mut state,
-        by_staff(StaffAction::Merge {
+        by_staff(StaffAction::OfficeHours(OfficeHoursAction::Merge {
             primary: a.question,
             duplicates: vec![b.question],
-        }),
+        })),
         DURING_SESSION,
     );
     let merged_notice = last_sent(&state, 2).text.clone();
@@ -367,10 +370,10 @@ fn merges_that_make_no_sense_are_refused() {
     run(
         &engine,
         &mut state,
-        by_staff(StaffAction::Merge {
+        by_staff(StaffAction::OfficeHours(OfficeHoursAction::Merge {
             primary: a.question,
             duplicates: vec![b.question],
-        }),
+        })),
         DURING_SESSION,
     );
     let cases = [
@@ -403,10 +406,10 @@ fn merges_that_make_no_sense_are_refused() {
     for (name, primary, duplicates, want) in cases {
         let outcome = engine.handle(
             &mut state,
-            by_staff(StaffAction::Merge {
+            by_staff(StaffAction::OfficeHours(OfficeHoursAction::Merge {
                 primary,
                 duplicates,
-            }),
+            })),
             at(DURING_SESSION),
         );
         assert_eq!(outcome.result, Err(want), "{name}");
@@ -420,10 +423,10 @@ fn answering_now_is_set_in_a_live_session_and_ends_with_the_answer() {
     run(
         &engine,
         &mut state,
-        by_staff(StaffAction::AnsweringNow {
+        by_staff(StaffAction::OfficeHours(OfficeHoursAction::AnsweringNow {
             session: id,
             question: Some(a.question),
-        }),
+        })),
         DURING_SESSION,
     );
     assert_eq!(
@@ -443,10 +446,10 @@ fn answering_now_is_set_in_a_live_session_and_ends_with_the_answer() {
     run(
         &engine,
         &mut state,
-        by_staff(StaffAction::AnsweringNow {
+        by_staff(StaffAction::OfficeHours(OfficeHoursAction::AnsweringNow {
             session: id,
             question: Some(a.question),
-        }),
+        })),
         DURING_SESSION,
     );
     run(
@@ -467,19 +470,19 @@ fn answering_now_is_set_in_a_live_session_and_ends_with_the_answer() {
     let office = ask(&engine, &mut other, 1, "Frage", FRIDAY);
     let outcome = engine.handle(
         &mut other,
-        by_staff(StaffAction::AnsweringNow {
+        by_staff(StaffAction::OfficeHours(OfficeHoursAction::AnsweringNow {
             session: later,
             question: None,
-        }),
+        })),
         at(FRIDAY),
     );
     assert_eq!(outcome.result, Err(Refusal::SessionNotLive));
     let outcome = engine.handle(
         &mut other,
-        by_staff(StaffAction::AnsweringNow {
+        by_staff(StaffAction::OfficeHours(OfficeHoursAction::AnsweringNow {
             session: later,
             question: Some(office.question),
-        }),
+        })),
         at(DURING_SESSION),
     );
     assert_eq!(outcome.result, Err(Refusal::NotInSession));
@@ -492,10 +495,10 @@ fn a_closed_session_leaves_an_anonymous_draft_summary_to_edit_and_publish() {
     run(
         &engine,
         &mut state,
-        by_staff(StaffAction::Merge {
+        by_staff(StaffAction::OfficeHours(OfficeHoursAction::Merge {
             primary: a.question,
             duplicates: vec![b.question],
-        }),
+        })),
         DURING_SESSION,
     );
     run(
@@ -506,7 +509,9 @@ fn a_closed_session_leaves_an_anonymous_draft_summary_to_edit_and_publish() {
     );
     let early = engine.handle(
         &mut state,
-        by_staff(StaffAction::DraftSummary(id)),
+        by_staff(StaffAction::OfficeHours(OfficeHoursAction::DraftSummary(
+            id,
+        ))),
         at(DURING_SESSION),
     );
     assert_eq!(early.result, Err(Refusal::SessionNotClosed));
@@ -542,15 +547,15 @@ fn a_closed_session_leaves_an_anonymous_draft_summary_to_edit_and_publish() {
     run(
         &engine,
         &mut state,
-        by_staff(StaffAction::EditSummary {
+        by_staff(StaffAction::OfficeHours(OfficeHoursAction::EditSummary {
             session: id,
             items: edited,
-        }),
+        })),
         "2026-12-02T09:00:00Z",
     );
     let empty = engine.handle(
         &mut state,
-        by_staff(StaffAction::EditSummary {
+        by_staff(StaffAction::OfficeHours(OfficeHoursAction::EditSummary {
             session: id,
             items: vec![SummaryItem {
                 question: " ".into(),
@@ -558,13 +563,15 @@ fn a_closed_session_leaves_an_anonymous_draft_summary_to_edit_and_publish() {
                 asked_by: 1,
                 source: None,
             }],
-        }),
+        })),
         at("2026-12-02T09:00:00Z"),
     );
     assert_eq!(empty.result, Err(Refusal::EmptyText));
     let outcome = engine.handle(
         &mut state,
-        by_staff(StaffAction::PublishSummary(id)),
+        by_staff(StaffAction::OfficeHours(OfficeHoursAction::PublishSummary(
+            id,
+        ))),
         at("2026-12-02T10:00:00Z"),
     );
     assert_eq!(outcome.result, Ok(Receipt::Done));
@@ -580,7 +587,9 @@ fn a_closed_session_leaves_an_anonymous_draft_summary_to_edit_and_publish() {
     );
     let again = engine.handle(
         &mut state,
-        by_staff(StaffAction::DraftSummary(id)),
+        by_staff(StaffAction::OfficeHours(OfficeHoursAction::DraftSummary(
+            id,
+        ))),
         at("2026-12-02T11:00:00Z"),
     );
     assert_eq!(again.result, Err(Refusal::SummaryPublished));

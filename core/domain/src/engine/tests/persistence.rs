@@ -35,11 +35,11 @@ fn script() -> Vec<Step> {
     vec![
         Step {
             name: "staff create a session with a pre-submission window",
-            input: by_staff(StaffAction::CreateSession(SessionDraft {
+            input: by_staff(StaffAction::Session(SessionAction::Create(SessionDraft {
                 presubmission: Some(hours(24)),
                 question_cap: Some(15),
                 ..draft()
-            })),
+            }))),
             now: FRIDAY,
             changes: vec![S(1), Counters],
         },
@@ -75,10 +75,10 @@ fn script() -> Vec<Step> {
         },
         Step {
             name: "staff note on question 1",
-            input: by_staff(StaffAction::Note {
+            input: by_staff(StaffAction::Question(QuestionAction::Note {
                 question: QuestionId(1),
                 text: "Tiefbauamt.".into(),
-            }),
+            })),
             now: FRIDAY,
             changes: vec![Q(1)],
         },
@@ -169,11 +169,11 @@ fn script() -> Vec<Step> {
         },
         Step {
             name: "staff cannot create a session already over",
-            input: by_staff(StaffAction::CreateSession(SessionDraft {
+            input: by_staff(StaffAction::Session(SessionAction::Create(SessionDraft {
                 starts_at: at(FRIDAY),
                 ends_at: at(FRIDAY) + hours(1),
                 ..draft()
-            })),
+            }))),
             now: "2026-12-01T17:30:00Z",
             changes: vec![],
         },

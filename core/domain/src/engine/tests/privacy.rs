@@ -224,10 +224,10 @@ fn my_data_lists_questions_and_answers_and_is_not_kept_after_delivery() {
 }
 
 fn internal_note(question: QuestionId) -> Input {
-    by_staff(StaffAction::Note {
+    by_staff(StaffAction::Question(QuestionAction::Note {
         question,
         text: "Interne Notiz".into(),
-    })
+    }))
 }
 
 #[test]

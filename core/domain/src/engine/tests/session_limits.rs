@@ -103,23 +103,23 @@ fn drafts_outside_the_limits_are_refused_on_create_update_and_series() {
         let outcomes = [
             engine.handle(
                 &mut state,
-                by_staff(StaffAction::CreateSession(bad.clone())),
+                by_staff(StaffAction::Session(SessionAction::Create(bad.clone()))),
                 at(FRIDAY),
             ),
             engine.handle(
                 &mut state,
-                by_staff(StaffAction::UpdateSession {
+                by_staff(StaffAction::Session(SessionAction::Update {
                     id,
                     draft: bad.clone(),
-                }),
+                })),
                 at(FRIDAY),
             ),
             engine.handle(
                 &mut state,
-                by_staff(StaffAction::CreateSeries {
+                by_staff(StaffAction::OfficeHours(OfficeHoursAction::CreateSeries {
                     draft: bad,
                     rule: series,
-                }),
+                })),
                 at(FRIDAY),
             ),
         ];
@@ -169,7 +169,7 @@ fn drafts_at_the_limits_are_accepted() {
 
         let outcome = engine.handle(
             &mut state,
-            by_staff(StaffAction::CreateSession(good)),
+            by_staff(StaffAction::Session(SessionAction::Create(good))),
             at(FRIDAY),
         );
 

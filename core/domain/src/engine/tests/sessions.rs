@@ -22,7 +22,7 @@ fn a_created_session_is_scheduled_with_trimmed_fields() {
     // Act
     let outcome = engine.handle(
         &mut state,
-        by_staff(StaffAction::CreateSession(draft)),
+        by_staff(StaffAction::Session(SessionAction::Create(draft))),
         at(FRIDAY),
     );
 
@@ -121,17 +121,19 @@ fn an_invalid_session_draft_is_refused_without_any_change() {
         // Act
         let created = engine.handle(
             &mut state,
-            by_staff(StaffAction::CreateSession(case.draft.clone())),
+            by_staff(StaffAction::Session(SessionAction::Create(
+                case.draft.clone(),
+            ))),
             at(FRIDAY),
         );
         let id = add_session(&engine, &mut state, draft(), FRIDAY);
         let before = dump(&state);
         let updated = engine.handle(
             &mut state,
-            by_staff(StaffAction::UpdateSession {
+            by_staff(StaffAction::Session(SessionAction::Update {
                 id,
                 draft: case.draft,
-            }),
+            })),
             at(FRIDAY),
         );
 
@@ -190,7 +192,14 @@ fn only_scheduled_and_live_sessions_can_be_updated_or_cancelled() {
         },
         Case {
             name: "cancelled",
-            setup: |e, s, id| run(e, s, by_staff(StaffAction::CancelSession(id)), FRIDAY),
+            setup: |e, s, id| {
+                run(
+                    e,
+                    s,
+                    by_staff(StaffAction::Session(SessionAction::Cancel(id))),
+                    FRIDAY,
+                )
+            },
             now: FRIDAY,
             updated: Err(Refusal::SessionOver),
             cancelled: Err(Refusal::SessionOver),
@@ -212,7 +221,10 @@ fn only_scheduled_and_live_sessions_can_be_updated_or_cancelled() {
         // Act
         let updated = engine.handle(
             &mut state,
-            by_staff(StaffAction::UpdateSession { id, draft: new }),
+            by_staff(StaffAction::Session(SessionAction::Update {
+                id,
+                draft: new,
+            })),
             at(case.now),
         );
 
@@ -246,7 +258,7 @@ fn only_scheduled_and_live_sessions_can_be_updated_or_cancelled() {
         // Act
         let cancelled = engine.handle(
             &mut state,
-            by_staff(StaffAction::CancelSession(id)),
+            by_staff(StaffAction::Session(SessionAction::Cancel(id))),
             at(case.now),
         );
 
@@ -285,15 +297,15 @@ fn updating_or_cancelling_an_unknown_session_is_refused() {
     // Act
     let updated = engine.handle(
         &mut state,
-        by_staff(StaffAction::UpdateSession {
+        by_staff(StaffAction::Session(SessionAction::Update {
             id: unknown,
             draft: draft(),
-        }),
+        })),
         at(FRIDAY),
     );
     let cancelled = engine.handle(
         &mut state,
-        by_staff(StaffAction::CancelSession(unknown)),
+        by_staff(StaffAction::Session(SessionAction::Cancel(unknown))),
         at(FRIDAY),
     );
 
@@ -329,13 +341,13 @@ fn an_update_keeps_the_admitted_count() {
     run(
         &engine,
         &mut state,
-        by_staff(StaffAction::UpdateSession {
+        by_staff(StaffAction::Session(SessionAction::Update {
             id,
             draft: SessionDraft {
                 question_cap: Some(3),
                 ..draft()
             },
-        }),
+        })),
         DURING_SESSION,
     );
     let third = ask(&engine, &mut state, 3, "Dritte Frage", DURING_SESSION);
@@ -365,7 +377,10 @@ fn every_update_and_the_cancellation_count_as_a_new_revision_for_calendars() {
         run(
             &engine,
             &mut state,
-            by_staff(StaffAction::UpdateSession { id, draft: edit }),
+            by_staff(StaffAction::Session(SessionAction::Update {
+                id,
+                draft: edit,
+            })),
             FRIDAY,
         );
         assert_eq!(revision(&state), n, "{title}");
@@ -373,7 +388,7 @@ fn every_update_and_the_cancellation_count_as_a_new_revision_for_calendars() {
     run(
         &engine,
         &mut state,
-        by_staff(StaffAction::CancelSession(id)),
+        by_staff(StaffAction::Session(SessionAction::Cancel(id))),
         FRIDAY,
     );
     assert_eq!(revision(&state), 3);
@@ -395,7 +410,10 @@ fn an_update_into_the_past_is_refused_and_the_session_stays_as_it_was() {
     // Act
     let outcome = engine.handle(
         &mut state,
-        by_staff(StaffAction::UpdateSession { id, draft: past }),
+        by_staff(StaffAction::Session(SessionAction::Update {
+            id,
+            draft: past,
+        })),
         at(FRIDAY),
     );
 
@@ -450,7 +468,11 @@ fn cancelling_a_session_hands_its_open_questions_to_the_office() {
     let now = at("2026-12-01T08:00:00Z");
 
     // Act
-    let outcome = engine.handle(&mut state, by_staff(StaffAction::CancelSession(id)), now);
+    let outcome = engine.handle(
+        &mut state,
+        by_staff(StaffAction::Session(SessionAction::Cancel(id))),
+        now,
+    );
 
     // Assert
     assert_eq!(outcome.result, Ok(Receipt::Session(id)));

@@ -140,10 +140,10 @@ fn a_note_stays_internal_and_sends_nothing() {
         // Act
         let outcome = engine.handle(
             &mut state,
-            by_staff(StaffAction::Note {
+            by_staff(StaffAction::Question(QuestionAction::Note {
                 question: asked.question,
                 text: " Tiefbauamt fragen. ".to_owned(),
-            }),
+            })),
             now,
         );
 
@@ -231,17 +231,23 @@ fn staff_actions_on_questions_are_refused_when_they_cannot_apply() {
     let withdrawn: Setup = |e, s, _| run(e, s, says(1, "/zurueckziehen"), FRIDAY);
     let q1 = QuestionId(1);
     let unknown = QuestionId(99);
-    let answer_with = |question, text: &str| StaffAction::Answer {
-        question,
-        text: text.to_owned(),
+    let answer_with = |question, text: &str| {
+        StaffAction::Question(QuestionAction::Answer {
+            question,
+            text: text.to_owned(),
+        })
     };
-    let reject_with = |question, reason: &str| StaffAction::Reject {
-        question,
-        reason: reason.to_owned(),
+    let reject_with = |question, reason: &str| {
+        StaffAction::Question(QuestionAction::Reject {
+            question,
+            reason: reason.to_owned(),
+        })
     };
-    let note_with = |question, text: &str| StaffAction::Note {
-        question,
-        text: text.to_owned(),
+    let note_with = |question, text: &str| {
+        StaffAction::Question(QuestionAction::Note {
+            question,
+            text: text.to_owned(),
+        })
     };
     let cases = [
         Case {

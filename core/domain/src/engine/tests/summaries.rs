@@ -21,10 +21,10 @@ fn closed_session(engine: &Engine, publish: bool) -> (OfficeState, SessionId, [A
     let a = ask(engine, &mut state, 1, FIRST, DURING_SESSION);
     let b = ask(engine, &mut state, 2, DUPLICATE, DURING_SESSION);
     let c = ask(engine, &mut state, 3, OTHER, DURING_SESSION);
-    let merge = StaffAction::Merge {
+    let merge = StaffAction::OfficeHours(OfficeHoursAction::Merge {
         primary: a.question,
         duplicates: vec![b.question],
-    };
+    });
     run(engine, &mut state, by_staff(merge), DURING_SESSION);
     run(
         engine,
@@ -36,7 +36,9 @@ fn closed_session(engine: &Engine, publish: bool) -> (OfficeState, SessionId, [A
     run(engine, &mut state, answer(a.question, "Im März."), late);
     run(engine, &mut state, Input::Tick, SESSION_END);
     if publish {
-        let action = by_staff(StaffAction::PublishSummary(id));
+        let action = by_staff(StaffAction::OfficeHours(OfficeHoursAction::PublishSummary(
+            id,
+        )));
         run(engine, &mut state, action, "2026-12-02T09:00:00Z");
     }
     (state, id, [a, b, c])

@@ -38,7 +38,7 @@ pub(super) fn office(engine: &Engine) -> OfficeState {
         run(
             engine,
             &mut state,
-            by_staff(StaffAction::SaveDepartment(d)),
+            by_staff(StaffAction::Triage(TriageAction::SaveDepartment(d))),
             FRIDAY,
         );
     }
@@ -99,7 +99,7 @@ fn departments_get_ids_and_unique_slugs_and_bad_rules_are_refused() {
     for (d, problem) in cases {
         let outcome = engine.handle(
             &mut state,
-            by_staff(StaffAction::SaveDepartment(d)),
+            by_staff(StaffAction::Triage(TriageAction::SaveDepartment(d))),
             at(FRIDAY),
         );
         match outcome.result {
@@ -113,7 +113,7 @@ fn departments_get_ids_and_unique_slugs_and_bad_rules_are_refused() {
     renamed.name = "Tiefbauamt".into();
     let outcome = engine.handle(
         &mut state,
-        by_staff(StaffAction::SaveDepartment(renamed)),
+        by_staff(StaffAction::Triage(TriageAction::SaveDepartment(renamed))),
         at(FRIDAY),
     );
     assert_eq!(outcome.result, Ok(Receipt::Done));
@@ -134,10 +134,10 @@ fn routing_assignment_and_hand_back() {
     // Unknown departments are refused.
     let outcome = engine.handle(
         &mut state,
-        by_staff(StaffAction::Route {
+        by_staff(StaffAction::Triage(TriageAction::Route {
             question: id,
             department: Some(DepartmentId(9)),
-        }),
+        })),
         at(FRIDAY),
     );
     assert!(matches!(outcome.result, Err(Refusal::InvalidDepartment(_))));
@@ -145,19 +145,19 @@ fn routing_assignment_and_hand_back() {
     run(
         &engine,
         &mut state,
-        by_staff(StaffAction::Route {
+        by_staff(StaffAction::Triage(TriageAction::Route {
             question: id,
             department: Some(DepartmentId(1)),
-        }),
+        })),
         FRIDAY,
     );
     run(
         &engine,
         &mut state,
-        by_staff(StaffAction::Assign {
+        by_staff(StaffAction::Triage(TriageAction::Assign {
             question: id,
             assignee: Some(other_clerk()),
-        }),
+        })),
         FRIDAY,
     );
     let q = question(&state, id);
@@ -170,10 +170,10 @@ fn routing_assignment_and_hand_back() {
     run(
         &engine,
         &mut state,
-        by_staff(StaffAction::Route {
+        by_staff(StaffAction::Triage(TriageAction::Route {
             question: id,
             department: Some(DepartmentId(2)),
-        }),
+        })),
         FRIDAY,
     );
     assert_eq!(question(&state, id).assignee, None);
@@ -181,20 +181,20 @@ fn routing_assignment_and_hand_back() {
     // Back to the citizens' office needs a note, which is kept in the thread.
     let outcome = engine.handle(
         &mut state,
-        by_staff(StaffAction::ReturnToOffice {
+        by_staff(StaffAction::Triage(TriageAction::ReturnToOffice {
             question: id,
             note: "  ".into(),
-        }),
+        })),
         at(FRIDAY),
     );
     assert_eq!(outcome.result, Err(Refusal::EmptyText));
     run(
         &engine,
         &mut state,
-        by_staff(StaffAction::ReturnToOffice {
+        by_staff(StaffAction::Triage(TriageAction::ReturnToOffice {
             question: id,
             note: "Nicht unser Amt".into(),
-        }),
+        })),
         FRIDAY,
     );
     let q = question(&state, id);
@@ -210,10 +210,10 @@ fn routing_assignment_and_hand_back() {
     run(&engine, &mut state, answer(id, "Erledigt."), FRIDAY);
     let outcome = engine.handle(
         &mut state,
-        by_staff(StaffAction::Route {
+        by_staff(StaffAction::Triage(TriageAction::Route {
             question: id,
             department: Some(DepartmentId(1)),
-        }),
+        })),
         at(FRIDAY),
     );
     assert_eq!(
@@ -228,10 +228,10 @@ pub(super) fn drafted(engine: &Engine, state: &mut OfficeState, id: QuestionId) 
     run(
         engine,
         state,
-        by_staff(StaffAction::Route {
+        by_staff(StaffAction::Triage(TriageAction::Route {
             question: id,
             department: Some(DepartmentId(2)),
-        }),
+        })),
         FRIDAY,
     );
     let sent_before = outbox(state, 1).len();
@@ -258,10 +258,10 @@ fn four_eyes_the_citizen_receives_only_the_approved_text() {
     // The author cannot approve their own draft.
     let outcome = engine.handle(
         &mut state,
-        by_staff(StaffAction::Approve {
+        by_staff(StaffAction::Triage(TriageAction::Approve {
             question: id,
             text: None,
-        }),
+        })),
         at(FRIDAY),
     );
     assert_eq!(outcome.result, Err(Refusal::SameApprover));
@@ -271,10 +271,10 @@ fn four_eyes_the_citizen_receives_only_the_approved_text() {
         &mut state,
         Input::Staff {
             actor: other_clerk(),
-            action: StaffAction::Approve {
+            action: StaffAction::Triage(TriageAction::Approve {
                 question: id,
                 text: Some("Ihr Bauantrag ist genehmigt.".into()),
-            },
+            }),
         },
         at(FRIDAY),
     );
@@ -327,10 +327,10 @@ fn four_eyes_a_draft_sent_back_is_not_sent_and_approval_needs_a_draft() {
     let id = ask(&engine, &mut state, 1, "Mein Bauantrag?", FRIDAY).question;
     let approve = |text: Option<&str>| Input::Staff {
         actor: other_clerk(),
-        action: StaffAction::Approve {
+        action: StaffAction::Triage(TriageAction::Approve {
             question: id,
             text: text.map(str::to_owned),
-        },
+        }),
     };
     assert_eq!(
         engine.handle(&mut state, approve(None), at(FRIDAY)).result,
@@ -341,10 +341,10 @@ fn four_eyes_a_draft_sent_back_is_not_sent_and_approval_needs_a_draft() {
         &mut state,
         Input::Staff {
             actor: other_clerk(),
-            action: StaffAction::SendBackDraft {
+            action: StaffAction::Triage(TriageAction::SendBackDraft {
                 question: id,
                 note: "Bitte Frist nennen".into(),
-            },
+            }),
         },
         at(FRIDAY),
     );
@@ -373,10 +373,10 @@ fn departments_without_approval_answer_directly() {
     run(
         &engine,
         &mut state,
-        by_staff(StaffAction::Route {
+        by_staff(StaffAction::Triage(TriageAction::Route {
             question: id,
             department: Some(DepartmentId(1)),
-        }),
+        })),
         FRIDAY,
     );
     run(&engine, &mut state, answer(id, "Wird repariert."), FRIDAY);

@@ -22,8 +22,8 @@ use crate::texts::{Arg, Lang, Texts};
 /// How staff notifications work; `None` in the policy turns them off (nothing is queued).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StaffMailPolicy {
-    /// The console's public address, e.g. `https://sprechstunde.example.de`; links point to
-    /// `<console_url>/#/questions/A-1042`.
+    /// The console's public address, e.g. `https://sprechstunde.example.de/staff`; links
+    /// point to `<console_url>#/questions/A-1042`.
     pub console_url: String,
     /// Local hour (0–23) from which the daily digest of overdue questions is sent, on
     /// working days.
@@ -197,7 +197,7 @@ pub fn render(
     department: Option<&str>,
 ) -> (String, String) {
     let base = console_url.trim_end_matches('/');
-    let link = |r: Reference| format!("{base}/#/questions/{r}");
+    let link = |r: Reference| format!("{base}#/questions/{r}");
     let both = |key: &str, args: &[(&str, Arg<'_>)]| {
         (
             texts.render(Lang::De, key, args),

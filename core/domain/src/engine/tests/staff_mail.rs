@@ -357,7 +357,8 @@ fn a_mail_names_the_reference_and_a_console_link_in_german_and_english() {
     };
 
     // Act
-    let (subject, body) = render(&texts, &notice, "https://konsole.example.de/", Some("Tiefbauamt"));
+    let console = "https://sprechstunde.example.de/staff/";
+    let (subject, body) = render(&texts, &notice, console, Some("Tiefbauamt"));
 
     // Assert
     assert_eq!(
@@ -365,7 +366,7 @@ fn a_mail_names_the_reference_and_a_console_link_in_german_and_english() {
         "Anliegen A-1042 an Tiefbauamt weitergeleitet / Question A-1042 routed to Tiefbauamt"
     );
     assert!(
-        body.contains("https://konsole.example.de/#/questions/A-1042"),
+        body.contains("https://sprechstunde.example.de/staff#/questions/A-1042"),
         "{body}"
     );
     assert!(body.contains("wurde an Tiefbauamt weitergeleitet"), "{body}");

@@ -165,3 +165,86 @@ impl MailSettings {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::settings::{Settings, SettingsError};
+
+    /// Loads a `[mail]` section: a working one, with `extra` keys replacing or adding to it.
+    fn load(extra: &[(&str, &str)]) -> Result<Settings, SettingsError> {
+        let mut keys = std::collections::BTreeMap::from([
+            ("host", "\"mail.musterstadt.example\"".to_owned()),
+            (
+                "from",
+                "\"Sprechstunde <sprechstunde@musterstadt.example>\"".to_owned(),
+            ),
+            (
+                "console_url",
+                "\"https://sprechstunde.musterstadt.example/staff\"".to_owned(),
+            ),
+        ]);
+        for (key, value) in extra {
+            keys.insert(key, (*value).to_owned());
+        }
+        let section: String = keys.iter().map(|(k, v)| format!("{k} = {v}\n")).collect();
+        let dir = tempfile::tempdir().expect("temp dir");
+        let file = dir.path().join("stadt.toml");
+        std::fs::write(&file, format!("[mail]\n{section}")).expect("write");
+        Settings::load(Some(&file))
+    }
+
+    #[test]
+    fn mail_is_off_by_default_and_on_with_host_sender_and_console_address() {
+        let default = Settings::load(None).expect("default");
+        let on = load(&[]).expect("mail settings");
+
+        assert!(!default.mail.enabled());
+        assert_eq!(default.policy().staff_mail, None);
+        let policy = on.policy().staff_mail.expect("staff mail on");
+        assert_eq!(policy.console_url, "https://sprechstunde.musterstadt.example/staff");
+        assert_eq!(policy.digest_hour, 7);
+    }
+
+    #[test]
+    fn bad_mail_settings_name_their_key() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let password = dir.path().join("mail-password");
+        std::fs::write(&password, "geheim\n").expect("write");
+        let file = format!("\"{}\"", password.display());
+        let user = ("username", "\"sprechstunde\"");
+        // (keys, the key named in the error, or None: valid)
+        let cases: Vec<(Vec<(&str, &str)>, Option<&str>)> = vec![
+            (vec![("tls", "\"none\"")], Some("mail.tls")),
+            (vec![("digest_hour", "24")], Some("mail.digest_hour")),
+            (
+                vec![("console_url", "\"sprechstunde/staff\"")],
+                Some("mail.console_url"),
+            ),
+            (vec![("from", "\"keine Adresse\"")], Some("mail")),
+            (
+                vec![user, ("password_file", "\"/nonexistent/mail-password\"")],
+                Some("mail.password_file"),
+            ),
+            (vec![("password_file", file.as_str())], Some("mail.username")),
+            (vec![user, ("password_file", file.as_str())], None),
+            (vec![("host", "\"127.0.0.1\""), ("tls", "\"none\"")], None),
+        ];
+        for (extra, key) in cases {
+            let result = load(&extra);
+            match key {
+                Some(key) => {
+                    let error = result.expect_err(&format!("{extra:?}")).to_string();
+                    assert!(error.contains(&format!("key {key}:")), "{extra:?}: {error}");
+                }
+                None => {
+                    let settings = result.unwrap_or_else(|e| panic!("{extra:?}: {e}"));
+                    let config = settings.mail.smtp_config().expect("smtp config");
+                    let expected = extra
+                        .contains(&user)
+                        .then(|| ("sprechstunde".to_owned(), "geheim".to_owned()));
+                    assert_eq!(config.credentials, expected, "{extra:?}");
+                }
+            }
+        }
+    }
+}

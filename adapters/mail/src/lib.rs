@@ -10,12 +10,12 @@
 use std::time::Duration;
 
 use async_trait::async_trait;
-use lettre::message::header::ContentType;
+use lettre::address::Envelope;
 use lettre::message::Mailbox;
+use lettre::message::header::ContentType;
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::transport::smtp::client::{Tls, TlsParameters};
 use lettre::{Address, AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
-use lettre::address::Envelope;
 use sprechstunde_core::{DeliveryError, Mailer, OutgoingMail};
 
 /// How the connection to the mail server is secured.
@@ -203,8 +203,15 @@ mod tests {
         let headers = String::from_utf8_lossy(&message.formatted()).into_owned();
 
         assert_eq!(envelope.len(), 2, "{envelope:?}");
-        assert!(!envelope.iter().any(|a| a.to_string() == "sprechstunde@stadt.example"));
+        assert!(
+            !envelope
+                .iter()
+                .any(|a| a.to_string() == "sprechstunde@stadt.example")
+        );
         assert!(!headers.contains("a@stadt.example"), "{headers}");
-        assert!(headers.contains("To: sprechstunde@stadt.example"), "{headers}");
+        assert!(
+            headers.contains("To: sprechstunde@stadt.example"),
+            "{headers}"
+        );
     }
 }

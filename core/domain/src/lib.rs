@@ -34,8 +34,7 @@ pub use channel::{Channel, ChannelIdentity, ChannelKind, Delivery, DeliveryError
 pub use citizen::Citizen;
 pub use engine::{
     CitizenMessage, Command, DeliveryReport, Engine, FloodPolicy, Input, Intake, MailReport,
-    Outcome, Policy,
-    Receipt, Refusal, RetryPolicy, StaffAction,
+    Outcome, Policy, Receipt, Refusal, RetryPolicy, StaffAction,
 };
 pub use ids::{
     CitizenId, DepartmentId, MailId, OutboxId, QuestionId, Reference, SessionId, StaffId,

@@ -163,9 +163,7 @@ pub fn recipients(audience: Audience, staff: &[StaffMember]) -> Vec<String> {
         .iter()
         .filter(|m| !m.disabled && m.notify)
         .filter(|m| match audience {
-            Audience::Department(d) => {
-                m.department == Some(d) && m.may(Permission::WorkQuestions)
-            }
+            Audience::Department(d) => m.department == Some(d) && m.may(Permission::WorkQuestions),
             Audience::CitizensOffice => m.roles.contains(&Role::CitizensOffice),
             Audience::Member(id) => m.id == id,
             Audience::Approvers { except } => m.id != except && m.may(Permission::ApproveAnswers),

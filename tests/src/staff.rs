@@ -48,6 +48,8 @@ pub async fn create_member(app: &TestApp, login: &str, roles: &[&str]) -> anyhow
             password_hash: hash_password(PASSWORD)?,
             disabled: false,
             created_at: jiff::Timestamp::now(),
+            email: None,
+            notify: true,
         })
         .await?;
     Ok(id)

@@ -143,6 +143,8 @@ async fn serve(dir: &std::path::Path) -> (String, Arc<Lookups>) {
             password_hash: String::new(),
             disabled: false,
             created_at: now,
+            email: None,
+            notify: true,
         })
         .await
         .unwrap();

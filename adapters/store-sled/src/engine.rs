@@ -11,7 +11,9 @@ use serde::de::DeserializeOwned;
 use sprechstunde_core::{Change, Counters, Snapshot, StoreError};
 
 use crate::errors;
-use crate::keys::{self, CITIZEN, COUNTERS_KEY, DEPARTMENT, OUTBOX, QUESTION, SESSION, SUMMARY};
+use crate::keys::{
+    self, CITIZEN, COUNTERS_KEY, DEPARTMENT, MAIL, OUTBOX, QUESTION, SESSION, SUMMARY,
+};
 use crate::vault::{KeyId, Vault};
 
 /// The key an outbox message is sealed under: its question's, or else its citizen's.
@@ -78,6 +80,10 @@ pub(crate) fn batch(changes: &[Change], vault: &Vault) -> Result<Encoded, StoreE
             Change::Department(d) => {
                 batch.insert(&keys::entity(DEPARTMENT, d.id.0), encode("department", d)?);
             }
+            Change::Mail(m) => {
+                batch.insert(&keys::entity(MAIL, m.id.0), encode("staff mail", m)?);
+            }
+            Change::ForgetMail(id) => batch.remove(&keys::entity(MAIL, id.0)),
             Change::Summary(s) => {
                 let key = keys::entity(SUMMARY, s.session.0);
                 let id = vault.next_summary_key();
@@ -197,6 +203,13 @@ pub(crate) fn load(tree: &sled::Tree, vault: &Vault) -> Result<Snapshot, StoreEr
             "summary",
             |s: &sprechstunde_core::Summary| s.session.0,
             Some(vault),
+        )?,
+        mails: scan(
+            tree,
+            MAIL,
+            "staff mail",
+            |m: &sprechstunde_core::StaffMail| m.id.0,
+            None,
         )?,
     })
 }

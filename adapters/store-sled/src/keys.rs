@@ -34,6 +34,8 @@ pub(crate) const OUTBOX: u8 = b'o';
 pub(crate) const DEPARTMENT: u8 = b'd';
 /// Key prefix of session summaries (by session id).
 pub(crate) const SUMMARY: u8 = b'y';
+/// Key prefix of the staff mail queue (no citizen data: references and staff ids only).
+pub(crate) const MAIL: u8 = b'e';
 
 /// The id counters.
 pub(crate) const COUNTERS_KEY: &[u8] = b"m/counters";

@@ -217,6 +217,11 @@ impl Application {
             web_security::security_headers(&origins, settings.hsts()),
         )
         .layer(TraceLayer::new_for_http());
+        if settings.mail.enabled() {
+            let mailer = sprechstunde_mail::SmtpMailer::new(&settings.mail.smtp_config()?)
+                .context("cannot set up staff mail")?;
+            office.register_mailer(Arc::new(mailer));
+        }
         let workers = office.spawn_workers();
         let audit_purge = tokio::spawn(purge_audit_daily(
             office.clone(),

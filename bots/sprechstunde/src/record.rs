@@ -285,6 +285,18 @@ impl ProcessingRecord {
                 access: "Metadaten; Inhalte nur bei unverschlüsselten Chats".into(),
             });
         }
+        if settings.mail.enabled() {
+            recipients.push(Recipient {
+                name: format!(
+                    "Betreiber des Mailservers {} (Benachrichtigungen an Mitarbeitende)",
+                    settings.mail.host.trim()
+                ),
+                access: "Aktenzeichen (z. B. A-1042), Fachamt, Konsolen-Link und die \
+                         E-Mail-Adressen der Mitarbeitenden; keine Inhalte und keine Daten von \
+                         Bürgerinnen und Bürgern"
+                    .into(),
+            });
+        }
         let mut third_country_transfers = Vec::new();
         if telegram {
             third_country_transfers.push(
@@ -618,5 +630,27 @@ mod tests {
                 .any(|r| r.name == "Fachamt: Tiefbauamt")
         );
         assert!(record.markdown().contains("Fachamt: Tiefbauamt"));
+    }
+
+    #[test]
+    fn a_configured_mail_server_is_a_recipient_of_references_only() {
+        let mut settings = Settings::load(None).expect("default settings");
+        let departments = crate::record_departments::DepartmentList {
+            names: Vec::new(),
+            source: "store",
+        };
+        let without = ProcessingRecord::build(&settings, &departments);
+        settings.mail.host = "mail.musterstadt.example".into();
+        let with = ProcessingRecord::build(&settings, &departments);
+
+        let mail = |r: &ProcessingRecord| {
+            r.recipients
+                .iter()
+                .find(|r| r.name.contains("Mailservers mail.musterstadt.example"))
+                .map(|r| r.access.clone())
+        };
+        assert_eq!(mail(&without), None);
+        let access = mail(&with).expect("the mail server is listed");
+        assert!(access.contains("keine Inhalte"), "{access}");
     }
 }

@@ -11,7 +11,9 @@ use jiff::SignedDuration;
 use serde::Deserialize;
 use sprechstunde_core::{Calendar, Policy, RetryPolicy};
 
+mod mail;
 mod security;
+pub use mail::{MailSettings, MailTls};
 pub use security::{Hsts, LimitSettings, origin_of, own_origins};
 
 /// The embedded default configuration.
@@ -51,6 +53,9 @@ pub struct Settings {
     /// The accessibility statement at /barrierefreiheit (BITV 2.0 § 7).
     #[serde(default)]
     pub accessibility: sprechstunde_public::AccessibilityStatement,
+    /// Staff notifications by e-mail (off while `mail.host` is empty).
+    #[serde(default)]
+    pub mail: MailSettings,
 }
 
 /// `[audit]`.
@@ -543,6 +548,9 @@ impl Settings {
         if let Some((key, problem)) = self.limits.problem() {
             return invalid(key, problem);
         }
+        if let Some((key, problem)) = self.mail.problem() {
+            return Err(SettingsError::Invalid { key, problem });
+        }
         if !self.server.public_url.is_empty() && origin_of(&self.server.public_url).is_none() {
             return invalid(
                 "server.public_url",
@@ -637,6 +645,7 @@ impl Settings {
                 window: SignedDuration::from_secs(i64::from(self.limits.citizen_window_seconds)),
             },
             privacy: self.privacy_policy(),
+            staff_mail: self.mail.policy(),
         }
     }
 

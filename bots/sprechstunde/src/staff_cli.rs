@@ -41,6 +41,13 @@ pub enum StaffCommand {
         /// Department id (`staff list` and the console show them), for department staff.
         #[arg(long, value_name = "ID")]
         department: Option<u64>,
+        /// E-mail address for notifications (routed and assigned questions, drafts to
+        /// approve, the daily digest); they never contain what a citizen wrote.
+        #[arg(long, value_name = "ADDRESS")]
+        email: Option<String>,
+        /// Whether the member gets notifications by e-mail.
+        #[arg(long, value_name = "on|off", default_value = "on")]
+        notify: OnOff,
     },
     /// Change roles, department, display name, or disable/enable an account.
     Update {
@@ -64,6 +71,15 @@ pub enum StaffCommand {
         /// Enable a disabled account again.
         #[arg(long)]
         enable: bool,
+        /// New e-mail address for notifications.
+        #[arg(long, value_name = "ADDRESS", conflicts_with = "no_email")]
+        email: Option<String>,
+        /// Remove the e-mail address (no notifications).
+        #[arg(long)]
+        no_email: bool,
+        /// Switch notifications by e-mail on or off.
+        #[arg(long, value_name = "on|off")]
+        notify: Option<OnOff>,
     },
     /// List staff accounts with roles and department.
     List,
@@ -97,6 +113,24 @@ pub enum StaffCommand {
     },
 }
 
+/// `on` or `off`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum OnOff {
+    /// On.
+    On,
+    /// Off.
+    Off,
+}
+
+/// A checked e-mail address.
+fn email_address(text: &str) -> anyhow::Result<String> {
+    let text = text.trim();
+    if !sprechstunde_core::staff_mail::is_valid_address(text) {
+        bail!("{text:?} is not an e-mail address (like name@musterstadt.de)");
+    }
+    Ok(text.to_owned())
+}
+
 /// Runs `staff …` on the store.
 ///
 /// # Errors
@@ -113,7 +147,10 @@ pub async fn run(
             roles,
             password_file,
             department,
+            email,
+            notify,
         } => {
+            let email = email.as_deref().map(email_address).transpose()?;
             let login = login.trim().to_owned();
             if login.is_empty() || login.chars().any(char::is_whitespace) {
                 bail!("the login name must not be empty or contain spaces");
@@ -142,6 +179,8 @@ pub async fn run(
                 password_hash: hash_password(&password)?,
                 disabled: false,
                 created_at: jiff::Timestamp::now(),
+                email,
+                notify: notify == OnOff::On,
             };
             store.put_staff(&member).await?;
             audit_cli::record_cli(
@@ -160,6 +199,9 @@ pub async fn run(
             name,
             disable,
             enable,
+            email,
+            no_email,
+            notify,
         } => {
             let mut member = store
                 .staff_by_login(&login)
@@ -171,11 +213,22 @@ pub async fn run(
                 && name.is_none()
                 && !disable
                 && !enable
+                && email.is_none()
+                && !no_email
+                && notify.is_none()
             {
                 bail!(
                     "nothing to change: give --role, --department, --no-department, --name, \
-                     --disable or --enable"
+                     --disable, --enable, --email, --no-email or --notify"
                 );
+            }
+            if let Some(email) = &email {
+                member.email = Some(email_address(email)?);
+            } else if no_email {
+                member.email = None;
+            }
+            if let Some(notify) = notify {
+                member.notify = notify == OnOff::On;
             }
             let membership_changed = !roles.is_empty() || department.is_some() || no_department;
             if let Some(id) = department {
@@ -341,7 +394,15 @@ fn membership(member: &StaffMember) -> String {
     let department = member
         .department
         .map_or_else(|| "-".to_owned(), |d| d.to_string());
-    format!("roles={} department={department}", roles.join(","))
+    let mail = match (&member.email, member.notify) {
+        (None, _) => "none",
+        (Some(_), true) => "on",
+        (Some(_), false) => "off",
+    };
+    format!(
+        "roles={} department={department} mail={mail}",
+        roles.join(",")
+    )
 }
 
 /// Roles, department (with its name) and state, for the operator.
@@ -357,6 +418,11 @@ fn describe(member: &StaffMember, known: &[(DepartmentId, String)]) -> String {
     }
     if member.disabled {
         text.push_str("  (disabled)");
+    }
+    match (&member.email, member.notify) {
+        (Some(email), true) => text.push_str(&format!("  mail {email}")),
+        (Some(email), false) => text.push_str(&format!("  mail {email} (off)")),
+        (None, _) => {}
     }
     text
 }

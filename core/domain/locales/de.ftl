@@ -132,3 +132,16 @@ announce-rescheduled = Die Sprechstunde „{ $session }“ wurde verlegt. Neuer 
 announce-cancelled = Die Sprechstunde „{ $session }“ am { $start } wurde abgesagt.
 reminder = Erinnerung: Die Sprechstunde „{ $session }“ mit { $host } beginnt am { $start } (bis { $end }). Schreiben Sie Ihre Frage dann einfach hier.
 merged = Ihr Anliegen { $reference } wurde mit einer gleichen Frage zusammengefasst. Sie erhalten die Antwort hier unter Ihrer Nummer { $reference }.
+
+## Staff notifications by e-mail (never with the citizen's text or name)
+mail-routed-subject = Anliegen { $reference } an { $department } weitergeleitet
+mail-routed = Das Anliegen { $reference } wurde an { $department } weitergeleitet. Sie finden es in der Konsole: { $link }
+mail-assigned-subject = Anliegen { $reference } ist Ihnen zugewiesen
+mail-assigned = Das Anliegen { $reference } wurde Ihnen zugewiesen. Sie finden es in der Konsole: { $link }
+mail-draft-waiting-subject = Antwortentwurf zu { $reference } wartet auf Freigabe
+mail-draft-waiting = Ein Antwortentwurf zum Anliegen { $reference } wartet auf Ihre Freigabe (Vier-Augen-Prinzip). Sie finden ihn in der Konsole: { $link }
+mail-digest-subject = { $department }: { $count } überfällige Anliegen am { $date }
+mail-digest = Überfällige Anliegen von { $department } am { $date } ({ $count }):
+    
+    { $list }
+mail-footer = Diese Nachricht enthält keine Inhalte von Bürgerinnen und Bürgern. Benachrichtigungen können Sie in der Konsole oder bei der Verwaltung abschalten.

@@ -130,3 +130,16 @@ announce-rescheduled = The office hour "{ $session }" has been moved. New date: 
 announce-cancelled = The office hour "{ $session }" on { $start } has been cancelled.
 reminder = Reminder: the office hour "{ $session }" with { $host } starts on { $start } (until { $end }). Simply write your question here then.
 merged = Your question { $reference } has been grouped with an identical question. You will receive the answer here under your number { $reference }.
+
+## Staff notifications by e-mail (never with the citizen's text or name)
+mail-routed-subject = Question { $reference } routed to { $department }
+mail-routed = Question { $reference } was routed to { $department }. Open it in the console: { $link }
+mail-assigned-subject = Question { $reference } is assigned to you
+mail-assigned = Question { $reference } was assigned to you. Open it in the console: { $link }
+mail-draft-waiting-subject = Draft answer to { $reference } awaits approval
+mail-draft-waiting = A draft answer to question { $reference } awaits your approval (four-eyes principle). Open it in the console: { $link }
+mail-digest-subject = { $department }: { $count } overdue questions on { $date }
+mail-digest = Overdue questions of { $department } on { $date } ({ $count }):
+    
+    { $list }
+mail-footer = This message contains nothing a citizen wrote. You can switch notifications off in the console or ask an administrator.

@@ -51,6 +51,7 @@ macro_rules! store_conformance_tests {
                 audit_purge_removes_old_entries_and_keeps_the_anchor,
                 departments_load_back_and_are_replaced,
                 summaries_load_back_and_are_replaced,
+                staff_mails_load_back_are_replaced_and_forgotten,
             );
         }
     };
@@ -190,6 +191,8 @@ pub fn staff(id: u64, login: &str) -> StaffMember {
         password_hash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA".into(),
         disabled: false,
         created_at: t("2026-11-01T08:00:00Z"),
+        email: None,
+        notify: true,
     }
 }
 
@@ -207,6 +210,8 @@ fn everything() -> Vec<Change> {
             next_reference: 1003,
             next_citizen: 2,
             next_outbox: 2,
+            next_mail: 1,
+            last_digest: Some(jiff::civil::date(2026, 12, 7)),
         }),
     ]
 }
@@ -679,4 +684,51 @@ pub async fn summaries_load_back_and_are_replaced<F: AsyncFn(&Path) -> Arc<dyn S
     let store = open(dir.path()).await;
     let s = store.load().await.expect("load");
     assert_eq!(s.summaries, vec![published, summary(2)]);
+}
+
+/// A staff mail fixture: question `id` routed to department 1.
+pub fn staff_mail(id: u64) -> crate::staff_mail::StaffMail {
+    crate::staff_mail::StaffMail {
+        id: crate::ids::MailId(id),
+        notice: crate::staff_mail::Notice::Routed {
+            question: QuestionId(id),
+            reference: crate::ids::Reference(1000 + id as u32),
+            department: crate::ids::DepartmentId(1),
+        },
+        created_at: t("2026-12-01T09:00:00Z"),
+        state: crate::outbox::DeliveryState::new_pending(t("2026-12-01T09:00:00Z")),
+    }
+}
+
+/// Staff mails load back equal, in id order; a later state replaces the earlier one
+/// (a delivery recorded survives a reopen) and a forgotten mail is gone.
+pub async fn staff_mails_load_back_are_replaced_and_forgotten<
+    F: AsyncFn(&Path) -> Arc<dyn Store>,
+>(
+    open: &F,
+) {
+    let (dir, store) = fresh(open).await;
+    let mut delivered = staff_mail(1);
+    delivered.state = crate::outbox::DeliveryState::Delivered {
+        at: t("2026-12-01T09:00:01Z"),
+    };
+    store
+        .commit(&[
+            Change::Mail(staff_mail(3)),
+            Change::Mail(staff_mail(1)),
+            Change::Mail(staff_mail(2)),
+        ])
+        .await
+        .expect("commit");
+    store
+        .commit(&[
+            Change::Mail(delivered.clone()),
+            Change::ForgetMail(crate::ids::MailId(3)),
+        ])
+        .await
+        .expect("commit");
+    drop(store);
+    let store = open(dir.path()).await;
+    let s = store.load().await.expect("load");
+    assert_eq!(s.mails, vec![delivered, staff_mail(2)]);
 }

@@ -42,6 +42,10 @@ id_type!(
     StaffId
 );
 id_type!(
+    /// A notification e-mail to staff in the mail queue.
+    MailId
+);
+id_type!(
     /// A department (Fachamt).
     DepartmentId
 );

@@ -21,6 +21,7 @@ pub mod question;
 pub mod series;
 pub mod session;
 pub mod staff;
+pub mod staff_mail;
 pub mod stats;
 pub mod state;
 pub mod store;
@@ -33,12 +34,12 @@ pub use calendar::Calendar;
 pub use channel::{Channel, ChannelIdentity, ChannelKind, Delivery, DeliveryError};
 pub use citizen::Citizen;
 pub use engine::{
-    CitizenMessage, Command, DeliveryReport, Engine, FloodPolicy, Input, Intake, OfficeHoursAction,
-    Outcome, Policy, QuestionAction, Receipt, Refusal, RetryPolicy, SessionAction, StaffAction,
-    TriageAction,
+    CitizenMessage, Command, DeliveryReport, Engine, FloodPolicy, Input, Intake, MailReport,
+    OfficeHoursAction, Outcome, Policy, QuestionAction, Receipt, Refusal, RetryPolicy,
+    SessionAction, StaffAction, TriageAction,
 };
 pub use ids::{
-    CitizenId, DepartmentId, OutboxId, QuestionId, Reference, SessionId, StaffId, TenantId,
+    CitizenId, DepartmentId, MailId, OutboxId, QuestionId, Reference, SessionId, StaffId, TenantId,
 };
 pub use outbox::{Choice, DeliveryState, OutboxMessage};
 pub use privacy::{CitizenExport, Consent, PrivacyPolicy, Retention};
@@ -46,6 +47,7 @@ pub use question::{Entry, EntryKind, Question, QuestionStatus, Queue, StaffRef};
 pub use series::{Repeat, SeriesError, SeriesRule};
 pub use session::{Session, SessionDraft, SessionDraftError, SessionStatus};
 pub use staff::{ApiToken, Department, LoginSession, Permission, Role, StaffMember};
+pub use staff_mail::{Mailer, Notice, OutgoingMail, StaffMail, StaffMailPolicy};
 pub use state::{Change, Counters, OfficeState, Snapshot};
 pub use store::{CommitSeq, Store, StoreError};
 pub use summary::{ItemSource, Summary, SummaryItem};

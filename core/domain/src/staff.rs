@@ -149,6 +149,16 @@ pub struct StaffMember {
     pub disabled: bool,
     /// Created.
     pub created_at: Timestamp,
+    /// E-mail address for notifications (see [`crate::staff_mail`]); none: no mails.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    /// Whether the member wants notifications by e-mail (on unless switched off).
+    #[serde(default = "notify_default")]
+    pub notify: bool,
+}
+
+fn notify_default() -> bool {
+    true
 }
 
 impl StaffMember {

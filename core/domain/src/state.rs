@@ -9,11 +9,12 @@ use serde::{Deserialize, Serialize};
 use crate::channel::ChannelKind;
 use crate::citizen::Citizen;
 use crate::deliverable::DeliverableIndex;
-use crate::ids::{CitizenId, DepartmentId, OutboxId, QuestionId, Reference, SessionId};
+use crate::ids::{CitizenId, DepartmentId, MailId, OutboxId, QuestionId, Reference, SessionId};
 use crate::outbox::{DeliveryState, OutboxMessage};
 use crate::question::{Question, Queue};
 use crate::session::{Session, SessionStatus};
 use crate::staff::Department;
+use crate::staff_mail::StaffMail;
 
 /// Most characters held in memory for a citizen who has not agreed yet.
 pub const MAX_HELD_CHARS: usize = 8000;
@@ -32,6 +33,16 @@ pub struct Counters {
     pub next_citizen: u64,
     /// Next outbox id.
     pub next_outbox: u64,
+    /// Next id in the staff mail queue.
+    #[serde(default = "first_id")]
+    pub next_mail: u64,
+    /// The local day the last daily digest of overdue questions was queued for.
+    #[serde(default)]
+    pub last_digest: Option<jiff::civil::Date>,
+}
+
+fn first_id() -> u64 {
+    1
 }
 
 impl Default for Counters {
@@ -42,6 +53,8 @@ impl Default for Counters {
             next_reference: 1001,
             next_citizen: 1,
             next_outbox: 1,
+            next_mail: 1,
+            last_digest: None,
         }
     }
 }
@@ -69,6 +82,10 @@ pub enum Change {
     Department(Department),
     /// A session summary, created or updated.
     Summary(Summary),
+    /// A notification in the staff mail queue, created or updated.
+    Mail(StaffMail),
+    /// Forget a staff mail.
+    ForgetMail(MailId),
 }
 
 /// Everything a store holds for the engine, as loaded at start.
@@ -88,6 +105,8 @@ pub struct Snapshot {
     pub departments: Vec<Department>,
     /// Session summaries.
     pub summaries: Vec<Summary>,
+    /// The staff mail queue.
+    pub mails: Vec<StaffMail>,
 }
 
 #[derive(Debug, Default)]
@@ -102,6 +121,8 @@ struct Dirty {
     forget_outbox: BTreeSet<OutboxId>,
     departments: BTreeSet<DepartmentId>,
     summaries: BTreeSet<SessionId>,
+    mails: BTreeSet<MailId>,
+    forget_mails: BTreeSet<MailId>,
 }
 
 /// The office's state. Mutated only by the [`Engine`](crate::Engine); read by everyone.
@@ -128,6 +149,7 @@ pub struct OfficeState {
     /// Per-citizen flood windows (web hardening); memory only, never persisted.
     flood: crate::engine::FloodWindows,
     summaries: BTreeMap<SessionId, Summary>,
+    mails: BTreeMap<MailId, StaffMail>,
 }
 
 impl OfficeState {
@@ -161,6 +183,9 @@ impl OfficeState {
         }
         for s in snapshot.summaries {
             state.summaries.insert(s.session, s);
+        }
+        for m in snapshot.mails {
+            state.mails.insert(m.id, m);
         }
         state
     }
@@ -402,7 +427,63 @@ impl OfficeState {
         self.citizens.values().filter(|c| c.subscribed && !c.erased)
     }
 
+    /// One staff mail.
+    pub fn mail(&self, id: MailId) -> Option<&StaffMail> {
+        self.mails.get(&id)
+    }
+
+    /// The staff mail queue, oldest first.
+    pub fn mails(&self) -> impl DoubleEndedIterator<Item = &StaffMail> {
+        self.mails.values()
+    }
+
+    /// Pending staff mails due at `now`, oldest first.
+    pub fn due_mails(&self, now: Timestamp) -> impl Iterator<Item = &StaffMail> {
+        self.mails
+            .values()
+            .filter(move |m| m.due_at().is_some_and(|t| t <= now))
+    }
+
+    /// The earliest time after `now` at which a pending staff mail becomes due.
+    pub fn next_mail_after(&self, now: Timestamp) -> Option<Timestamp> {
+        self.mails
+            .values()
+            .filter_map(StaffMail::due_at)
+            .filter(|t| *t > now)
+            .min()
+    }
+
     // ----- writing (engine only) -------------------------------------------------------------
+
+    pub(crate) fn alloc_mail(&mut self) -> MailId {
+        self.dirty.counters = true;
+        let id = MailId(self.counters.next_mail);
+        self.counters.next_mail += 1;
+        id
+    }
+
+    pub(crate) fn put_mail(&mut self, mail: StaffMail) {
+        self.dirty.mails.insert(mail.id);
+        self.mails.insert(mail.id, mail);
+    }
+
+    pub(crate) fn mail_mut(&mut self, id: MailId) -> Option<&mut StaffMail> {
+        let m = self.mails.get_mut(&id)?;
+        self.dirty.mails.insert(id);
+        Some(m)
+    }
+
+    pub(crate) fn forget_mail(&mut self, id: MailId) {
+        if self.mails.remove(&id).is_some() {
+            self.dirty.mails.remove(&id);
+            self.dirty.forget_mails.insert(id);
+        }
+    }
+
+    pub(crate) fn set_last_digest(&mut self, date: jiff::civil::Date) {
+        self.dirty.counters = true;
+        self.counters.last_digest = Some(date);
+    }
 
     /// The per-citizen flood windows (see `engine::flood`).
     pub(crate) fn flood_mut(&mut self) -> &mut crate::engine::FloodWindows {
@@ -464,6 +545,13 @@ impl OfficeState {
                 .iter()
                 .filter_map(|id| self.summaries.get(id).cloned().map(Change::Summary)),
         );
+        changes.extend(
+            dirty
+                .mails
+                .iter()
+                .filter_map(|id| self.mails.get(id).cloned().map(Change::Mail)),
+        );
+        changes.extend(dirty.forget_mails.into_iter().map(Change::ForgetMail));
         changes
     }
 

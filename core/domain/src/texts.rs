@@ -193,6 +193,16 @@ fn bundle(lang: Lang, source: &str) -> Result<FluentBundle<FluentResource>, Text
 
 /// Every message the engine uses.
 pub const REQUIRED_KEYS: &[&str] = &[
+    // staff notifications by e-mail
+    "mail-routed-subject",
+    "mail-routed",
+    "mail-assigned-subject",
+    "mail-assigned",
+    "mail-draft-waiting-subject",
+    "mail-draft-waiting",
+    "mail-digest-subject",
+    "mail-digest",
+    "mail-footer",
     "help",
     "ack-live",
     "ack-presubmit",

@@ -298,6 +298,8 @@ mod tests {
             password_hash: String::new(),
             disabled: false,
             created_at: Timestamp::UNIX_EPOCH,
+            email: None,
+            notify: true,
         };
         let mut q = question();
         q.department = Some(DepartmentId(2));

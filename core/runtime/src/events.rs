@@ -15,6 +15,8 @@ pub struct OfficeEvent {
     pub new_outbox: bool,
     /// Questions were forgotten (erasure, retention): views should reload.
     pub forgotten: bool,
+    /// Whether new staff mails are waiting.
+    pub new_mail: bool,
 }
 
 impl OfficeEvent {
@@ -41,11 +43,17 @@ impl OfficeEvent {
                 Change::Summary(s) => {
                     event.sessions.insert(s.session);
                 }
+                Change::Mail(m) => {
+                    if m.is_pending() {
+                        event.new_mail = true;
+                    }
+                }
                 Change::Citizen(_)
                 | Change::Counters(_)
                 | Change::Department(_)
                 | Change::ForgetCitizen(_)
-                | Change::ForgetOutbox(_) => {}
+                | Change::ForgetOutbox(_)
+                | Change::ForgetMail(_) => {}
             }
         }
         event

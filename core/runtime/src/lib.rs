@@ -12,6 +12,7 @@ mod audit;
 mod clock;
 mod dispatcher;
 mod events;
+mod mailer;
 mod office;
 mod pseudonym;
 mod retention;

@@ -32,6 +32,11 @@ pub(crate) struct Inner {
     pub(crate) clock: Arc<dyn Clock>,
     /// Outbox ids up to this one are on disk and may be delivered.
     pub(crate) durable_outbox: AtomicU64,
+    /// Staff mail ids up to this one are on disk and may be sent.
+    pub(crate) durable_mail: AtomicU64,
+    /// Where staff mails go; none: they wait (mail not configured).
+    pub(crate) mailer: RwLock<Option<Arc<dyn sprechstunde_core::Mailer>>>,
+    pub(crate) mail_wake: Notify,
     /// The store's number of the last commit applied to the state (0: none since the state
     /// was loaded). Written under the state lock. An input that changes nothing may still
     /// answer from a commit that is not durable yet (a resend while the original is being
@@ -70,6 +75,7 @@ pub struct Workers {
     stop: tokio::sync::watch::Sender<bool>,
     retention: JoinHandle<()>,
     recovery: JoinHandle<()>,
+    mail: JoinHandle<()>,
 }
 
 /// How often the recovery worker retries after a failed write (disk full).
@@ -90,6 +96,7 @@ impl Workers {
             stop,
             retention,
             recovery,
+            mail,
         } = self;
         scheduler.abort();
         retention.abort();
@@ -104,6 +111,15 @@ impl Workers {
             tracing::warn!("deliveries still running at shutdown; they may be repeated");
             dispatcher.abort();
             let _ = dispatcher.await;
+        }
+        let mut mail = mail;
+        if tokio::time::timeout(SHUTDOWN_GRACE, &mut mail)
+            .await
+            .is_err()
+        {
+            tracing::warn!("a staff mail was still being sent at shutdown; it may be repeated");
+            mail.abort();
+            let _ = mail.await;
         }
         let _ = scheduler.await;
     }
@@ -132,6 +148,7 @@ impl Office {
         let state = OfficeState::from_snapshot(snapshot);
         let search = SearchIndex::build(&state);
         let durable = state.counters().next_outbox.saturating_sub(1);
+        let durable_mail = state.counters().next_mail.saturating_sub(1);
         let (events, _) = broadcast::channel(1024);
         let audit = AuditTrail::new(store.clone(), clock.clone());
         Ok(Office {
@@ -141,6 +158,9 @@ impl Office {
                 store,
                 clock,
                 durable_outbox: AtomicU64::new(durable),
+                durable_mail: AtomicU64::new(durable_mail),
+                mailer: RwLock::new(None),
+                mail_wake: Notify::new(),
                 last_commit: AtomicU64::new(0),
                 stale: AtomicBool::new(false),
                 channels: RwLock::new(HashMap::new()),
@@ -168,7 +188,7 @@ impl Office {
         durability: Durability,
     ) -> Result<Result<Receipt, Refusal>, OfficeError> {
         let inner = &self.inner;
-        let (result, seq, outbox_mark, event) = {
+        let (result, seq, (outbox_mark, mail_mark), event) = {
             let mut state = inner.state.lock().await;
             if inner.stale.load(Ordering::Acquire) {
                 self.reload(&mut state).await?;
@@ -189,8 +209,12 @@ impl Office {
                     inner.last_commit.store(seq.0, Ordering::Release);
                     // Still under the state lock: the index sees commits in their order.
                     inner.search.apply(&outcome.changes);
-                    let mark = state.counters().next_outbox.saturating_sub(1);
-                    (outcome.result, seq, mark, event)
+                    let counters = state.counters();
+                    let marks = (
+                        counters.next_outbox.saturating_sub(1),
+                        counters.next_mail.saturating_sub(1),
+                    );
+                    (outcome.result, seq, marks, event)
                 }
                 Err(error) => {
                     // The in-memory state ran ahead of the store: fall back to the store's.
@@ -207,6 +231,10 @@ impl Office {
             inner
                 .durable_outbox
                 .fetch_max(outbox_mark, Ordering::SeqCst);
+            inner.durable_mail.fetch_max(mail_mark, Ordering::SeqCst);
+        }
+        if event.new_mail {
+            inner.mail_wake.notify_one();
         }
         if event.new_outbox {
             inner.dispatch_wake.notify_one();
@@ -243,6 +271,10 @@ impl Office {
         // Outbox ids that were lost are handed out again; none of them is durable yet.
         inner.durable_outbox.store(
             state.counters().next_outbox.saturating_sub(1),
+            Ordering::SeqCst,
+        );
+        inner.durable_mail.store(
+            state.counters().next_mail.saturating_sub(1),
             Ordering::SeqCst,
         );
         inner.stale.store(false, Ordering::Release);
@@ -395,12 +427,14 @@ impl Office {
     /// Starts the outbox dispatcher and the session clock.
     pub fn spawn_workers(&self) -> Workers {
         let (stop, stopped) = tokio::sync::watch::channel(false);
+        let mail = tokio::spawn(crate::mailer::run(self.clone(), stop.subscribe()));
         Workers {
             dispatcher: tokio::spawn(crate::dispatcher::run(self.clone(), stopped)),
             scheduler: tokio::spawn(crate::scheduler::run(self.clone())),
             stop,
             retention: tokio::spawn(crate::retention::run(self.clone())),
             recovery: tokio::spawn(recovery(self.clone())),
+            mail,
         }
     }
 

@@ -10,6 +10,7 @@ mod browser;
 mod console;
 mod hardening;
 mod logins;
+mod mail;
 mod matrix;
 mod office_hours;
 mod privacy;

@@ -425,6 +425,8 @@ async fn bench_staff(
         password_hash: hash_password("benchmark-password")?,
         disabled: false,
         created_at: jiff::Timestamp::now(),
+        email: None,
+        notify: true,
     };
     store.put_staff(&staff).await?;
     let (id, secret) = new_token()?;

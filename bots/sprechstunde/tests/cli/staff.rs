@@ -364,3 +364,63 @@ async fn staff_unlock_clears_a_lockout_in_the_running_server() {
         text(&without_token.stderr)
     );
 }
+
+#[tokio::test]
+async fn a_members_mail_address_and_switch_are_checked_set_and_listed_from_the_cli() {
+    // Arrange
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path();
+    let add = |login: &'static str, extra: &'static [&'static str]| {
+        let mut args = vec![
+            "staff",
+            "add",
+            "--login",
+            login,
+            "--name",
+            login,
+            "--role",
+            "citizens_office",
+        ];
+        args.extend_from_slice(extra);
+        async move { run_with_stdin(path, &args, PASSWORD).await }
+    };
+    let list = || async move { text(&run(path, &["staff", "list"]).await.stdout) };
+
+    // Act
+    let bad = add("falsch", &["--email", "keine adresse"]).await;
+    let with_mail = add("br", &["--email", "br@musterstadt.example"]).await;
+    let without = add("ohne", &[]).await;
+    let off = run(path, &["staff", "update", "br", "--notify", "off"]).await;
+    let listed_off = list().await;
+    let removed = run(path, &["staff", "update", "br", "--no-email"]).await;
+    let listed_removed = list().await;
+
+    // Assert
+    assert!(!bad.status.success());
+    assert!(
+        text(&bad.stderr).contains("is not an e-mail address"),
+        "{}",
+        text(&bad.stderr)
+    );
+    assert!(with_mail.status.success(), "{}", text(&with_mail.stderr));
+    assert!(without.status.success(), "{}", text(&without.stderr));
+    assert!(off.status.success(), "{}", text(&off.stderr));
+    assert!(removed.status.success(), "{}", text(&removed.stderr));
+    let line = |listed: &str, login: &str| {
+        listed
+            .lines()
+            .find(|l| l.split_whitespace().nth(1) == Some(login))
+            .unwrap_or_default()
+            .to_owned()
+    };
+    assert!(
+        line(&listed_off, "br").contains("mail br@musterstadt.example (off)"),
+        "{listed_off}"
+    );
+    assert!(!line(&listed_off, "ohne").contains("mail"), "{listed_off}");
+    assert!(!listed_off.contains("falsch"), "{listed_off}");
+    assert!(
+        !line(&listed_removed, "br").contains("mail"),
+        "{listed_removed}"
+    );
+}

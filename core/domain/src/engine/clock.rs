@@ -35,6 +35,7 @@ impl Engine {
                 }
             }
         }
+        self.daily_digest(state, now);
     }
 
     /// Ends a session (closed or cancelled) and moves its open questions to the citizens'

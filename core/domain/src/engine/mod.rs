@@ -10,6 +10,7 @@ mod delivery;
 mod duplicates;
 mod flood;
 mod intake;
+mod notify;
 mod office_hours;
 mod privacy;
 mod staff;
@@ -53,6 +54,8 @@ pub struct Policy {
     pub flood: FloodPolicy,
     /// Reminders to subscribers before a session starts, e.g. 24 hours and 15 minutes.
     pub reminders: Vec<SignedDuration>,
+    /// Staff notifications by e-mail; `None` (mail not configured): nothing is queued.
+    pub staff_mail: Option<crate::staff_mail::StaffMailPolicy>,
 }
 
 impl Default for Policy {
@@ -66,6 +69,7 @@ impl Default for Policy {
             privacy: crate::privacy::PrivacyPolicy::default(),
             flood: FloodPolicy::default(),
             reminders: Vec::new(),
+            staff_mail: None,
         }
     }
 }
@@ -289,6 +293,15 @@ pub struct DeliveryReport {
     pub result: Result<(), DeliveryError>,
 }
 
+/// How sending one staff mail went.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MailReport {
+    /// The mail.
+    pub id: crate::ids::MailId,
+    /// The result.
+    pub result: Result<(), DeliveryError>,
+}
+
 /// Everything the engine reacts to.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Input {
@@ -308,6 +321,8 @@ pub enum Input {
     /// The daily retention purge: forget closed questions and inactive citizens whose
     /// retention period has passed.
     Purge,
+    /// The mail worker reports how sending staff mails went.
+    MailSent(Vec<MailReport>),
 }
 
 /// How a citizen message was taken in.
@@ -487,6 +502,11 @@ impl Engine {
             }
             Input::Purge => {
                 self.purge(state, now);
+                self.purge_mails(state, now);
+                Ok(Receipt::Done)
+            }
+            Input::MailSent(reports) => {
+                self.mail_sent(state, reports, now);
                 Ok(Receipt::Done)
             }
         };

@@ -6,6 +6,7 @@ use super::staff::{non_empty, open_question};
 use super::{Engine, Receipt, Refusal, TriageAction};
 use crate::ids::{DepartmentId, QuestionId};
 use crate::question::{Entry, EntryKind, StaffRef};
+use crate::staff_mail::Notice;
 use crate::state::OfficeState;
 use crate::triage::{Draft, validate_department};
 
@@ -28,23 +29,47 @@ impl Engine {
                 {
                     return Err(Refusal::InvalidDepartment(format!("no department {d}")));
                 }
-                state.update_question(question, |q| {
-                    if q.department != department {
+                let moved = state.update_question(question, |q| {
+                    let moved = q.department != department;
+                    if moved {
                         q.assignee = None;
                         // The draft belongs to the old department's approval workflow.
                         discard_draft(q, actor, "weitergeleitet", now);
                     }
                     q.department = department;
                     q.updated_at = now;
+                    moved.then_some(q.reference)
                 });
+                if let (Some(Some(reference)), Some(department)) = (moved, department) {
+                    let notice = Notice::Routed {
+                        question,
+                        reference,
+                        department,
+                    };
+                    self.notify_staff(state, notice, now);
+                }
                 Ok(Receipt::Done)
             }
             TriageAction::Assign { question, assignee } => {
                 open_question(state, question)?;
-                state.update_question(question, |q| {
+                let newly = state.update_question(question, |q| {
+                    let before = q.assignee.as_ref().map(|a| a.id);
+                    let after = assignee.as_ref().map(|a| a.id);
                     q.assignee = assignee;
                     q.updated_at = now;
+                    // Nobody is told what they did themselves.
+                    (before != after && after != Some(actor.id))
+                        .then_some(after.map(|a| (a, q.reference)))
+                        .flatten()
                 });
+                if let Some(Some((staff, reference))) = newly {
+                    let notice = Notice::Assigned {
+                        question,
+                        reference,
+                        staff,
+                    };
+                    self.notify_staff(state, notice, now);
+                }
                 Ok(Receipt::Done)
             }
             TriageAction::ReturnToOffice { question, note } => {
@@ -109,14 +134,23 @@ impl Engine {
         if !self.needs_approval(state, id) {
             return Ok(false);
         }
-        state.update_question(id, |q| {
+        let reference = state.update_question(id, |q| {
             q.draft = Some(Draft {
                 staff: actor.clone(),
                 text: text.to_owned(),
                 at: now,
             });
             q.updated_at = now;
+            q.reference
         });
+        if let Some(reference) = reference {
+            let notice = Notice::DraftWaiting {
+                question: id,
+                reference,
+                author: actor.id,
+            };
+            self.notify_staff(state, notice, now);
+        }
         Ok(true)
     }
 

@@ -21,6 +21,7 @@ mod refusals;
 mod session_limits;
 mod sessions;
 mod staff;
+mod staff_mail;
 mod summaries;
 mod triage;
 
@@ -280,6 +281,7 @@ pub(super) fn dump(state: &OfficeState) -> Snapshot {
         counters: Some(counters),
         departments: state.departments().cloned().collect(),
         summaries: state.summaries().cloned().collect(),
+        mails: state.mails().cloned().collect(),
     }
 }
 
@@ -296,6 +298,7 @@ pub(super) enum Key {
     Forgotten,
     Department(u64),
     Summary(u64),
+    Mail(u64),
 }
 
 pub(super) fn keys(changes: &[Change]) -> Vec<Key> {
@@ -307,11 +310,13 @@ pub(super) fn keys(changes: &[Change]) -> Vec<Key> {
             Change::Question(q) => Key::Question(q.id.0),
             Change::Outbox(m) => Key::Outbox(m.id.0),
             Change::Counters(_) => Key::Counters,
-            Change::ForgetCitizen(_) | Change::ForgetQuestion(_) | Change::ForgetOutbox(_) => {
-                Key::Forgotten
-            }
+            Change::ForgetCitizen(_)
+            | Change::ForgetQuestion(_)
+            | Change::ForgetOutbox(_)
+            | Change::ForgetMail(_) => Key::Forgotten,
             Change::Department(d) => Key::Department(d.id.0),
             Change::Summary(s) => Key::Summary(s.session.0),
+            Change::Mail(m) => Key::Mail(m.id.0),
         })
         .collect()
 }
@@ -370,5 +375,6 @@ pub(super) fn differences(before: &Snapshot, after: &Snapshot) -> Vec<Key> {
         |s| s.session.0,
         Key::Summary,
     ));
+    keys.extend(changed(&before.mails, &after.mails, |m| m.id.0, Key::Mail));
     keys
 }

@@ -210,6 +210,7 @@ fn every_outcome_reports_exactly_the_entities_that_changed() {
                 Change::Counters(_) => Some(Change::Counters(state.counters())),
                 Change::Summary(s) => state.summary(s.session).cloned().map(Change::Summary),
                 Change::Department(d) => state.department(d.id).cloned().map(Change::Department),
+                Change::Mail(m) => state.mail(m.id).cloned().map(Change::Mail),
                 forget => Some(forget.clone()),
             };
             assert_eq!(
@@ -255,6 +256,7 @@ struct FakeStore {
     counters: Option<crate::state::Counters>,
     departments: BTreeMap<u64, crate::staff::Department>,
     summaries: BTreeMap<SessionId, crate::summary::Summary>,
+    mails: BTreeMap<u64, crate::staff_mail::StaffMail>,
 }
 
 impl FakeStore {
@@ -289,6 +291,12 @@ impl FakeStore {
                 Change::Summary(s) => {
                     self.summaries.insert(s.session, s);
                 }
+                Change::Mail(m) => {
+                    self.mails.insert(m.id.0, m);
+                }
+                Change::ForgetMail(id) => {
+                    self.mails.remove(&id.0);
+                }
             }
         }
     }
@@ -302,6 +310,7 @@ impl FakeStore {
             counters: self.counters,
             departments: self.departments.values().cloned().collect(),
             summaries: self.summaries.values().cloned().collect(),
+            mails: self.mails.values().cloned().collect(),
         }
     }
 }

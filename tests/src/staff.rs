@@ -48,6 +48,7 @@ pub async fn create_member(app: &TestApp, login: &str, roles: &[&str]) -> anyhow
             password_hash: hash_password(PASSWORD)?,
             disabled: false,
             created_at: jiff::Timestamp::now(),
+            external: None,
         })
         .await?;
     Ok(id)

@@ -90,6 +90,7 @@ pub(crate) mod tests {
             password_hash: String::new(),
             disabled: false,
             created_at: jiff::Timestamp::UNIX_EPOCH,
+            external: None,
         }
     }
 

@@ -142,6 +142,7 @@ pub async fn run(
                 password_hash: hash_password(&password)?,
                 disabled: false,
                 created_at: jiff::Timestamp::now(),
+                external: None,
             };
             store.put_staff(&member).await?;
             audit_cli::record_cli(

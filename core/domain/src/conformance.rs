@@ -190,6 +190,7 @@ pub fn staff(id: u64, login: &str) -> StaffMember {
         password_hash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA".into(),
         disabled: false,
         created_at: t("2026-11-01T08:00:00Z"),
+        external: None,
     }
 }
 

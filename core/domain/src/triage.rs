@@ -298,6 +298,7 @@ mod tests {
             password_hash: String::new(),
             disabled: false,
             created_at: Timestamp::UNIX_EPOCH,
+            external: None,
         };
         let mut q = question();
         q.department = Some(DepartmentId(2));

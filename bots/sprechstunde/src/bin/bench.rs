@@ -425,6 +425,7 @@ async fn bench_staff(
         password_hash: hash_password("benchmark-password")?,
         disabled: false,
         created_at: jiff::Timestamp::now(),
+        external: None,
     };
     store.put_staff(&staff).await?;
     let (id, secret) = new_token()?;

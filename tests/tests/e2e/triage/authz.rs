@@ -43,6 +43,7 @@ async fn every_staff_route_refuses_anonymous_callers_and_roles_without_the_permi
                     password_hash: String::new(),
                     disabled: false,
                     created_at: jiff::Timestamp::UNIX_EPOCH,
+                    external: None,
                 }
                 .may(*p)
             })

@@ -82,6 +82,7 @@ async fn member(app: &TestApp, login: &str, roles: &[Role], department: Option<u
             password_hash: sprechstunde_console::accounts::hash_password(PASSWORD).unwrap(),
             disabled: false,
             created_at: jiff::Timestamp::now(),
+            external: None,
         })
         .await
         .unwrap();

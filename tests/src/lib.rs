@@ -8,6 +8,7 @@ pub mod app;
 pub mod browser;
 pub mod citizen;
 pub mod modules;
+pub mod oidc;
 pub mod staff;
 pub mod synapse;
 pub mod telegram;

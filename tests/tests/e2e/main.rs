@@ -12,6 +12,7 @@ mod hardening;
 mod logins;
 mod matrix;
 mod office_hours;
+mod oidc;
 mod privacy;
 mod restart;
 mod telegram;

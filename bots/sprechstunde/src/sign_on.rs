@@ -13,7 +13,11 @@ use crate::settings::Settings;
 ///
 /// # Errors
 /// The secret cannot be read or a URL is unusable (the settings were checked at load).
-pub fn with_oidc(console: Console, settings: &Settings, bound: SocketAddr) -> anyhow::Result<Console> {
+pub fn with_oidc(
+    console: Console,
+    settings: &Settings,
+    bound: SocketAddr,
+) -> anyhow::Result<Console> {
     let oidc = &settings.oidc;
     if !oidc.enabled() {
         return Ok(console);
@@ -33,9 +37,12 @@ pub fn with_oidc(console: Console, settings: &Settings, bound: SocketAddr) -> an
 
 /// `oidc.redirect_base_url`, else `server.public_url`, else the listen address.
 fn base_url(settings: &Settings, bound: SocketAddr) -> String {
-    [&settings.oidc.redirect_base_url, &settings.server.public_url]
-        .into_iter()
-        .map(|u| u.trim().trim_end_matches('/'))
-        .find(|u| !u.is_empty())
-        .map_or_else(|| format!("http://{bound}"), str::to_owned)
+    [
+        &settings.oidc.redirect_base_url,
+        &settings.server.public_url,
+    ]
+    .into_iter()
+    .map(|u| u.trim().trim_end_matches('/'))
+    .find(|u| !u.is_empty())
+    .map_or_else(|| format!("http://{bound}"), str::to_owned)
 }

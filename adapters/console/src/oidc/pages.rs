@@ -26,7 +26,15 @@ pub(crate) enum Refusal {
 }
 
 impl Refusal {
-    fn texts(self) -> (StatusCode, &'static str, &'static str, &'static str, &'static str) {
+    fn texts(
+        self,
+    ) -> (
+        StatusCode,
+        &'static str,
+        &'static str,
+        &'static str,
+        &'static str,
+    ) {
         match self {
             Refusal::NoRole => (
                 StatusCode::FORBIDDEN,

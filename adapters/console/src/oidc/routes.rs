@@ -221,7 +221,9 @@ async fn exchange(
 }
 
 fn merge_userinfo(claims: &mut Value, info: &UserInfoClaims<ExtraClaims, CoreGenderClaim>) {
-    if let (Some(claims), Ok(Value::Object(info))) = (claims.as_object_mut(), serde_json::to_value(info)) {
+    if let (Some(claims), Ok(Value::Object(info))) =
+        (claims.as_object_mut(), serde_json::to_value(info))
+    {
         for (k, v) in info {
             claims.entry(k).or_insert(v);
         }
@@ -299,9 +301,16 @@ async fn admit(
 }
 
 /// Starts the console login and sends the browser to the console.
-async fn finish(console: &Console, jar: CookieJar, member: sprechstunde_core::StaffMember) -> Response {
-    let device = jar.get(console.device_cookie_name()).map(|c| c.value().to_owned());
-    let (jar, _csrf) = match crate::routes::login::start_login(console, jar, &member, device).await {
+async fn finish(
+    console: &Console,
+    jar: CookieJar,
+    member: sprechstunde_core::StaffMember,
+) -> Response {
+    let device = jar
+        .get(console.device_cookie_name())
+        .map(|c| c.value().to_owned());
+    let (jar, _csrf) = match crate::routes::login::start_login(console, jar, &member, device).await
+    {
         Ok(started) => started,
         Err(e) => return e.into_response(),
     };
@@ -329,7 +338,12 @@ async fn finish(console: &Console, jar: CookieJar, member: sprechstunde_core::St
 /// here cannot end anybody's login.
 async fn logout(State(console): State<Console>, jar: CookieJar) -> Response {
     if let Some(c) = jar.get(console.cookie_name()) {
-        if let Err(e) = console.office.store().delete_login(&sha256_hex(c.value())).await {
+        if let Err(e) = console
+            .office
+            .store()
+            .delete_login(&sha256_hex(c.value()))
+            .await
+        {
             return crate::error::ApiError::from(e).into_response();
         }
         console.logins_ended();

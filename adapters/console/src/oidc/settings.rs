@@ -90,7 +90,10 @@ impl OidcSettings {
             ));
         }
         if self.role_claim.trim().is_empty() {
-            return Some(("oidc.role_claim", "must name a claim, e.g. groups".to_owned()));
+            return Some((
+                "oidc.role_claim",
+                "must name a claim, e.g. groups".to_owned(),
+            ));
         }
         if self.mapping.is_empty() {
             return Some((
@@ -153,10 +156,7 @@ fn is_allowed_url(url: &str) -> bool {
     };
     match parsed.scheme() {
         "https" => parsed.host().is_some(),
-        "http" => matches!(
-            parsed.host_str(),
-            Some("127.0.0.1" | "localhost" | "[::1]")
-        ),
+        "http" => matches!(parsed.host_str(), Some("127.0.0.1" | "localhost" | "[::1]")),
         _ => false,
     }
 }

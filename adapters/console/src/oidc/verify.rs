@@ -102,8 +102,9 @@ pub fn verify_id_token(
         .map_err(|e: serde_json::Error| TokenRefused::Malformed(e.to_string()))?;
     let issuer = IssuerUrl::new(expected.issuer.to_owned())
         .map_err(|e| TokenRefused::Claims(format!("issuer URL: {e}")))?;
-    let now = chrono::DateTime::from_timestamp(now.as_second(), now.subsec_nanosecond().max(0) as u32)
-        .unwrap_or_default();
+    let now =
+        chrono::DateTime::from_timestamp(now.as_second(), now.subsec_nanosecond().max(0) as u32)
+            .unwrap_or_default();
     let verifier = IdTokenVerifier::new_public_client(
         ClientId::new(expected.client_id.to_owned()),
         issuer,
@@ -132,9 +133,9 @@ pub fn verify_id_token(
 fn refused(error: ClaimsVerificationError) -> TokenRefused {
     match error {
         ClaimsVerificationError::Expired(e) => TokenRefused::Expired(e),
-        ClaimsVerificationError::SignatureVerification(SignatureVerificationError::NoMatchingKey) => {
-            TokenRefused::UnknownKey
-        }
+        ClaimsVerificationError::SignatureVerification(
+            SignatureVerificationError::NoMatchingKey,
+        ) => TokenRefused::UnknownKey,
         ClaimsVerificationError::SignatureVerification(e) => TokenRefused::Signature(e.to_string()),
         other => TokenRefused::Claims(other.to_string()),
     }

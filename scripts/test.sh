@@ -54,6 +54,19 @@ ensure_axe() {
     export SPRECHSTUNDE_AXE_JS="$dir/node_modules/axe-core/axe.min.js"
 }
 
+# oidc-provider (npm), the certified OpenID provider the single sign-on tests run against
+# (tests/oidc/provider.mjs, started per test by tests/src/oidc.rs on 127.0.0.1). Major 9 runs on
+# Node 20 (it warns that it wants 22). Exports its node_modules folder.
+ensure_oidc_provider() {
+    local dir="$CACHE/oidc"
+    if [[ ! -f "$dir/node_modules/oidc-provider/package.json" ]]; then
+        section "installing oidc-provider (npm)"
+        mkdir -p "$dir"
+        (cd "$dir" && npm install --no-audit --no-fund --no-update-notifier --loglevel=error oidc-provider@9)
+    fi
+    export SPRECHSTUNDE_OIDC_PROVIDER_MODULES="$dir/node_modules"
+}
+
 # Synapse, the Matrix homeserver the Matrix end-to-end tests run against (tests/src/synapse.rs
 # starts one per test on 127.0.0.1), in a cached venv. Exports its path.
 ensure_synapse() {
@@ -120,6 +133,7 @@ ensure_cyclonedx() {
 section "test dependencies"
 ensure_chromium
 ensure_axe
+ensure_oidc_provider
 ensure_lint_tools
 ensure_packaging_tools
 ensure_cyclonedx
@@ -133,6 +147,7 @@ export SPRECHSTUNDE_CHROMEDRIVER=/usr/bin/chromedriver
 echo "chromium:     $("$SPRECHSTUNDE_CHROMIUM" --version 2>/dev/null || echo '?')"
 echo "chromedriver: $("$SPRECHSTUNDE_CHROMEDRIVER" --version 2>/dev/null || echo '?')"
 echo "axe-core:     $SPRECHSTUNDE_AXE_JS"
+echo "oidc-provider: $(node -p "require('$SPRECHSTUNDE_OIDC_PROVIDER_MODULES/oidc-provider/package.json').version" 2>/dev/null || echo '?')"
 
 section "reuse lint (copyright and licence of every file)"
 "$LINT_VENV/bin/reuse" lint

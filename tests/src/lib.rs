@@ -9,6 +9,7 @@ pub mod browser;
 pub mod citizen;
 pub mod modules;
 pub mod smtp;
+pub mod oidc;
 pub mod staff;
 pub mod synapse;
 pub mod telegram;

@@ -50,6 +50,7 @@ pub async fn create_member(app: &TestApp, login: &str, roles: &[&str]) -> anyhow
             created_at: jiff::Timestamp::now(),
             email: None,
             notify: true,
+            external: None,
         })
         .await?;
     Ok(id)

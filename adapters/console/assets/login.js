@@ -40,8 +40,22 @@ function sessionExpired() {
   showLogin(ERROR_TEXT[401]);
 }
 
+// Single sign-on (docs/operations.md): the server says whether it is set up and whether the
+// password login stays. A console that cannot ask keeps the password form.
+const signOn = { sso: false, password_login: true };
+
+async function loadSignOn() {
+  try {
+    const res = await fetch('/staff/oidc/config', { credentials: 'same-origin' });
+    if (res.ok) Object.assign(signOn, await res.json());
+  } catch (_) { /* keep the defaults */ }
+  $('sso').hidden = !signOn.sso;
+  $('login-form').hidden = !signOn.password_login;
+}
+
 // At start: is there a login (cookie) already?
 export async function checkMe() {
+  await loadSignOn();
   try {
     const data = await api('GET', '/me');
     setLoggedIn(data);
@@ -92,6 +106,12 @@ async function onLogout() {
     await api('POST', '/logout');
   } catch (_) { /* the local state is dropped anyway */ }
   logoutLocal();
+  // A login through the identity provider ends there too (RP-initiated logout); the server
+  // sends the browser back to the console.
+  if (signOn.sso) {
+    window.location.assign('/staff/oidc/logout');
+    return;
+  }
   showLogin();
   $('view-title').focus();
 }

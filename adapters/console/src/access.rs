@@ -92,6 +92,7 @@ pub(crate) mod tests {
             created_at: jiff::Timestamp::UNIX_EPOCH,
             email: None,
             notify: true,
+            external: None,
         }
     }
 

@@ -10,6 +10,7 @@ mod csrf;
 pub mod error;
 mod live;
 pub mod neutralise;
+pub mod oidc;
 mod routes;
 pub mod table;
 pub mod throttle;
@@ -49,6 +50,10 @@ pub struct Console {
     pub(crate) logins_ended: Arc<tokio::sync::watch::Sender<u64>>,
     /// The live hour's suggested duplicates and stage links, beside the office state.
     pub(crate) live: Arc<live::LiveBoards>,
+    /// Whether `POST /api/v1/login` (password) is allowed; off only with single sign-on.
+    pub(crate) password_login: bool,
+    /// Single sign-on through an OpenID provider ([`Console::with_oidc`]).
+    pub(crate) oidc: Option<Arc<oidc::Oidc>>,
 }
 
 /// Console settings.
@@ -86,6 +91,8 @@ impl Console {
             )),
             logins_ended: Arc::new(tokio::sync::watch::Sender::new(0)),
             live: Arc::default(),
+            password_login: true,
+            oidc: None,
         })
     }
 
@@ -487,6 +494,7 @@ impl Console {
             .route("/staff/", get(page))
             .route("/staff/assets/{name}", get(asset))
             .route("/favicon.ico", get(favicon))
+            .merge(oidc::router())
             // The stage view: public behind its secret, nothing of the console.
             .route("/buehne/{secret}", get(routes::stage::page))
             .route("/buehne/{secret}/events", get(routes::stage::events))

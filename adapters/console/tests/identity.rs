@@ -145,6 +145,7 @@ async fn serve(dir: &std::path::Path) -> (String, Arc<Lookups>) {
             created_at: now,
             email: None,
             notify: true,
+            external: None,
         })
         .await
         .unwrap();

@@ -189,6 +189,7 @@ impl Application {
             },
             shutdown.clone(),
         )?;
+        let console = crate::sign_on::with_oidc(console, settings, bound)?;
         let mut router = Router::new()
             .route("/healthz", get(healthz).with_state(office.clone()))
             .merge(webchat.router())

@@ -10,6 +10,7 @@ pub mod record_departments;
 pub mod serve;
 pub mod session_cli;
 pub mod settings;
+pub mod sign_on;
 pub mod staff_cli;
 pub mod web_security;
 

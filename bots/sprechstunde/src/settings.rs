@@ -56,6 +56,9 @@ pub struct Settings {
     /// Staff notifications by e-mail (off while `mail.host` is empty).
     #[serde(default)]
     pub mail: MailSettings,
+    /// Single sign-on for staff through an OpenID provider (off while its issuer is empty).
+    #[serde(default)]
+    pub oidc: sprechstunde_console::oidc::OidcSettings,
 }
 
 /// `[audit]`.
@@ -551,6 +554,9 @@ impl Settings {
         if let Some((key, problem)) = self.mail.problem() {
             return Err(SettingsError::Invalid { key, problem });
         }
+        if let Some((key, problem)) = self.oidc.problem() {
+            return invalid(key, &problem);
+        }
         if !self.server.public_url.is_empty() && origin_of(&self.server.public_url).is_none() {
             return invalid(
                 "server.public_url",
@@ -718,6 +724,52 @@ mod tests {
         std::fs::write(&file, "[webchat]\nmax_message_chars = 500\n").expect("write");
         let settings = Settings::load(Some(&file)).expect("valid override");
         assert_eq!(settings.webchat.max_message_chars, 500);
+    }
+
+    #[test]
+    fn an_incomplete_oidc_section_stops_the_start_naming_its_key() {
+        let dir = tempfile::tempdir().expect("dir");
+        let file = dir.path().join("c.toml");
+        std::fs::write(
+            &file,
+            "[oidc]\nissuer = \"https://id.musterstadt.de/realms/rathaus\"\nclient_id = \"sprechstunde\"\n",
+        )
+        .expect("write");
+        let err = Settings::load(Some(&file)).expect_err("no secret");
+        assert!(err.to_string().contains("oidc.client_secret"), "{err}");
+
+        let secret = dir.path().join("secret");
+        std::fs::write(&secret, "geheim").expect("write");
+        std::fs::write(
+            &file,
+            format!(
+                "[oidc]\nissuer = \"https://id.musterstadt.de/realms/rathaus\"\n\
+                 client_id = \"sprechstunde\"\nclient_secret_file = {:?}\n",
+                secret.display().to_string()
+            ),
+        )
+        .expect("write");
+        let err = Settings::load(Some(&file)).expect_err("no mapping");
+        assert!(err.to_string().contains("oidc.mapping"), "{err}");
+
+        std::fs::write(
+            &file,
+            format!(
+                "[oidc]\nissuer = \"https://id.musterstadt.de/realms/rathaus\"\n\
+                 client_id = \"sprechstunde\"\nclient_secret_file = {:?}\n\
+                 password_login = false\n[[oidc.mapping]]\nvalue = \"/admins\"\nroles = [\"admin\"]\n",
+                secret.display().to_string()
+            ),
+        )
+        .expect("write");
+        let settings = Settings::load(Some(&file)).expect("complete");
+        assert!(settings.oidc.enabled());
+        assert!(!settings.oidc.password_login);
+        assert_eq!(settings.oidc.client_secret().as_deref(), Ok("geheim"));
+
+        std::fs::write(&file, "[oidc]\npassword_login = false\n").expect("write");
+        let err = Settings::load(Some(&file)).expect_err("no other way in");
+        assert!(err.to_string().contains("oidc.password_login"), "{err}");
     }
 
     #[test]

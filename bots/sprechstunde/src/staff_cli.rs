@@ -181,6 +181,7 @@ pub async fn run(
                 created_at: jiff::Timestamp::now(),
                 email,
                 notify: notify == OnOff::On,
+                external: None,
             };
             store.put_staff(&member).await?;
             audit_cli::record_cli(

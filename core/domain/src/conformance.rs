@@ -193,6 +193,7 @@ pub fn staff(id: u64, login: &str) -> StaffMember {
         created_at: t("2026-11-01T08:00:00Z"),
         email: None,
         notify: true,
+        external: None,
     }
 }
 

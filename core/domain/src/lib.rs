@@ -46,7 +46,9 @@ pub use privacy::{CitizenExport, Consent, PrivacyPolicy, Retention};
 pub use question::{Entry, EntryKind, Question, QuestionStatus, Queue, StaffRef};
 pub use series::{Repeat, SeriesError, SeriesRule};
 pub use session::{Session, SessionDraft, SessionDraftError, SessionStatus};
-pub use staff::{ApiToken, Department, LoginSession, Permission, Role, StaffMember};
+pub use staff::{
+    ApiToken, Department, ExternalIdentity, LoginSession, Permission, Role, StaffMember,
+};
 pub use staff_mail::{Mailer, Notice, OutgoingMail, StaffMail, StaffMailPolicy};
 pub use state::{Change, Counters, OfficeState, Snapshot};
 pub use store::{CommitSeq, Store, StoreError};

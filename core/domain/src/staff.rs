@@ -155,10 +155,24 @@ pub struct StaffMember {
     /// Whether the member wants notifications by e-mail (on unless switched off).
     #[serde(default = "notify_default")]
     pub notify: bool,
+    /// The account at the town's identity provider this member signs in with (OpenID
+    /// Connect); `None` for members with a password only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub external: Option<ExternalIdentity>,
 }
 
 fn notify_default() -> bool {
     true
+}
+
+/// An account at an OpenID provider: the issuer and the subject (`sub`) it gave the user.
+/// Together they name the user for good; a login name or e-mail address may change.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExternalIdentity {
+    /// The issuer URL, as in the ID token's `iss`.
+    pub issuer: String,
+    /// The subject, as in the ID token's `sub`.
+    pub subject: String,
 }
 
 impl StaffMember {

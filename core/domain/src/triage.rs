@@ -300,6 +300,7 @@ mod tests {
             created_at: Timestamp::UNIX_EPOCH,
             email: None,
             notify: true,
+            external: None,
         };
         let mut q = question();
         q.department = Some(DepartmentId(2));

@@ -66,6 +66,7 @@ async fn member(
             created_at: jiff::Timestamp::now(),
             email: email.map(str::to_owned),
             notify,
+            external: None,
         })
         .await
         .unwrap();

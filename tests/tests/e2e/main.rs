@@ -13,6 +13,7 @@ mod logins;
 mod mail;
 mod matrix;
 mod office_hours;
+mod oidc;
 mod privacy;
 mod restart;
 mod telegram;

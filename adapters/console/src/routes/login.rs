@@ -7,7 +7,7 @@ use axum_extra::extract::CookieJar;
 use axum_extra::extract::cookie::{Cookie, SameSite};
 use serde::Deserialize;
 use serde_json::{Value, json};
-use sprechstunde_core::LoginSession;
+use sprechstunde_core::{LoginSession, StaffMember};
 
 use crate::Console;
 use crate::accounts::{random_secret, sha256_hex, verify_password};
@@ -29,6 +29,11 @@ pub(crate) async fn login(
     jar: CookieJar,
     Json(credentials): Json<Credentials>,
 ) -> Result<(CookieJar, Json<Value>), ApiError> {
+    if !console.password_login {
+        return Err(ApiError::Forbidden(
+            "password login is switched off; sign in with your organisation account",
+        ));
+    }
     // Throttling first, before the password is looked at (docs/security.md): the attempt is
     // reserved, so parallel attempts cannot get more guesses verified than the limit. A
     // browser that logged in as this member before counts apart from its address.
@@ -84,6 +89,26 @@ pub(crate) async fn login(
         }
     };
     attempt.succeeded();
+    let (jar, csrf) = start_login(&console, jar, &member, caller.device).await?;
+    Ok((
+        jar,
+        Json(json!({"staff": StaffView::from(&member), "csrf": csrf})),
+    ))
+}
+
+/// Starts a console login for `member` (after a verified password or a verified OpenID
+/// Connect sign-in): stores the login, sets the login cookie and the device cookie. Returns
+/// the jar and the login's CSRF token.
+///
+/// # Errors
+/// No randomness; the login cannot be stored.
+pub(crate) async fn start_login(
+    console: &Console,
+    jar: CookieJar,
+    member: &StaffMember,
+    device: Option<String>,
+) -> Result<(CookieJar, String), ApiError> {
+    let store = console.office.store();
     let secret = random_secret(32).map_err(|_| ApiError::Unavailable)?;
     let csrf = random_secret(24).map_err(|_| ApiError::Unavailable)?;
     let now = console.office.now();
@@ -108,7 +133,7 @@ pub(crate) async fn login(
         .build();
     // The device cookie: this browser logged in as this member, so lockouts caused from
     // elsewhere do not apply to it (throttle.rs). Kept while it is known, else a new one.
-    let device = match caller.device {
+    let device = match device {
         Some(d) if console.throttle.knows_device(&member.login, &d) => d,
         _ => random_secret(32).map_err(|_| ApiError::Unavailable)?,
     };
@@ -122,10 +147,7 @@ pub(crate) async fn login(
         .secure(console.secure_cookies)
         .max_age(cookie::time::Duration::days(DEVICE_COOKIE_DAYS))
         .build();
-    Ok((
-        jar.add(cookie).add(device_cookie),
-        Json(json!({"staff": StaffView::from(&member), "csrf": csrf})),
-    ))
+    Ok((jar.add(cookie).add(device_cookie), csrf))
 }
 
 /// How long a browser keeps its device cookie (Chromium caps cookies at 400 days).

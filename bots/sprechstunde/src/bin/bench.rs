@@ -427,6 +427,7 @@ async fn bench_staff(
         created_at: jiff::Timestamp::now(),
         email: None,
         notify: true,
+        external: None,
     };
     store.put_staff(&staff).await?;
     let (id, secret) = new_token()?;

@@ -45,6 +45,7 @@ async fn every_staff_route_refuses_anonymous_callers_and_roles_without_the_permi
                     created_at: jiff::Timestamp::UNIX_EPOCH,
                     email: None,
                     notify: true,
+                    external: None,
                 }
                 .may(*p)
             })

@@ -84,6 +84,7 @@ async fn member(app: &TestApp, login: &str, roles: &[Role], department: Option<u
             created_at: jiff::Timestamp::now(),
             email: None,
             notify: true,
+            external: None,
         })
         .await
         .unwrap();

@@ -307,6 +307,7 @@ fn member(id: u64, roles: &[Role], department: Option<u64>, email: Option<&str>)
         created_at: at(FRIDAY),
         email: email.map(str::to_owned),
         notify: true,
+        external: None,
     }
 }
 

@@ -315,7 +315,10 @@ mod tests {
         let (de, en) = text.split_once("— English —").expect("both languages");
         for (lang, part) in [(Lang::De, de), (Lang::En, en)] {
             for name in sprechstunde_core::Command::names(lang) {
-                assert!(part.contains(&format!("!{name}")), "{lang}: !{name} in {part}");
+                assert!(
+                    part.contains(&format!("!{name}")),
+                    "{lang}: !{name} in {part}"
+                );
             }
         }
     }

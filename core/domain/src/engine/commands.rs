@@ -108,7 +108,10 @@ mod tests {
                     let command = format!("{prefix}{name}");
                     assert!(Command::parse(&command).is_some(), "{command}");
                 }
-                assert!(help.contains(&format!("/{name}")), "{lang}: {name} in {help}");
+                assert!(
+                    help.contains(&format!("/{name}")),
+                    "{lang}: {name} in {help}"
+                );
             }
         }
     }

@@ -40,6 +40,9 @@ async fn after_start_and_a_question_a_plain_ja_agrees_and_greeting_and_notice_ca
         })
         .await;
     assert_eq!(stored, ["Wann ist der Wertstoffhof offen?"]);
-    assert!(subscribed, "the subscription asked for before consent is carried out");
+    assert!(
+        subscribed,
+        "the subscription asked for before consent is carried out"
+    );
     app.stop().await.unwrap();
 }

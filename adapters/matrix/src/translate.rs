@@ -305,4 +305,21 @@ mod tests {
             greet(true)
         );
     }
+
+    #[test]
+    fn the_greeting_lists_every_command_of_the_other_channels_with_the_bang_form() {
+        // Element and other clients take an unknown `/word` as their own command, so the
+        // `!` form is the one a Matrix citizen can type.
+        let texts = Texts::builtin().expect("texts");
+        let text = greeting(&texts, true, "Willkommen!", "Welcome!");
+        let (de, en) = text.split_once("— English —").expect("both languages");
+        for (lang, part) in [(Lang::De, de), (Lang::En, en)] {
+            for name in sprechstunde_core::Command::names(lang) {
+                assert!(
+                    part.contains(&format!("!{name}")),
+                    "{lang}: !{name} in {part}"
+                );
+            }
+        }
+    }
 }

@@ -401,6 +401,16 @@ mod tests {
     }
 
     #[test]
+    fn the_command_menu_lists_every_command_of_the_other_channels() {
+        for lang in [Lang::De, Lang::En] {
+            let menu: Vec<String> = commands(lang).into_iter().map(|c| c.command).collect();
+            for name in sprechstunde_core::Command::names(lang) {
+                assert!(menu.iter().any(|c| c == name), "{lang}: {name} in {menu:?}");
+            }
+        }
+    }
+
+    #[test]
     fn short_texts_stay_whole() {
         assert_eq!(split("  Hallo  ", 4096), vec!["Hallo".to_owned()]);
     }

@@ -38,8 +38,9 @@ function transmit(entry) {
   if (isReady()) sendFrame({ type: 'message', client_id: entry.client_id, text: entry.text });
 }
 
-// Returns true when the message was queued.
-export function sendText(raw) {
+// Sends `raw`; a button passes its visible `label` (shown in the bubble instead of the
+// command it sends) and its `action`. Returns true when the message was queued.
+export function sendText(raw, label, action) {
   const text = raw.trim();
   if (text.length === 0) {
     showError(t('errEmpty'));
@@ -51,8 +52,9 @@ export function sendText(raw) {
     return false;
   }
   showError('');
-  const entry = queueMessage(text);
-  addItem({ key: 'p:' + entry.client_id, clientId: entry.client_id, from: 'citizen', text, at: entry.at, state: 'pending', reference: null });
+  const entry = queueMessage(text, label, action);
+  addItem({ key: 'p:' + entry.client_id, clientId: entry.client_id, from: 'citizen', text: label || text,
+    at: entry.at, state: 'pending', reference: null, action: action || null });
   transmit(entry);
   return true;
 }

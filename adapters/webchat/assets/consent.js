@@ -1,10 +1,11 @@
 // The privacy notice (#consent) the server sends until the citizen has agreed: shown with the
-// welcome, and its buttons send the agree or decline command in the page's language.
+// welcome, and its buttons send the agree or decline command in the page's language (the
+// bubble shows the button's label).
 
 import { $, els } from './dom.js';
 import { sendText } from './composer.js';
 import { renderLog } from './log.js';
-import { state } from './state.js';
+import { state, t } from './state.js';
 import { STRINGS } from './strings.js';
 
 // Shows the notice, or hides it for an empty one.
@@ -27,10 +28,10 @@ function discardHeld() {
 
 export function bindConsent() {
   $('consent-agree').addEventListener('click', () => {
-    if (sendText(STRINGS[state.lang].commands.agree)) showConsent('');
+    if (sendText(STRINGS[state.lang].commands.agree, t('consentAgree'), 'agree')) showConsent('');
   });
   $('consent-decline').addEventListener('click', () => {
-    if (sendText(STRINGS[state.lang].commands.decline)) {
+    if (sendText(STRINGS[state.lang].commands.decline, t('consentDecline'), 'decline')) {
       discardHeld();
       showConsent('');
     }

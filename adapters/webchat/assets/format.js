@@ -1,17 +1,23 @@
-// Dates and times for display in the page's language: message times (time only for today)
-// and the office hours' start and end in office time (Europe/Berlin).
+// Dates and times for display in the page's language, in the office's time zone (from the
+// welcome; the texts of the office are written in it too): message times (time only for
+// today) and the office hours' start and end.
 
-import { t } from './state.js';
+import { state, t } from './state.js';
+
+// The calendar day of `d` in the office's time zone, as YYYY-MM-DD.
+function officeDay(d) {
+  return new Intl.DateTimeFormat('en-CA', {
+    timeZone: state.timeZone, year: 'numeric', month: '2-digit', day: '2-digit',
+  }).format(d);
+}
 
 export function formatTime(iso) {
   const d = new Date(iso);
   if (Number.isNaN(d.getTime())) return '';
-  const now = new Date();
-  const sameDay = d.getFullYear() === now.getFullYear() && d.getMonth() === now.getMonth() &&
-    d.getDate() === now.getDate();
-  const opts = sameDay ? { timeStyle: 'short' } : { dateStyle: 'medium', timeStyle: 'short' };
   try {
-    return new Intl.DateTimeFormat(t('locale'), opts).format(d);
+    const sameDay = officeDay(d) === officeDay(new Date());
+    const opts = sameDay ? { timeStyle: 'short' } : { dateStyle: 'medium', timeStyle: 'short' };
+    return new Intl.DateTimeFormat(t('locale'), Object.assign({ timeZone: state.timeZone }, opts)).format(d);
   } catch (_) {
     return d.toLocaleString();
   }
@@ -22,7 +28,7 @@ export function formatSessionTime(iso) {
   if (Number.isNaN(d.getTime())) return '';
   try {
     return new Intl.DateTimeFormat(t('locale'), {
-      dateStyle: 'full', timeStyle: 'short', timeZone: 'Europe/Berlin',
+      dateStyle: 'full', timeStyle: 'short', timeZone: state.timeZone,
     }).format(d);
   } catch (_) {
     return d.toLocaleString();

@@ -7,7 +7,7 @@ import { renderCounter, resendLater, resendOutbox, restoreText, showError } from
 import { showConsent, showHeld } from './consent.js';
 import { els } from './dom.js';
 import { download } from './export.js';
-import { addItem, findItem, renderLog } from './log.js';
+import { addItem, findItem, renderLog, renderQuick } from './log.js';
 import { acceptMessage, acceptedMessages, pendingMessages, takeMessage } from './outbox.js';
 import { renderSession } from './session.js';
 import { markReady } from './socket.js';
@@ -27,9 +27,31 @@ function sameMessage(u, h) {
   return stored >= sent - CLOCK_SKEW_MS;
 }
 
+// After a language switch the conversation shown so far stays as it was, in its order: the
+// bubbles the new history does not have (commands sent with a button, office replies the
+// server does not keep, such as the data overview) are kept after the bubble they followed.
+function keepShown(next, shown) {
+  const result = next.slice();
+  const keys = new Set(result.map((i) => i.key));
+  let anchor = -1;
+  for (const item of shown) {
+    if (keys.has(item.key)) {
+      anchor = result.findIndex((i) => i.key === item.key);
+      continue;
+    }
+    if (item.state === 'failed') continue;
+    result.splice(anchor + 1, 0, item);
+    anchor += 1;
+    keys.add(item.key);
+  }
+  return result;
+}
+
 function onWelcome(f) {
   if (typeof f.token === 'string' && f.token) store.set(KEY_TOKEN, f.token);
   if (Number.isInteger(f.max_chars) && f.max_chars > 0) state.maxChars = f.max_chars;
+  if (typeof f.time_zone === 'string' && f.time_zone) state.timeZone = f.time_zone;
+  state.subscribed = f.subscribed === true;
   state.session = f.session && typeof f.session === 'object' ? Object.assign({ lang: f.lang }, f.session) : null;
   const greeting = typeof f.greeting === 'string' ? f.greeting : '';
   els.greeting.textContent = greeting;
@@ -42,8 +64,8 @@ function onWelcome(f) {
   const { shownOffice } = state;
   shownOffice.clear();
   const unmatched = [
-    ...Array.from(acceptedMessages().entries()).map(([clientId, a]) => ({ clientId, text: a.text, at: a.at, reference: a.reference, pending: false })),
-    ...pendingMessages().map((e) => ({ clientId: e.client_id, text: e.text, at: e.at, pending: true })),
+    ...Array.from(acceptedMessages().entries()).map(([clientId, a]) => ({ clientId, text: a.text, label: a.label, at: a.at, reference: a.reference, pending: false })),
+    ...pendingMessages().map((e) => ({ clientId: e.client_id, text: e.text, label: e.label, action: e.action, at: e.at, pending: true })),
   ];
   for (const h of history) {
     if (!h || typeof h.text !== 'string') continue;
@@ -65,14 +87,21 @@ function onWelcome(f) {
   }
   for (const u of unmatched) {
     if (!u.pending) continue;
-    next.push({ key: 'p:' + u.clientId, clientId: u.clientId, from: 'citizen', text: u.text, at: u.at, state: 'pending', reference: null });
+    next.push({ key: 'p:' + u.clientId, clientId: u.clientId, from: 'citizen', text: u.label || u.text, at: u.at,
+      state: 'pending', reference: null, action: u.action || null });
   }
-  // A held message is in no history (it is not stored); while the notice is open the server
-  // still holds it, so its bubble stays.
-  if (typeof f.privacy_notice === 'string' && f.privacy_notice) {
-    for (const held of state.items) if (held.state === 'held') next.push(held);
+  if (state.keepLocal) {
+    state.keepLocal = false;
+    state.items = keepShown(next, state.items);
+  } else {
+    // A held message is in no history (it is not stored); while the notice is open the
+    // server still holds it, so its bubble stays.
+    if (typeof f.privacy_notice === 'string' && f.privacy_notice) {
+      for (const held of state.items) if (held.state === 'held') next.push(held);
+    }
+    state.items = next;
   }
-  state.items = next;
+  renderQuick();
   showConsent(typeof f.privacy_notice === 'string' ? f.privacy_notice : '');
   renderSession();
   renderCounter();
@@ -89,14 +118,22 @@ function onAccepted(f) {
   const item = findItem('p:' + clientId);
   if (item) {
     item.state = 'sent';
-    item.reference = reference;
+    // An agreement's reference is the held question's, shown on that question's bubble.
+    item.reference = item.action === 'agree' ? null : reference;
   }
-  // Agreeing takes the held message in: the agreement's `accepted` carries its reference.
-  if (reference) {
+  if (typeof f.subscribed === 'boolean') {
+    state.subscribed = f.subscribed;
+    renderQuick();
+  }
+  // Agreeing takes in what was held (the question, a subscription): the agreement's
+  // `accepted` carries the held question's reference.
+  if (reference || (item && item.action === 'agree')) {
     for (const held of state.items) {
       if (held.state !== 'held') continue;
       held.state = 'sent';
-      held.reference = reference;
+      held.reference = held.action ? null : reference;
+      // Stored now: the history will have it, and its bubble is matched to it.
+      if (held.clientId) acceptedMessages().set(held.clientId, { text: held.text, at: held.at, reference: held.reference });
     }
   }
   showHeld();

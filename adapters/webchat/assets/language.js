@@ -3,7 +3,7 @@
 
 import { renderCounter } from './composer.js';
 import { els } from './dom.js';
-import { renderLog } from './log.js';
+import { renderLog, renderQuick } from './log.js';
 import { renderSession } from './session.js';
 import { hasSocket, reconnectNow, renderConnection } from './socket.js';
 import { state, t } from './state.js';
@@ -18,10 +18,7 @@ export function applyLanguage() {
     const value = STRINGS[lang][node.dataset.i18n];
     if (typeof value === 'string') node.textContent = value;
   }
-  for (const button of document.querySelectorAll('.quick-action')) {
-    const cmd = button.querySelector('.cmd');
-    if (cmd) cmd.textContent = STRINGS[lang].commands[button.dataset.command] || '';
-  }
+  renderQuick();
   els.langSwitch.textContent = t('langSwitch');
   els.langSwitch.lang = t('langSwitchLang');
   renderConnection();
@@ -35,6 +32,11 @@ export function bindLanguageSwitch() {
     state.lang = state.lang === 'de' ? 'en' : 'de';
     store.set(KEY_LANG, state.lang);
     applyLanguage();
-    if (hasSocket()) reconnectNow();
+    // The server answers in the new language after a new hello; the conversation shown so
+    // far stays as it is, in its order.
+    if (hasSocket()) {
+      state.keepLocal = true;
+      reconnectNow();
+    }
   });
 }

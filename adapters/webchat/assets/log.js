@@ -5,12 +5,23 @@
 import { el, els } from './dom.js';
 import { formatTime } from './format.js';
 import { state, t } from './state.js';
+import { STRINGS } from './strings.js';
 
 // What a choice button does with its command; main.js makes it send the command.
 let choose = () => {};
 
 export function onChoice(handler) {
   choose = handler;
+}
+
+// What a choice's command does for the page ('agree', 'subscribe', …), or null.
+function choiceAction(command) {
+  for (const lang of Object.keys(STRINGS)) {
+    for (const [action, cmd] of Object.entries(STRINGS[lang].commands)) {
+      if (cmd === command) return action;
+    }
+  }
+  return null;
 }
 
 function stateText(item) {
@@ -61,7 +72,7 @@ function fillMsg(node, item) {
     for (const c of item.choices) {
       const b = el('button', 'button-secondary', c.label);
       b.type = 'button';
-      b.addEventListener('click', () => choose(c.command));
+      b.addEventListener('click', () => choose(c.command, c.label, choiceAction(c.command)));
       row.append(b);
     }
     parts.push(row);
@@ -83,6 +94,9 @@ export function renderLog() {
     return node;
   });
   for (const node of existing.values()) node.remove();
+  // An empty log takes no room (no empty box on first load) and no keyboard stop.
+  if (state.items.length > 0) log.tabIndex = 0;
+  else log.removeAttribute('tabindex');
   let stickToBottom = log.scrollHeight - log.scrollTop - log.clientHeight < 40;
   let added = false;
   wanted.forEach((node, i) => {
@@ -93,6 +107,12 @@ export function renderLog() {
   });
   if (added) stickToBottom = true;
   if (stickToBottom) log.scrollTop = log.scrollHeight;
+}
+
+// Offers to subscribe or to unsubscribe, whichever fits.
+export function renderQuick() {
+  document.getElementById('quick-subscribe-item').hidden = state.subscribed;
+  document.getElementById('quick-unsubscribe-item').hidden = !state.subscribed;
 }
 
 export function addItem(item) {

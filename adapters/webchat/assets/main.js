@@ -23,10 +23,12 @@ function init() {
   bindExport();
   bindComposer();
 
+  // A quick action sends its command; the bubble shows the button's label.
   for (const button of document.querySelectorAll('.quick-action')) {
     button.addEventListener('click', () => {
-      const command = STRINGS[state.lang].commands[button.dataset.command];
-      if (command) sendText(command);
+      const action = button.dataset.command;
+      const command = STRINGS[state.lang].commands[action];
+      if (command) sendText(command, button.textContent.trim(), action);
     });
   }
 
@@ -34,7 +36,8 @@ function init() {
   window.addEventListener('online', connectIfOffline);
 
   // Local pending messages from an earlier visit are shown until the welcome arrives.
-  state.items = pendingMessages().map((e) => ({ key: 'p:' + e.client_id, clientId: e.client_id, from: 'citizen', text: e.text, at: e.at, state: 'pending', reference: null }));
+  state.items = pendingMessages().map((e) => ({ key: 'p:' + e.client_id, clientId: e.client_id, from: 'citizen',
+    text: e.label || e.text, at: e.at, state: 'pending', reference: null, action: e.action || null }));
   applyLanguage();
   connect();
 }

@@ -15,7 +15,8 @@ function loadOutbox() {
     if (!Array.isArray(raw)) return [];
     return raw.filter((e) => e && typeof e.client_id === 'string' && e.client_id.length > 0 &&
       e.client_id.length <= 64 && typeof e.text === 'string')
-      .map((e) => ({ client_id: e.client_id, text: e.text, at: typeof e.at === 'string' ? e.at : new Date().toISOString() }));
+      .map((e) => ({ client_id: e.client_id, text: e.text, at: typeof e.at === 'string' ? e.at : new Date().toISOString(),
+        label: typeof e.label === 'string' ? e.label : undefined, action: typeof e.action === 'string' ? e.action : undefined }));
   } catch (_) {
     return [];
   }
@@ -40,19 +41,20 @@ function newClientId() {
   return 'm-' + Date.now().toString(36) + '-' + Math.random().toString(36).slice(2) + Math.random().toString(36).slice(2);
 }
 
-// The messages waiting for the server's acceptance, oldest first: { client_id, text, at }.
+// The messages waiting for the server's acceptance, oldest first: { client_id, text, at,
+// label, action } (label and action for a button's command).
 export function pendingMessages() {
   return outbox;
 }
 
-// The messages accepted since the page was opened: client_id -> { text, at, reference }.
+// The messages accepted since the page was opened: client_id -> { text, label, at, reference }.
 export function acceptedMessages() {
   return acceptedLocal;
 }
 
 // Keeps a new message until the server accepts it; returns its entry.
-export function queueMessage(text) {
-  const entry = { client_id: newClientId(), text, at: new Date().toISOString() };
+export function queueMessage(text, label, action) {
+  const entry = { client_id: newClientId(), text, at: new Date().toISOString(), label, action };
   outbox.push(entry);
   saveOutbox();
   return entry;
@@ -71,5 +73,5 @@ export function takeMessage(clientId) {
 // The server stored the message: it leaves the outbox and is remembered as accepted.
 export function acceptMessage(clientId, reference) {
   const entry = takeMessage(clientId);
-  if (entry) acceptedLocal.set(clientId, { text: entry.text, at: entry.at, reference });
+  if (entry) acceptedLocal.set(clientId, { text: entry.text, label: entry.label, at: entry.at, reference });
 }

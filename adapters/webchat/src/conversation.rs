@@ -77,6 +77,7 @@ impl Conversation {
                 let citizen = state.citizen_by_pseudonym(ChannelKind::Web, &pseudonym);
                 let known = citizen.is_some();
                 let agreed = citizen.is_some_and(|c| c.consent.is_some());
+                let subscribed = citizen.is_some_and(|c| c.subscribed);
                 let privacy_notice = (engine.policy().privacy.require_consent && !agreed)
                     .then(|| engine.privacy_notice(lang, ChannelKind::Web, None));
                 let welcome = ServerFrame::Welcome {
@@ -87,6 +88,14 @@ impl Conversation {
                     history,
                     max_chars,
                     privacy_notice,
+                    subscribed,
+                    time_zone: engine
+                        .policy()
+                        .calendar
+                        .zone
+                        .iana_name()
+                        .unwrap_or("Europe/Berlin")
+                        .to_owned(),
                 };
                 (welcome, pending, known)
             })
@@ -135,6 +144,7 @@ impl Conversation {
             Ok(Ok(Receipt::Question { reference, .. })) => ServerFrame::Accepted {
                 client_id,
                 reference: Some(reference.to_string()),
+                subscribed: None,
             },
             // Nothing is stored before consent: the text waits in memory (docs/privacy.md).
             Ok(Ok(Receipt::ConsentNeeded { .. })) => {
@@ -143,27 +153,28 @@ impl Conversation {
             }
             // Agreeing took the held text in as a question: its reference goes with the
             // agreement's acknowledgement, so the page can show where its message went.
-            Ok(Ok(Receipt::Command {
-                citizen,
-                command: Command::Agree,
-            })) if self.held => {
-                self.held = false;
-                let reference = office
+            Ok(Ok(Receipt::Command { citizen, command })) => {
+                let held = command == Command::Agree && std::mem::take(&mut self.held);
+                let (reference, subscribed) = office
                     .read(move |state, _, _| {
-                        state
+                        let reference = state
                             .questions_of(citizen)
                             .max_by_key(|q| q.created_at)
-                            .map(|q| q.reference.to_string())
+                            .map(|q| q.reference.to_string());
+                        let subscribed = state.citizen(citizen).map(|c| c.subscribed);
+                        (reference, subscribed)
                     })
                     .await;
                 ServerFrame::Accepted {
                     client_id,
-                    reference,
+                    reference: reference.filter(|_| held),
+                    subscribed,
                 }
             }
             Ok(Ok(_)) => ServerFrame::Accepted {
                 client_id,
                 reference: None,
+                subscribed: None,
             },
             Ok(Err(Refusal::TooLong { max })) => ServerFrame::Error {
                 message: office.engine().render(

@@ -93,13 +93,24 @@ pub enum ServerFrame {
         /// `/einverstanden` or `/agree`).
         #[serde(default)]
         privacy_notice: Option<String>,
+        /// Whether the citizen subscribed to announcements (the page offers the opposite).
+        #[serde(default)]
+        subscribed: bool,
+        /// The office's time zone (IANA name): the page shows message times in it, as the
+        /// texts do.
+        #[serde(default)]
+        time_zone: String,
     },
     /// A message was stored durably (flushed to disk).
     Accepted {
         /// The browser's id of the message.
         client_id: String,
-        /// The question reference, if the message was a question.
+        /// The question reference, if the message was a question (or the agreement that
+        /// took a held question in).
         reference: Option<String>,
+        /// For a command: whether the citizen is subscribed to announcements now.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        subscribed: Option<bool>,
     },
     /// A message sent before the citizen agreed to the privacy notice: it is **not** stored,
     /// only held in the server's memory, and taken in (stored, with a reference in the

@@ -89,25 +89,56 @@ privacy-matrix-plain = Hinweis zum Datenschutz: Dieser Chat ist nicht Ende-zu-En
 greeting-matrix =
     { $session }
 
-    { $privacy } Wir speichern Ihre Fragen unter einem Pseudonym, nicht unter Ihrer Matrix-ID. Befehle: /status, /hilfe, /zurueckziehen.
-
+    { $privacy } Wir speichern Ihre Fragen unter einem Pseudonym, nicht unter Ihrer Matrix-ID. Befehle (mit ! oder /): !hilfe, !status, !zurueckziehen, !meinedaten, !loeschen, !abonnieren, !abbestellen.
 ## privacy (consent, export, erasure)
+# $channel: web, telegram or matrix. The messengers put the heading (privacy-heading) in front;
+# the web page shows it as the box's heading, with buttons and quick actions instead of commands.
+privacy-heading = Datenschutzhinweis
 privacy-notice =
-    Datenschutzhinweis: Bevor wir Ihre Frage speichern, brauchen wir Ihr Einverständnis. Wir speichern Ihre Nachrichten, die Antworten der Verwaltung und die Zeitpunkte unter einem Pseudonym – nicht Ihren Namen und nicht Ihre Kennung im Messenger im Klartext –, um Ihre Frage zu beantworten. Lesen können sie nur die zuständigen Mitarbeiterinnen und Mitarbeiter der Stadtverwaltung. Beantwortete Anliegen werden nach { $answered } Tagen gelöscht, abgelehnte nach { $rejected }, zurückgezogene nach { $withdrawn } Tagen. Mit /meinedaten erhalten Sie jederzeit alle gespeicherten Daten, mit /loeschen löschen Sie sie.
+    Bevor wir Ihre Frage speichern, brauchen wir Ihr Einverständnis. Wir speichern Ihre Nachrichten, die Antworten der Verwaltung und die Zeitpunkte unter einem Pseudonym – { $channel ->
+        [web] nicht Ihren Namen und nicht den Schlüssel dieses Browsers –
+       *[other] nicht Ihren Namen und nicht Ihre Kennung im Messenger im Klartext –
+    }, um Ihre Frage zu beantworten. Lesen können sie nur die zuständigen Mitarbeiterinnen und Mitarbeiter der Stadtverwaltung. Beantwortete Anliegen werden nach { $answered } Tagen gelöscht, abgelehnte nach { $rejected }, zurückgezogene nach { $withdrawn } Tagen. { $channel ->
+        [web] Unter „Schnellaktionen“ können Sie jederzeit alle gespeicherten Daten anzeigen, herunterladen oder löschen.
+       *[other] Mit /meinedaten erhalten Sie jederzeit alle gespeicherten Daten, mit /loeschen löschen Sie sie.
+    }
 privacy-channel-telegram = Telegram-Chats sind nicht Ende-zu-Ende-verschlüsselt: Telegram kann die Nachrichten lesen.
 privacy-channel-matrix-encrypted = Dieser Matrix-Chat ist Ende-zu-Ende-verschlüsselt.
 privacy-channel-matrix-plain = Dieser Matrix-Chat ist nicht Ende-zu-Ende-verschlüsselt: Die Betreiber der beteiligten Homeserver können die Nachrichten lesen.
 privacy-channel-web = Der Web-Chat ist auf dem Transportweg verschlüsselt (HTTPS), aber nicht Ende-zu-Ende.
-privacy-ask = Sind Sie einverstanden? Antworten Sie mit /einverstanden oder /ablehnen.
+privacy-ask = Sind Sie einverstanden? Antworten Sie mit /einverstanden oder /ablehnen – oder einfach mit „ja“ oder „nein“.
+# A message sent while the notice is still unanswered: it is held, not stored.
+privacy-held = Ihre Nachricht ist noch nicht gespeichert. Wir speichern und bearbeiten sie, sobald Sie dem Datenschutzhinweis zugestimmt haben (Antwort „ja“ oder /einverstanden); lehnen Sie ab, wird sie verworfen.
 privacy-agreed = Vielen Dank für Ihr Einverständnis. Schreiben Sie uns jetzt Ihre Frage.
 privacy-already-agreed = Sie haben bereits zugestimmt. Schreiben Sie uns Ihre Frage einfach als Nachricht.
 privacy-declined = Sie haben nicht zugestimmt. Wir haben nichts von Ihrer Nachricht gespeichert. Wenn Sie es sich anders überlegen, schreiben Sie uns einfach erneut.
 privacy-decline-after-consent = Sie haben bereits zugestimmt. Mit /loeschen können Sie alle Ihre Daten löschen lassen.
 button-agree = Einverstanden
 button-decline = Ablehnen
-mydata-head = Ihre bei uns gespeicherten Daten – Kanal: { $channel }, erster Kontakt: { $first }, Einverständnis: { $consent }.
+mydata-head = Ihre bei uns gespeicherten Daten – Kanal: { $channel ->
+        [web] Web-Chat
+        [telegram] Telegram
+        [matrix] Matrix
+       *[other] { $channel }
+    }, erster Kontakt: { $first }, Einverständnis: { $consent }.
+mydata-contact =
+    Antwortadresse: { $address }
+    Sprache: { $lang ->
+        [en] Englisch
+       *[de] Deutsch
+    }
+    Ankündigungen der Sprechstunden: { $subscribed ->
+        [yes] abonniert
+       *[no] nicht abonniert
+    }
 mydata-none = Zu Ihnen sind keine Anliegen gespeichert.
-mydata-question = Anliegen { $reference } vom { $date } ({ $status }):
+mydata-question = Anliegen { $reference } vom { $date } ({ $status ->
+        [open] offen
+        [answered] beantwortet
+        [rejected] abgelehnt
+        [withdrawn] zurückgezogen
+       *[other] { $status }
+    }):
 mydata-from-citizen = Sie
 mydata-from-answer = Antwort
 mydata-from-system = Hinweis

@@ -87,25 +87,53 @@ privacy-matrix-plain = Privacy note: this chat is not end-to-end encrypted; the 
 greeting-matrix =
     { $session }
 
-    { $privacy } Your questions are stored under a pseudonym, not under your Matrix ID. Commands: /status, /help, /withdraw.
-
+    { $privacy } Your questions are stored under a pseudonym, not under your Matrix ID. Commands (with ! or /): !help, !status, !withdraw, !mydata, !erase, !subscribe, !unsubscribe.
 ## privacy (consent, export, erasure)
+privacy-heading = Privacy notice
 privacy-notice =
-    Privacy notice: before we store your question we need your consent. We store your messages, the administration's answers and the times under a pseudonym – not your name and not your messenger id in plain text – in order to answer your question. Only the responsible staff of the city administration can read them. Answered requests are deleted after { $answered } days, rejected ones after { $rejected }, withdrawn ones after { $withdrawn } days. Send /mydata at any time to get all stored data, /erase to delete it.
+    Before we store your question we need your consent. We store your messages, the administration's answers and the times under a pseudonym – { $channel ->
+        [web] not your name and not this browser's key –
+       *[other] not your name and not your messenger id in plain text –
+    } in order to answer your question. Only the responsible staff of the city administration can read them. Answered requests are deleted after { $answered } days, rejected ones after { $rejected }, withdrawn ones after { $withdrawn } days. { $channel ->
+        [web] Under "Quick actions" you can show, download or delete all stored data at any time.
+       *[other] Send /mydata at any time to get all stored data, /erase to delete it.
+    }
 privacy-channel-telegram = Telegram chats are not end-to-end encrypted: Telegram can read the messages.
 privacy-channel-matrix-encrypted = This Matrix chat is end-to-end encrypted.
 privacy-channel-matrix-plain = This Matrix chat is not end-to-end encrypted: the operators of the homeservers involved can read the messages.
 privacy-channel-web = The web chat is encrypted in transit (HTTPS), but not end to end.
-privacy-ask = Do you agree? Reply /agree or /decline.
+privacy-ask = Do you agree? Reply /agree or /decline – or simply "yes" or "no".
+privacy-held = Your message is not stored yet. We store and handle it once you have agreed to the privacy notice (reply "yes" or /agree); if you decline, it is discarded.
 privacy-agreed = Thank you for your consent. Please write your question now.
 privacy-already-agreed = You have already agreed. Just write your question as a message.
 privacy-declined = You did not agree. We have stored nothing of your message. If you change your mind, just write to us again.
 privacy-decline-after-consent = You have already agreed. Send /erase to have all your data deleted.
 button-agree = I agree
 button-decline = Decline
-mydata-head = Your data stored with us – channel: { $channel }, first contact: { $first }, consent: { $consent }.
+mydata-head = Your data stored with us – channel: { $channel ->
+        [web] web chat
+        [telegram] Telegram
+        [matrix] Matrix
+       *[other] { $channel }
+    }, first contact: { $first }, consent: { $consent }.
+mydata-contact =
+    Reply address: { $address }
+    Language: { $lang ->
+        [en] English
+       *[de] German
+    }
+    Announcements of office hours: { $subscribed ->
+        [yes] subscribed
+       *[no] not subscribed
+    }
 mydata-none = No requests are stored for you.
-mydata-question = Request { $reference } of { $date } ({ $status }):
+mydata-question = Request { $reference } of { $date } ({ $status ->
+        [open] open
+        [answered] answered
+        [rejected] rejected
+        [withdrawn] withdrawn
+       *[other] { $status }
+    }):
 mydata-from-citizen = You
 mydata-from-answer = Answer
 mydata-from-system = Notice

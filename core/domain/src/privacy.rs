@@ -108,6 +108,10 @@ pub struct CitizenExport {
     pub channel: ChannelKind,
     /// The pseudonym the citizen is stored under.
     pub pseudonym: String,
+    /// Where replies go: the Telegram chat id, the Matrix room, or (web chat) the pseudonym.
+    pub address: String,
+    /// Whether the citizen subscribed to announcements of office hours.
+    pub subscribed: bool,
     /// Language.
     pub lang: Lang,
     /// First contact.
@@ -176,6 +180,8 @@ pub fn export(state: &OfficeState, channel: ChannelKind, pseudonym: &str) -> Opt
     Some(CitizenExport {
         channel: citizen.channel,
         pseudonym: citizen.pseudonym.clone(),
+        address: citizen.address.clone(),
+        subscribed: citizen.subscribed,
         lang: citizen.lang,
         first_seen: citizen.first_seen,
         last_seen: citizen.last_seen,

@@ -144,6 +144,9 @@ pub struct OfficeState {
     /// First messages of citizens who have not agreed to the privacy notice yet: held in
     /// memory only, never persisted (lost on restart, then the citizen sends it again).
     held: HashMap<CitizenId, String>,
+    /// Commands of citizens who have not agreed yet that need consent (`/abonnieren`),
+    /// carried out once they agree; memory only, like `held`.
+    held_commands: HashMap<CitizenId, Vec<crate::engine::Command>>,
     dirty: Dirty,
     departments: BTreeMap<DepartmentId, Department>,
     /// Per-citizen flood windows (web hardening); memory only, never persisted.
@@ -579,6 +582,24 @@ impl OfficeState {
         self.held.remove(&citizen)
     }
 
+    /// The commands held for a citizen who has not agreed to the privacy notice yet.
+    pub fn held_commands(&self, citizen: CitizenId) -> &[crate::engine::Command] {
+        self.held_commands.get(&citizen).map_or(&[], Vec::as_slice)
+    }
+
+    /// Holds a command that needs consent until the citizen answers the notice; the same
+    /// command twice is held once.
+    pub(crate) fn hold_command(&mut self, citizen: CitizenId, command: crate::engine::Command) {
+        let held = self.held_commands.entry(citizen).or_default();
+        if !held.contains(&command) {
+            held.push(command);
+        }
+    }
+
+    pub(crate) fn take_held_commands(&mut self, citizen: CitizenId) -> Vec<crate::engine::Command> {
+        self.held_commands.remove(&citizen).unwrap_or_default()
+    }
+
     /// Removes an outbox message; the store deletes it.
     pub(crate) fn forget_outbox(&mut self, id: OutboxId) {
         let Some(m) = self.outbox.remove(&id) else {
@@ -631,6 +652,7 @@ impl OfficeState {
         self.by_citizen.remove(&id);
         self.outbox_by_citizen.remove(&id);
         self.held.remove(&id);
+        self.held_commands.remove(&id);
         if let Some(c) = self.citizens.remove(&id) {
             self.unindex_citizen(&c);
         }

@@ -36,7 +36,7 @@ async fn a_citizen_asks_on_the_web_page_and_sees_the_acknowledgement_and_the_ans
     browser.click("#send").await.unwrap();
     // The question is held until the citizen agrees to the privacy notice on the page.
     browser
-        .wait_for_text("#log", "Datenschutzhinweis")
+        .wait_for_text("#consent-heading", "Datenschutzhinweis")
         .await
         .unwrap();
     browser.click("#consent-agree").await.unwrap();
@@ -106,7 +106,7 @@ async fn the_citizen_page_works_in_english_with_enter_choices_quick_actions_expo
         .wait_for_text("#title", "Digital citizens' office hours")
         .await
         .unwrap();
-    browser.wait_for_text("#quick-help", "/help").await.unwrap();
+    browser.wait_for_text("#quick-help", "Help").await.unwrap();
     let message = browser.wait_for("#message").await.unwrap();
     message.send_keys("Where can I park?").await.unwrap();
     browser
@@ -119,7 +119,7 @@ async fn the_citizen_page_works_in_english_with_enter_choices_quick_actions_expo
         .await
         .unwrap();
     browser
-        .wait_for_text("#consent-text", "Privacy notice")
+        .wait_for_text("#consent-heading", "Privacy notice")
         .await
         .unwrap();
     click("#consent-agree").await;

@@ -7,6 +7,7 @@
 mod accessibility_statement;
 mod audit;
 mod browser;
+mod citizen_page;
 mod console;
 mod hardening;
 mod logins;

@@ -15,6 +15,7 @@ use sprechstunde_tests::synapse::citizen::{MATRIX_DEADLINE, MatrixCitizen};
 use tempfile::TempDir;
 use tokio::time::Instant;
 
+mod consent;
 mod subscriptions;
 
 const BOT: &str = "buergerbot";

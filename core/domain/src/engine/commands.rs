@@ -27,6 +27,31 @@ pub enum Command {
 }
 
 impl Command {
+    /// The names of the commands a citizen is told about, in `lang` (without `/` or `!`):
+    /// every channel's help, greeting and command menu lists these.
+    pub fn names(lang: crate::texts::Lang) -> &'static [&'static str] {
+        match lang {
+            crate::texts::Lang::De => &[
+                "hilfe",
+                "status",
+                "zurueckziehen",
+                "meinedaten",
+                "loeschen",
+                "abonnieren",
+                "abbestellen",
+            ],
+            crate::texts::Lang::En => &[
+                "help",
+                "status",
+                "withdraw",
+                "mydata",
+                "erase",
+                "subscribe",
+                "unsubscribe",
+            ],
+        }
+    }
+
     /// Parses a message; `None` if it is not a command.
     pub fn parse(text: &str) -> Option<Command> {
         let text = text.trim();
@@ -72,6 +97,24 @@ impl Command {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_listed_command_name_parses_with_both_prefixes_and_is_in_the_help() {
+        let texts = crate::texts::Texts::builtin().expect("texts");
+        for lang in [crate::texts::Lang::De, crate::texts::Lang::En] {
+            let help = texts.render(lang, "help", &[]);
+            for name in Command::names(lang) {
+                for prefix in ['/', '!'] {
+                    let command = format!("{prefix}{name}");
+                    assert!(Command::parse(&command).is_some(), "{command}");
+                }
+                assert!(
+                    help.contains(&format!("/{name}")),
+                    "{lang}: {name} in {help}"
+                );
+            }
+        }
+    }
 
     #[test]
     fn commands_parse_in_both_languages_and_prefixes() {

@@ -72,6 +72,15 @@ impl Engine {
 
         let command = Command::parse(text).or_else(|| self.bare_consent(&citizen, text));
         if let Some(command) = command {
+            if command == Command::Subscribe && self.needs_consent(&citizen) {
+                // A subscription keeps the reply address: only with consent. It is held
+                // like a question and carried out once the citizen agrees.
+                state.hold_command(citizen.id, command);
+                self.ask_consent(state, &citizen, message.encrypted, now);
+                return Ok(Receipt::ConsentNeeded {
+                    citizen: citizen.id,
+                });
+            }
             self.command(state, &citizen, &command, message.encrypted, now);
             return Ok(Receipt::Command {
                 citizen: citizen.id,
@@ -92,7 +101,7 @@ impl Engine {
             let first = state.held_message(citizen.id).is_none();
             state.hold(citizen.id, text);
             if first {
-                self.send_notice(state, &citizen, message.encrypted, now);
+                self.ask_consent(state, &citizen, message.encrypted, now);
             }
             return Ok(Receipt::ConsentNeeded {
                 citizen: citizen.id,
@@ -381,7 +390,7 @@ impl Engine {
         outbox
     }
 
-    fn command(
+    pub(super) fn command(
         &self,
         state: &mut OfficeState,
         citizen: &Citizen,
@@ -399,7 +408,8 @@ impl Engine {
                     self.enqueue(state, citizen, None, format!("{greeting}\n\n{help}"), now);
                 self.offer(state, outbox, lang, None);
                 self.offer_subscription(state, outbox, citizen);
-                if self.needs_consent(citizen) {
+                // A second /start while the notice waits for its answer does not repeat it.
+                if self.needs_consent(citizen) && !self.notice_pending(citizen) {
                     self.send_notice(state, citizen, encrypted, now);
                 }
                 return;
@@ -410,9 +420,10 @@ impl Engine {
             Command::Erase(false) => return self.ask_erase(state, citizen, now),
             Command::Erase(true) => return self.erase(state, citizen, "erased", now),
             Command::Subscribe if self.needs_consent(citizen) => {
-                // A subscription keeps the reply address: only with consent.
-                self.send_notice(state, citizen, encrypted, now);
-                return;
+                // A subscription keeps the reply address: only with consent (held until the
+                // citizen agrees; see `citizen_message`).
+                state.hold_command(citizen.id, command.clone());
+                return self.ask_consent(state, citizen, encrypted, now);
             }
             Command::Subscribe | Command::Unsubscribe => {
                 return self.subscription(state, citizen, command, now);

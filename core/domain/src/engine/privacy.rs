@@ -49,26 +49,38 @@ impl Engine {
         consent_word(text)
     }
 
-    /// The privacy notice for this citizen's channel.
+    /// The privacy notice for this citizen's channel. In a messenger it starts with its
+    /// heading and ends by asking for an answer (`/einverstanden`, or just "ja"); the web page
+    /// shows the heading and the buttons itself, so its text has neither, and points to the
+    /// page's quick actions instead of commands. A municipality's own text
+    /// (`[privacy] notice_de`/`notice_en`) replaces the body, heading included.
     pub fn privacy_notice(
         &self,
         lang: Lang,
         channel: ChannelKind,
         encrypted: Option<bool>,
     ) -> String {
-        let body = match self.policy.privacy.notice_override(lang) {
-            Some(text) => text.to_owned(),
+        let own = self.policy.privacy.notice_override(lang).map(str::to_owned);
+        let body = match own {
+            Some(text) => text,
             None => {
                 let r = self.policy.privacy.retention;
-                self.render(
+                let body = self.render(
                     lang,
                     "privacy-notice",
                     &[
+                        ("channel", Str(channel.as_str())),
                         ("answered", Num(u64::from(r.answered_days))),
                         ("rejected", Num(u64::from(r.rejected_days))),
                         ("withdrawn", Num(u64::from(r.withdrawn_days))),
                     ],
-                )
+                );
+                if channel == ChannelKind::Web {
+                    body
+                } else {
+                    let heading = self.render(lang, "privacy-heading", &[]);
+                    format!("{heading}: {body}")
+                }
             }
         };
         let key = match (channel, encrypted) {
@@ -78,11 +90,39 @@ impl Engine {
             (ChannelKind::Web, _) => "privacy-channel-web",
         };
         let channel_note = self.render(lang, key, &[]);
+        if channel == ChannelKind::Web {
+            return format!("{body}\n\n{channel_note}");
+        }
         let ask = self.render(lang, "privacy-ask", &[]);
         format!("{body}\n\n{channel_note}\n\n{ask}")
     }
 
-    /// Sends the privacy notice with its buttons; from now on an agreement counts.
+    /// Puts the privacy notice in front of the citizen, unless it is there already: in a
+    /// messenger it is sent once (with its buttons), and a later message before the answer
+    /// gets a short reminder with the buttons instead of the notice again; the web page shows
+    /// the notice itself, so nothing is sent there.
+    pub(super) fn ask_consent(
+        &self,
+        state: &mut OfficeState,
+        citizen: &Citizen,
+        encrypted: Option<bool>,
+        now: Timestamp,
+    ) {
+        if citizen.channel == ChannelKind::Web {
+            return;
+        }
+        if !self.notice_pending(citizen) {
+            self.send_notice(state, citizen, encrypted, now);
+            return;
+        }
+        let text = self.render(citizen.lang, "privacy-held", &[]);
+        let outbox = self.enqueue(state, citizen, None, text, now);
+        self.offer_consent(state, outbox, citizen.lang);
+        self.mark_ephemeral(state, outbox);
+    }
+
+    /// Sends the privacy notice with its buttons; from now on an agreement counts. The web
+    /// page shows the notice by itself: there only the time is noted.
     pub(super) fn send_notice(
         &self,
         state: &mut OfficeState,
@@ -93,9 +133,17 @@ impl Engine {
         if let Some(c) = state.citizen_mut(citizen.id) {
             c.notice_sent = Some(now);
         }
+        if citizen.channel == ChannelKind::Web {
+            return;
+        }
         let lang = citizen.lang;
         let text = self.privacy_notice(lang, citizen.channel, encrypted);
         let outbox = self.enqueue(state, citizen, None, text, now);
+        self.offer_consent(state, outbox, lang);
+    }
+
+    /// The agree and decline buttons under a queued message.
+    fn offer_consent(&self, state: &mut OfficeState, outbox: OutboxId, lang: Lang) {
         let (agree, decline) = match lang {
             Lang::De => ("/einverstanden", "/ablehnen"),
             Lang::En => ("/agree", "/decline"),
@@ -146,12 +194,15 @@ impl Engine {
             notice: self.policy.privacy.notice_version.clone(),
         });
         state.put_citizen(agreed.clone());
+        let commands = state.take_held_commands(citizen.id);
         match state.take_held(citizen.id) {
             Some(text) => {
                 // A refusal here (nothing can be refused for an accepted text) is not possible;
                 // the question's acknowledgement goes out as usual.
                 let _ = self.take_in(state, &agreed, &text, now);
             }
+            // What was asked for before agreeing is carried out now; its reply says so.
+            None if !commands.is_empty() => {}
             None => {
                 // The thanks is not part of the conversation worth keeping.
                 let reply = self.render(agreed.lang, "privacy-agreed", &[]);
@@ -159,6 +210,10 @@ impl Engine {
                 self.offer(state, outbox, agreed.lang, None);
                 self.mark_ephemeral(state, outbox);
             }
+        }
+        for command in commands {
+            let current = state.citizen(citizen.id).cloned().unwrap_or(agreed.clone());
+            self.command(state, &current, &command, encrypted, now);
         }
     }
 
@@ -193,6 +248,18 @@ impl Engine {
                 ("channel", Str(data.channel.as_str())),
                 ("first", Str(&first)),
                 ("consent", Str(&consent)),
+            ],
+        ));
+        lines.push(self.render(
+            lang,
+            "mydata-contact",
+            &[
+                ("address", Str(&data.address)),
+                ("lang", Str(data.lang.code())),
+                (
+                    "subscribed",
+                    Str(if data.subscribed { "yes" } else { "no" }),
+                ),
             ],
         ));
         if data.questions.is_empty() {
@@ -278,6 +345,7 @@ impl Engine {
             state.forget_outbox(m);
         }
         let _ = state.take_held(citizen.id);
+        let _ = state.take_held_commands(citizen.id);
         state.unindex_citizen(citizen);
         // Built from a clone so that fields added later need no change here; everything but
         // the channel, the reply address and the language is cleared.

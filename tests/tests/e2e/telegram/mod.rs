@@ -2,6 +2,7 @@
 //! webhooks from) an emulator on `127.0.0.1`, citizens write through the emulator's test API,
 //! staff work through the console API.
 
+mod consent;
 mod intake;
 mod outbound;
 mod webhook;

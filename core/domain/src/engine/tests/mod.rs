@@ -7,6 +7,7 @@
 mod clock;
 mod commands;
 mod consent;
+mod conversation_rules;
 mod deliverable;
 mod delivery;
 mod flood;

@@ -67,6 +67,21 @@ ensure_oidc_provider() {
     export SPRECHSTUNDE_OIDC_PROVIDER_MODULES="$dir/node_modules"
 }
 
+# PostgreSQL from Debian for the PostgreSQL store's tests (adapters/store-postgres: a cluster
+# per test binary in a temp directory, run as user `postgres` when we are root). Only the
+# binaries are used; the package's own cluster service is not needed. Exports the bin dir.
+ensure_postgres() {
+    local bin
+    bin="$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)"
+    if [[ -z "$bin" || ! -x "$bin/initdb" ]]; then
+        section "installing postgresql (apt-get)"
+        as_root env DEBIAN_FRONTEND=noninteractive apt-get update -q
+        as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends postgresql
+        bin="$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)"
+    fi
+    export SPRECHSTUNDE_PG_BIN="$bin"
+}
+
 # Synapse, the Matrix homeserver the Matrix end-to-end tests run against (tests/src/synapse.rs
 # starts one per test on 127.0.0.1), in a cached venv. Exports its path.
 ensure_synapse() {
@@ -137,6 +152,7 @@ ensure_oidc_provider
 ensure_lint_tools
 ensure_packaging_tools
 ensure_cyclonedx
+ensure_postgres
 synapse_started=$SECONDS
 ensure_synapse
 echo "synapse:      $("$SPRECHSTUNDE_SYNAPSE_VENV/bin/python" -c 'import synapse; print(synapse.__version__)' 2>/dev/null || echo '?') ($((SECONDS - synapse_started)) s to ensure)"
@@ -148,6 +164,7 @@ echo "chromium:     $("$SPRECHSTUNDE_CHROMIUM" --version 2>/dev/null || echo '?'
 echo "chromedriver: $("$SPRECHSTUNDE_CHROMEDRIVER" --version 2>/dev/null || echo '?')"
 echo "axe-core:     $SPRECHSTUNDE_AXE_JS"
 echo "oidc-provider: $(node -p "require('$SPRECHSTUNDE_OIDC_PROVIDER_MODULES/oidc-provider/package.json').version" 2>/dev/null || echo '?')"
+echo "postgresql:   $("$SPRECHSTUNDE_PG_BIN/postgres" --version 2>/dev/null || echo '?')"
 
 section "reuse lint (copyright and licence of every file)"
 "$LINT_VENV/bin/reuse" lint

@@ -11,6 +11,7 @@ use axum::routing::get;
 use sprechstunde_console::{Console, ConsoleSettings};
 use sprechstunde_core::{Engine, Store, Texts};
 use sprechstunde_runtime::{Clock, Office, SystemClock, Workers};
+use sprechstunde_store_postgres::PgStore;
 use sprechstunde_store_sled::SledStore;
 use sprechstunde_webchat::WebChat;
 use tokio::net::TcpListener;
@@ -21,18 +22,32 @@ pub use tokio_util::sync::CancellationToken as ShutdownToken;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::trace::TraceLayer;
 
-use crate::settings::Settings;
+use crate::settings::{Settings, StoreBackend};
 use crate::web_security;
 
-/// Opens the store in the configured data directory.
+/// Opens the configured store: sled in the data directory, or PostgreSQL
+/// (`[store] backend = "postgres"`), whose migrations are applied here.
 ///
 /// # Errors
-/// The directory cannot be created or is in use by another process.
-pub fn open_store(settings: &Settings) -> anyhow::Result<Arc<dyn Store>> {
-    let dir = &settings.server.data_dir;
-    let store = SledStore::open(dir)
-        .with_context(|| format!("cannot open the data directory {}", dir.display()))?;
-    Ok(Arc::new(store))
+/// The directory cannot be created or is in use by another process; the database cannot
+/// be reached or has a newer schema.
+pub async fn open_store(settings: &Settings) -> anyhow::Result<Arc<dyn Store>> {
+    match settings.store.backend {
+        StoreBackend::Sled => {
+            let dir = &settings.server.data_dir;
+            let store = SledStore::open(dir)
+                .with_context(|| format!("cannot open the data directory {}", dir.display()))?;
+            Ok(Arc::new(store))
+        }
+        StoreBackend::Postgres => {
+            let url = settings.store.database_url()?;
+            let store = PgStore::connect(&url)
+                .await
+                .context("cannot open the PostgreSQL store (store.url)")?;
+            tracing::info!(backend = "postgres", "store opened");
+            Ok(Arc::new(store))
+        }
+    }
 }
 
 /// Builds the office on a store.
@@ -137,7 +152,7 @@ impl Application {
         settings: &Settings,
         clock: Arc<dyn Clock>,
     ) -> anyhow::Result<Application> {
-        let store = open_store(settings)?;
+        let store = open_store(settings).await?;
         let pseudonyms = settings.privacy.pseudonymizer(&settings.server.data_dir)?;
         let office = open_office(settings, store, clock).await?;
         let shutdown = CancellationToken::new();

@@ -205,7 +205,7 @@ pub async fn admin(command: Command, settings: &Settings) -> anyhow::Result<()> 
     if let Command::Healthcheck { url } = command {
         return crate::packaging_cli::healthcheck(url, settings).await;
     }
-    let store = open_store(settings)?;
+    let store = open_store(settings).await?;
     match command {
         Command::Serve { .. }
         | Command::Privacy(_)

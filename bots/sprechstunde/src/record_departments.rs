@@ -47,6 +47,12 @@ impl DepartmentList {
 /// The data directory exists but is damaged or unreadable for another reason than being in
 /// use.
 pub async fn load(settings: &Settings) -> anyhow::Result<DepartmentList> {
+    if settings.store.backend == crate::settings::StoreBackend::Postgres {
+        // PostgreSQL serves any number of readers, also while the server runs.
+        let store = crate::app::open_store(settings).await?;
+        let stored = store.load().await?.departments;
+        return Ok(with_configured(settings, stored));
+    }
     let dir = &settings.server.data_dir;
     if !dir.exists() {
         return Ok(DepartmentList::configured(settings, "configuration"));
@@ -61,7 +67,15 @@ pub async fn load(settings: &Settings) -> anyhow::Result<DepartmentList> {
                 .context(format!("cannot read the data directory {}", dir.display())));
         }
     };
-    let mut stored = sprechstunde_core::Store::load(&store).await?.departments;
+    let stored = sprechstunde_core::Store::load(&store).await?.departments;
+    Ok(with_configured(settings, stored))
+}
+
+/// The stored departments plus the configured ones not created yet, in id order.
+fn with_configured(
+    settings: &Settings,
+    mut stored: Vec<sprechstunde_core::Department>,
+) -> DepartmentList {
     for d in &settings.departments {
         let created = stored.iter().any(|s| s.id.0 == d.id || s.slug == d.slug);
         if !created {
@@ -69,8 +83,8 @@ pub async fn load(settings: &Settings) -> anyhow::Result<DepartmentList> {
         }
     }
     stored.sort_by_key(|d| d.id);
-    Ok(DepartmentList {
+    DepartmentList {
         names: stored.into_iter().map(|d| d.name).collect(),
         source: "store",
-    })
+    }
 }

@@ -13,8 +13,10 @@ use sprechstunde_core::{Calendar, Policy, RetryPolicy};
 
 mod mail;
 mod security;
+mod store;
 pub use mail::{MailSettings, MailTls};
 pub use security::{Hsts, LimitSettings, origin_of, own_origins};
+pub use store::{StoreBackend, StoreSettings};
 
 /// The embedded default configuration.
 pub const DEFAULT_CONFIG: &str = include_str!("../../../config/sprechstunde.toml");
@@ -24,6 +26,9 @@ pub const DEFAULT_CONFIG: &str = include_str!("../../../config/sprechstunde.toml
 pub struct Settings {
     /// HTTP server and data directory.
     pub server: ServerSettings,
+    /// Where the office's data is stored (sled or PostgreSQL).
+    #[serde(default)]
+    pub store: StoreSettings,
     /// How the office works.
     pub office: OfficeSettings,
     /// Web chat.
@@ -427,6 +432,12 @@ impl Settings {
                     problem: format!("file {} does not exist", file.display()),
                 });
             }
+            if let Err(problem) = store::check_file(file) {
+                return Err(SettingsError::Invalid {
+                    key: "store.url",
+                    problem: problem.to_owned(),
+                });
+            }
             figment = figment.merge(Toml::file_exact(file));
         }
         let figment = figment.merge(
@@ -448,6 +459,9 @@ impl Settings {
                 problem: problem.to_owned(),
             })
         };
+        if let Some(problem) = self.store.problem() {
+            return invalid("store", problem);
+        }
         if jiff::tz::TimeZone::get(&self.office.timezone).is_err() {
             return invalid(
                 "office.timezone",

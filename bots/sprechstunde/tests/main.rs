@@ -23,6 +23,8 @@ mod limits;
 mod log_scan;
 #[path = "cli/packaging.rs"]
 mod packaging;
+#[path = "cli/postgres.rs"]
+mod postgres;
 #[path = "cli/privacy.rs"]
 mod privacy;
 #[path = "cli/sessions.rs"]

@@ -1,0 +1,390 @@
+//! The [PostgreSQL] backend of the [`Store`] port, with group commit and sealed records.
+//!
+//! Engine data (sessions, questions, citizens, outbox, departments, summaries) lives in one
+//! table `records` keyed by kind and id, the id counters in `meta`, staff, tokens, logins
+//! and the audit trail in tables of their own; values are JSON. The schema is embedded
+//! (`migrations/`) and applied at [`PgStore::connect`] under an advisory lock, so two
+//! instances starting together do not race.
+//!
+//! **Group commit.** [`Store::apply`] numbers a batch and queues it; [`Store::sync`] writes
+//! every queued batch in one transaction (one commit for many writers) and returns once
+//! PostgreSQL has committed it. Every connection runs with `synchronous_commit = on`
+//! whatever the server's default, so "committed" means flushed to the server's WAL. A
+//! transaction that fails loses its batches: syncing their numbers fails, as does a number
+//! never handed out; [`Store::load`] then shows only what was committed.
+//!
+//! **Sealed records and erasure.** As with sled, every record linked to a citizen is sealed
+//! (XChaCha20-Poly1305) under a key of the citizen, the question or the summary version, in
+//! the table `record_keys`. A key is created in the transaction of the first record sealed
+//! under it; erasure deletes the key in the transaction that deletes the record, and after
+//! that commit the store rewrites the key table (`VACUUM FULL record_keys`), so the key's
+//! bytes leave the table's files (a plain `VACUUM` only marks the space free and can leave
+//! them in the page). PostgreSQL keeps other copies that the store cannot reach: the WAL
+//! (until its segments are recycled or, when archived, as long as the archive keeps them)
+//! and base backups. `docs/privacy.md` says what the operator must set.
+//!
+//! **Tenants and leases (prepared, not yet used).** Every table has a `tenant` column, and
+//! `tenants` has one row per tenant with an `epoch`. Today there is the single tenant
+//! `default`. Several instances will later each hold a lease per tenant; a new holder
+//! raises the epoch, and the group commit's transaction will first check (`SELECT epoch
+//! ... FOR SHARE`) that the epoch is still its own, so a fenced-off instance cannot write.
+//! The key cache ([`keys`]) relies on that: one writer per tenant.
+//!
+//! [PostgreSQL]: https://www.postgresql.org/docs/15/
+
+mod audit;
+mod engine;
+mod errors;
+mod group_commit;
+mod json;
+mod keys;
+mod schema;
+mod seal;
+mod staff;
+#[cfg(feature = "test-cluster")]
+pub mod test_cluster;
+
+use std::fmt;
+use std::str::FromStr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use async_trait::async_trait;
+use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
+use sprechstunde_core::{
+    ApiToken, AuditAnchor, AuditEntry, Change, CommitSeq, LoginSession, Snapshot, StaffId,
+    StaffMember, Store, StoreError,
+};
+use tokio_postgres::IsolationLevel;
+
+use crate::errors::{pg, pool};
+use crate::group_commit::{FlushGuard, GroupCommit};
+use crate::keys::KeyCache;
+
+/// The tenant of a single office.
+pub const DEFAULT_TENANT: &str = "default";
+/// Connections in the pool: the group commit uses one at a time, reads share the rest.
+const POOL_SIZE: usize = 8;
+
+/// A [`Store`] in a PostgreSQL database.
+///
+/// Needs a tokio runtime: the pool's connections and the group commit's transactions run
+/// as tasks on it.
+pub struct PgStore {
+    inner: Arc<Inner>,
+}
+
+/// What the store's tasks share.
+pub(crate) struct Inner {
+    pub(crate) pool: Pool,
+    pub(crate) tenant: String,
+    commits: GroupCommit,
+    /// The record keys; `None` when they must be read again (after a failed transaction).
+    keys: tokio::sync::Mutex<Option<KeyCache>>,
+    /// Keys were destroyed but the key table could not be rewritten yet.
+    vacuum_due: AtomicBool,
+}
+
+impl PgStore {
+    /// Connects to the database at `url` (a `postgres://` URL or `key=value` string, as
+    /// `libpq` takes), applies missing migrations and checks that it answers.
+    ///
+    /// TLS is not built in: connect over a Unix socket or loopback (`sslmode=disable` or
+    /// the default `prefer`); `sslmode=require` fails.
+    ///
+    /// # Errors
+    /// A malformed URL, no connection, or a database of a newer schema.
+    pub async fn connect(url: &str) -> Result<Self, StoreError> {
+        let mut config = tokio_postgres::Config::from_str(url)
+            .map_err(|e| StoreError::Io(format!("the database URL is not valid: {e}")))?;
+        // Durability does not depend on the server's default: a commit is on disk.
+        let options = match config.get_options() {
+            Some(own) => format!("{own} -c synchronous_commit=on"),
+            None => "-c synchronous_commit=on".to_owned(),
+        };
+        config.options(&options);
+        if config.get_application_name().is_none() {
+            config.application_name("sprechstunde");
+        }
+        let manager = Manager::from_config(
+            config,
+            tokio_postgres::NoTls,
+            ManagerConfig {
+                recycling_method: RecyclingMethod::Fast,
+            },
+        );
+        let pool = Pool::builder(manager)
+            .max_size(POOL_SIZE)
+            .build()
+            .map_err(|e| StoreError::Io(format!("cannot set up the connection pool: {e}")))?;
+        let mut client = pool.get().await.map_err(|e| pool_error(&e))?;
+        let ran = schema::migrate(&mut client).await?;
+        let fsync: String = client
+            .query_one("SHOW fsync", &[])
+            .await
+            .map_err(|e| pg("reading the server settings", &e))?
+            .get(0);
+        if fsync != "on" {
+            tracing::warn!(
+                fsync,
+                "PostgreSQL runs with fsync off: commits are not durable across a crash"
+            );
+        }
+        drop(client);
+        tracing::debug!(migrations = ran, "postgres store opened");
+        Ok(PgStore {
+            inner: Arc::new(Inner {
+                pool,
+                tenant: DEFAULT_TENANT.to_owned(),
+                commits: GroupCommit::default(),
+                keys: tokio::sync::Mutex::new(None),
+                vacuum_due: AtomicBool::new(false),
+            }),
+        })
+    }
+
+    /// How many group-commit transactions have been attempted since the store was opened.
+    pub fn flush_count(&self) -> u64 {
+        self.inner.commits.flush_count()
+    }
+}
+
+/// A pool failure; a refused or failed connection says so.
+fn pool_error(e: &deadpool_postgres::PoolError) -> StoreError {
+    pool(e)
+}
+
+impl Inner {
+    /// Writes every queued batch in one transaction; the caller holds the flush lock (moved
+    /// here, so the transaction runs to its end even if the caller goes away).
+    async fn flush(self: Arc<Self>, guard: FlushGuard) -> Result<(), StoreError> {
+        let batches = self.commits.pending();
+        if batches.is_empty() {
+            return Ok(());
+        }
+        let result = self.write_batches(&batches).await;
+        self.commits.finish(&batches, result.is_ok());
+        if let Err(e) = &result {
+            tracing::warn!(error = %e, batches = batches.len(), "group commit failed");
+        }
+        self.vacuum_if_due().await;
+        drop(guard);
+        result.map(drop)
+    }
+
+    async fn write_batches(&self, batches: &group_commit::Batches) -> Result<(), StoreError> {
+        let mut client = self.pool.get().await.map_err(|e| pool(&e))?;
+        let mut slot = self.keys.lock().await;
+        let tx = client
+            .transaction()
+            .await
+            .map_err(|e| pg("starting a commit", &e))?;
+        // Taken out: after any failure the slot stays empty and the keys are read again.
+        let mut keys = match slot.take() {
+            Some(keys) => keys,
+            None => KeyCache::read(&tx, &self.tenant).await?,
+        };
+        let mut destroyed = 0;
+        for (_, ops) in batches {
+            destroyed += engine::write(&tx, &self.tenant, &mut keys, ops).await?;
+        }
+        tx.commit().await.map_err(|e| pg("committing", &e))?;
+        *slot = Some(keys);
+        if destroyed > 0 {
+            self.vacuum_due.store(true, Ordering::Release);
+        }
+        Ok(())
+    }
+
+    /// Rewrites the key table after keys were destroyed, so their bytes leave its files. A
+    /// failure is logged and retried after the next commit or load.
+    async fn vacuum_if_due(&self) {
+        if !self.vacuum_due.swap(false, Ordering::AcqRel) {
+            return;
+        }
+        let result = match self.pool.get().await {
+            Ok(client) => client
+                .batch_execute("VACUUM FULL record_keys")
+                .await
+                .map_err(|e| pg("rewriting the key table", &e)),
+            Err(e) => Err(pool(&e)),
+        };
+        if let Err(e) = result {
+            self.vacuum_due.store(true, Ordering::Release);
+            tracing::warn!(error = %e, "destroyed keys may remain in the key table's files until the next try");
+        }
+    }
+
+    async fn sync(self: &Arc<Self>, upto: CommitSeq) -> Result<(), StoreError> {
+        if self.commits.check(upto)? {
+            return Ok(());
+        }
+        let guard = self.commits.lock().await;
+        if self.commits.check(upto)? {
+            return Ok(());
+        }
+        tokio::spawn(Arc::clone(self).flush(guard))
+            .await
+            .map_err(|e| StoreError::Io(format!("the commit task failed: {e}")))?
+    }
+
+    async fn load(self: &Arc<Self>) -> Result<Snapshot, StoreError> {
+        // What was applied is committed first; what fails to commit is lost and not loaded.
+        if let Err(e) = self.sync(self.commits.written()).await {
+            tracing::debug!(error = %e, "loading without the batches that failed to commit");
+        }
+        let _guard = self.commits.lock().await;
+        let mut client = self.pool.get().await.map_err(|e| pool(&e))?;
+        let tx = client
+            .build_transaction()
+            .isolation_level(IsolationLevel::RepeatableRead)
+            .read_only(true)
+            .start()
+            .await
+            .map_err(|e| pg("starting a load", &e))?;
+        let keys = KeyCache::read(&tx, &self.tenant).await?;
+        let snapshot = engine::load(&tx, &self.tenant, &keys).await?;
+        tx.commit().await.map_err(|e| pg("ending a load", &e))?;
+        tracing::debug!(keys = keys.len(), "store loaded");
+        *self.keys.lock().await = Some(keys);
+        drop(client);
+        self.vacuum_if_due().await;
+        Ok(snapshot)
+    }
+
+    async fn health(&self) -> Result<(), StoreError> {
+        let client = self.pool.get().await.map_err(|e| pool(&e))?;
+        let version: Option<i64> = client
+            .query_one("SELECT max(version) FROM schema_version", &[])
+            .await
+            .map_err(|e| pg("checking the database", &e))?
+            .get(0);
+        match version {
+            Some(v) if v == schema::latest() => Ok(()),
+            other => Err(StoreError::Corrupt(format!(
+                "the database has schema version {other:?}, expected {}",
+                schema::latest()
+            ))),
+        }
+    }
+}
+
+impl Drop for PgStore {
+    /// Batches applied but never synced are committed in the background if a runtime is
+    /// still there (nobody was told they are stored; sled does the same on close).
+    fn drop(&mut self) {
+        if matches!(
+            self.inner.commits.check(self.inner.commits.written()),
+            Ok(false)
+        ) && let Ok(handle) = tokio::runtime::Handle::try_current()
+        {
+            let inner = Arc::clone(&self.inner);
+            handle.spawn(async move {
+                let guard = inner.commits.lock().await;
+                let _ = inner.flush(guard).await;
+            });
+        }
+    }
+}
+
+impl fmt::Debug for PgStore {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // The connection settings may hold a password: not shown.
+        f.debug_struct("PgStore")
+            .field("tenant", &self.inner.tenant)
+            .field("flushes", &self.flush_count())
+            .finish_non_exhaustive()
+    }
+}
+
+#[async_trait]
+impl Store for PgStore {
+    async fn load(&self) -> Result<Snapshot, StoreError> {
+        self.inner.load().await
+    }
+
+    async fn apply(&self, changes: &[Change]) -> Result<CommitSeq, StoreError> {
+        let ops = engine::encode_batch(changes)?;
+        Ok(self.inner.commits.write(ops))
+    }
+
+    async fn sync(&self, upto: CommitSeq) -> Result<(), StoreError> {
+        self.inner.sync(upto).await
+    }
+
+    async fn health(&self) -> Result<(), StoreError> {
+        self.inner.health().await
+    }
+
+    async fn put_staff(&self, member: &StaffMember) -> Result<(), StoreError> {
+        self.inner.put_staff(member).await
+    }
+
+    async fn staff(&self) -> Result<Vec<StaffMember>, StoreError> {
+        self.inner.staff().await
+    }
+
+    async fn staff_member(&self, id: StaffId) -> Result<Option<StaffMember>, StoreError> {
+        self.inner.staff_member(id).await
+    }
+
+    async fn staff_by_login(&self, login: &str) -> Result<Option<StaffMember>, StoreError> {
+        self.inner.staff_by_login(login).await
+    }
+
+    async fn put_token(&self, token: &ApiToken) -> Result<(), StoreError> {
+        self.inner.put_token(token).await
+    }
+
+    async fn tokens(&self) -> Result<Vec<ApiToken>, StoreError> {
+        self.inner.tokens().await
+    }
+
+    async fn token(&self, id: &str) -> Result<Option<ApiToken>, StoreError> {
+        self.inner.token(id).await
+    }
+
+    async fn put_login(&self, login: &LoginSession) -> Result<(), StoreError> {
+        self.inner.put_login(login).await
+    }
+
+    async fn login(&self, secret_hash: &str) -> Result<Option<LoginSession>, StoreError> {
+        self.inner.login(secret_hash).await
+    }
+
+    async fn delete_login(&self, secret_hash: &str) -> Result<(), StoreError> {
+        self.inner.delete_login(secret_hash).await
+    }
+
+    async fn end_logins_of(&self, staff: StaffId, keep: Option<&str>) -> Result<usize, StoreError> {
+        self.inner.end_logins_of(staff, keep).await
+    }
+
+    async fn put_token_use(&self, id: &str, at: jiff::Timestamp) -> Result<(), StoreError> {
+        self.inner.put_token_use(id, at).await
+    }
+
+    async fn token_last_used(&self, id: &str) -> Result<Option<jiff::Timestamp>, StoreError> {
+        self.inner.token_last_used(id).await
+    }
+
+    async fn append_audit(&self, entry: &AuditEntry) -> Result<(), StoreError> {
+        self.inner.append_audit(entry).await
+    }
+
+    async fn audit_entries(&self, after: u64, limit: usize) -> Result<Vec<AuditEntry>, StoreError> {
+        self.inner.audit_entries(after, limit).await
+    }
+
+    async fn last_audit_entry(&self) -> Result<Option<AuditEntry>, StoreError> {
+        self.inner.last_audit_entry().await
+    }
+
+    async fn audit_anchor(&self) -> Result<Option<AuditAnchor>, StoreError> {
+        self.inner.audit_anchor().await
+    }
+
+    async fn purge_audit(&self, anchor: &AuditAnchor) -> Result<u64, StoreError> {
+        self.inner.purge_audit(anchor).await
+    }
+}

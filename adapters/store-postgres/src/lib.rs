@@ -19,7 +19,11 @@
 //! under it; erasure deletes the key in the transaction that deletes the record, and after
 //! that commit the store rewrites the key table (`VACUUM FULL record_keys`), so the key's
 //! bytes leave the table's files (a plain `VACUUM` only marks the space free and can leave
-//! them in the page). PostgreSQL keeps other copies that the store cannot reach: the WAL
+//! them in the page). A rewrite keeps a deleted row as long as a transaction that began
+//! before the deletion still runs (in any database of the cluster: a long report, a
+//! `pg_dump`, another application), so the rewrite runs in a background task that first
+//! waits until every such transaction has ended (and retries after a failure); the commit
+//! that erased does not wait for it. PostgreSQL keeps other copies that the store cannot reach: the WAL
 //! (until its segments are recycled or, when archived, as long as the archive keeps them)
 //! and base backups. `docs/privacy.md` says what the operator must set.
 //!
@@ -47,7 +51,8 @@ pub mod test_cluster;
 use std::fmt;
 use std::str::FromStr;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::Duration;
 
 use async_trait::async_trait;
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
@@ -65,6 +70,10 @@ use crate::keys::KeyCache;
 pub const DEFAULT_TENANT: &str = "default";
 /// Connections in the pool: the group commit uses one at a time, reads share the rest.
 const POOL_SIZE: usize = 8;
+/// How soon the key table rewrite looks again for transactions older than an erasure …
+const VACUUM_POLL: Duration = Duration::from_millis(50);
+/// … doubling up to this.
+const VACUUM_POLL_MAX: Duration = Duration::from_secs(5);
 
 /// A [`Store`] in a PostgreSQL database.
 ///
@@ -83,6 +92,11 @@ pub(crate) struct Inner {
     keys: tokio::sync::Mutex<Option<KeyCache>>,
     /// Keys were destroyed but the key table could not be rewritten yet.
     vacuum_due: AtomicBool,
+    /// The newest transaction (a PostgreSQL `xid8`) that destroyed keys: the rewrite waits
+    /// until every transaction older than it has ended.
+    erased_by: AtomicU64,
+    /// A rewrite task is running.
+    vacuuming: AtomicBool,
 }
 
 impl PgStore {
@@ -139,6 +153,8 @@ impl PgStore {
                 commits: GroupCommit::default(),
                 keys: tokio::sync::Mutex::new(None),
                 vacuum_due: AtomicBool::new(false),
+                erased_by: AtomicU64::new(0),
+                vacuuming: AtomicBool::new(false),
             }),
         })
     }
@@ -167,8 +183,8 @@ impl Inner {
         if let Err(e) = &result {
             tracing::warn!(error = %e, batches = batches.len(), "group commit failed");
         }
-        self.vacuum_if_due().await;
         drop(guard);
+        self.start_vacuum();
         result.map(drop)
     }
 
@@ -188,31 +204,99 @@ impl Inner {
         for (_, ops) in batches {
             destroyed += engine::write(&tx, &self.tenant, &mut keys, ops).await?;
         }
+        let erased_by = if destroyed > 0 {
+            let xid: String = tx
+                .query_one("SELECT pg_current_xact_id()::text", &[])
+                .await
+                .map_err(|e| pg("numbering the erasure", &e))?
+                .get(0);
+            Some(xid.parse::<u64>().map_err(|e| {
+                StoreError::Corrupt(format!("PostgreSQL gave the transaction id {xid:?}: {e}"))
+            })?)
+        } else {
+            None
+        };
         tx.commit().await.map_err(|e| pg("committing", &e))?;
         *slot = Some(keys);
-        if destroyed > 0 {
+        if let Some(xid) = erased_by {
+            self.erased_by.fetch_max(xid, Ordering::AcqRel);
             self.vacuum_due.store(true, Ordering::Release);
         }
         Ok(())
     }
 
-    /// Rewrites the key table after keys were destroyed, so their bytes leave its files. A
-    /// failure is logged and retried after the next commit or load.
-    async fn vacuum_if_due(&self) {
-        if !self.vacuum_due.swap(false, Ordering::AcqRel) {
+    /// Starts the task that rewrites the key table, if keys were destroyed and it is not
+    /// running yet.
+    fn start_vacuum(self: &Arc<Self>) {
+        if !self.vacuum_due.load(Ordering::Acquire) || self.vacuuming.swap(true, Ordering::AcqRel) {
             return;
         }
-        let result = match self.pool.get().await {
-            Ok(client) => client
-                .batch_execute("VACUUM FULL record_keys")
-                .await
-                .map_err(|e| pg("rewriting the key table", &e)),
-            Err(e) => Err(pool(&e)),
+        let Ok(handle) = tokio::runtime::Handle::try_current() else {
+            self.vacuuming.store(false, Ordering::Release);
+            return;
         };
-        if let Err(e) = result {
-            self.vacuum_due.store(true, Ordering::Release);
-            tracing::warn!(error = %e, "destroyed keys may remain in the key table's files until the next try");
+        let inner = Arc::downgrade(self);
+        handle.spawn(async move {
+            let mut pause = VACUUM_POLL;
+            loop {
+                let Some(store) = inner.upgrade() else { return };
+                match store.vacuum_if_due().await {
+                    Ok(true) => pause = VACUUM_POLL,
+                    Ok(false) => pause = (pause * 2).min(VACUUM_POLL_MAX),
+                    Err(e) => {
+                        tracing::warn!(error = %e, "destroyed keys may remain in the key table's files until the next try");
+                        pause = VACUUM_POLL_MAX;
+                    }
+                }
+                if !store.vacuum_due.load(Ordering::Acquire) {
+                    store.vacuuming.store(false, Ordering::Release);
+                    // A destruction between the check and the store above starts no task:
+                    // look once more.
+                    if store.vacuum_due.load(Ordering::Acquire)
+                        && !store.vacuuming.swap(true, Ordering::AcqRel)
+                    {
+                        continue;
+                    }
+                    return;
+                }
+                drop(store);
+                tokio::time::sleep(pause).await;
+            }
+        });
+    }
+
+    /// Rewrites the key table after keys were destroyed, so their bytes leave its files,
+    /// once no transaction older than the destruction runs any more (the rewrite would keep
+    /// the deleted rows for it). `Ok(false)`: such a transaction still runs, try again later.
+    async fn vacuum_if_due(&self) -> Result<bool, StoreError> {
+        if !self.vacuum_due.load(Ordering::Acquire) {
+            return Ok(true);
         }
+        let erased_by = self.erased_by.load(Ordering::Acquire).to_string();
+        let client = self.pool.get().await.map_err(|e| pool(&e))?;
+        // Older transactions with an id (in any database), and older snapshots in this one.
+        let clear: bool = client
+            .query_one(
+                "SELECT pg_snapshot_xmin(pg_current_snapshot()) > $1::text::xid8
+                   AND NOT EXISTS (
+                     SELECT 1 FROM pg_stat_activity
+                      WHERE datname = current_database() AND pid <> pg_backend_pid()
+                        AND backend_xmin IS NOT NULL
+                        AND age(backend_xmin) >= age(xid($1::text::xid8)))",
+                &[&erased_by],
+            )
+            .await
+            .map_err(|e| pg("looking for transactions older than the erasure", &e))?
+            .get(0);
+        if !clear {
+            return Ok(false);
+        }
+        self.vacuum_due.store(false, Ordering::Release);
+        if let Err(e) = client.batch_execute("VACUUM FULL record_keys").await {
+            self.vacuum_due.store(true, Ordering::Release);
+            return Err(pg("rewriting the key table", &e));
+        }
+        Ok(true)
     }
 
     async fn sync(self: &Arc<Self>, upto: CommitSeq) -> Result<(), StoreError> {
@@ -248,7 +332,7 @@ impl Inner {
         tracing::debug!(keys = keys.len(), "store loaded");
         *self.keys.lock().await = Some(keys);
         drop(client);
-        self.vacuum_if_due().await;
+        self.start_vacuum();
         Ok(snapshot)
     }
 

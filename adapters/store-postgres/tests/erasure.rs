@@ -115,7 +115,7 @@ async fn erasure_removes_the_keys_from_the_database_files_and_citizen_data_is_ne
     )
     .await;
     assert_eq!((erased_keys.len(), kept_keys.len()), (2, 2));
-    let db_dir = database_dir(&cluster, &url).await;
+    let db_dir = database_dir(cluster, &url).await;
     cluster.sql("postgres", "CHECKPOINT").await;
     // This database's files, the shared catalogue and the WAL (the other databases of the
     // shared test cluster belong to other tests).
@@ -152,7 +152,7 @@ async fn erasure_removes_the_keys_from_the_database_files_and_citizen_data_is_ne
     // background once no older transaction runs: other tests share the cluster), the kept
     // ones and the rest of the data are there; the WAL still has the erased keys
     // (docs/privacy.md).
-    let after = files_without(&cluster, &db_dir, &erased_keys).await;
+    let after = files_without(cluster, &db_dir, &erased_keys).await;
     for key in &kept_keys {
         assert!(contains(&after, key), "a kept key is missing");
     }
@@ -180,7 +180,7 @@ async fn a_key_erased_while_an_older_transaction_runs_leaves_the_files_once_it_h
         .expect("commit");
     let keys = query_bytes(&url, "SELECT key FROM record_keys").await;
     assert_eq!(keys.len(), 2);
-    let db_dir = database_dir(&cluster, &url).await;
+    let db_dir = database_dir(cluster, &url).await;
     let other_url = cluster.create_database().await;
     let (other, connection) = tokio_postgres::connect(&other_url, tokio_postgres::NoTls)
         .await
@@ -202,6 +202,6 @@ async fn a_key_erased_while_an_older_transaction_runs_leaves_the_files_once_it_h
     other.batch_execute("COMMIT").await.expect("commit");
 
     // Assert
-    files_without(&cluster, &db_dir, &keys).await;
+    files_without(cluster, &db_dir, &keys).await;
     assert!(store.load().await.expect("load").citizens.is_empty());
 }

@@ -23,12 +23,13 @@
 //! (until its segments are recycled or, when archived, as long as the archive keeps them)
 //! and base backups. `docs/privacy.md` says what the operator must set.
 //!
-//! **Tenants and leases (prepared, not yet used).** Every table has a `tenant` column, and
-//! `tenants` has one row per tenant with an `epoch`. Today there is the single tenant
-//! `default`. Several instances will later each hold a lease per tenant; a new holder
-//! raises the epoch, and the group commit's transaction will first check (`SELECT epoch
-//! ... FOR SHARE`) that the epoch is still its own, so a fenced-off instance cannot write.
-//! The key cache ([`keys`]) relies on that: one writer per tenant.
+//! **Tenants and leases.** Every table has a `tenant` column; today there is the single
+//! tenant `default`. Several instances may share the database, and the one that holds the
+//! tenant's lease in `leases` ([`PgStore::try_take_lease`]) is the only one that writes: a
+//! new holder raises the lease's epoch, and every write transaction of a holder first checks
+//! (`SELECT epoch ... FOR SHARE`) that the epoch is still its own, so a paused or cut-off
+//! former holder cannot write after a takeover ([`StoreError::Fenced`]). See [`lease`]. The
+//! key cache ([`keys`]) relies on that: one writer per tenant.
 //!
 //! [PostgreSQL]: https://www.postgresql.org/docs/15/
 
@@ -38,6 +39,7 @@ mod errors;
 mod group_commit;
 mod json;
 mod keys;
+pub mod lease;
 mod schema;
 mod seal;
 mod staff;
@@ -46,8 +48,8 @@ pub mod test_cluster;
 
 use std::fmt;
 use std::str::FromStr;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, OnceLock};
 
 use async_trait::async_trait;
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
@@ -60,6 +62,7 @@ use tokio_postgres::IsolationLevel;
 use crate::errors::{pg, pool};
 use crate::group_commit::{FlushGuard, GroupCommit};
 use crate::keys::KeyCache;
+pub use crate::lease::LeaseRow;
 
 /// The tenant of a single office.
 pub const DEFAULT_TENANT: &str = "default";
@@ -83,6 +86,10 @@ pub(crate) struct Inner {
     keys: tokio::sync::Mutex<Option<KeyCache>>,
     /// Keys were destroyed but the key table could not be rewritten yet.
     vacuum_due: AtomicBool,
+    /// The lease this store took, if any: every write then checks it is still current.
+    pub(crate) lease: OnceLock<lease::Held>,
+    /// Set once the lease is known to be lost (fenced, taken over or released).
+    pub(crate) lost: tokio::sync::watch::Sender<bool>,
 }
 
 impl PgStore {
@@ -139,6 +146,8 @@ impl PgStore {
                 commits: GroupCommit::default(),
                 keys: tokio::sync::Mutex::new(None),
                 vacuum_due: AtomicBool::new(false),
+                lease: OnceLock::new(),
+                lost: tokio::sync::watch::Sender::new(false),
             }),
         })
     }
@@ -179,6 +188,8 @@ impl Inner {
             .transaction()
             .await
             .map_err(|e| pg("starting a commit", &e))?;
+        // First, so that a takeover waits for this transaction or fences it.
+        self.check_lease(&tx).await?;
         // Taken out: after any failure the slot stays empty and the keys are read again.
         let mut keys = match slot.take() {
             Some(keys) => keys,

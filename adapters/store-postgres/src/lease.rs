@@ -13,6 +13,9 @@
 //! epoch is still its own, else it fails with [`StoreError::Fenced`]. The share lock makes a
 //! takeover wait for a write that already passed the check, and a write that starts during or
 //! after a takeover sees the new epoch: no write of a former holder commits after a takeover.
+//! A holder paused in the middle of a write transaction cannot keep the lock for long: such a
+//! transaction ends by itself after a few seconds idle (`idle_in_transaction_session_timeout`,
+//! set for it alone).
 //! [`PgStore::lease_lost`] tells the owner of the store when that happened (or a renewal found
 //! the lease gone), so it can stop serving. A store that never took a lease (the command-line
 //! tools) writes without the check.
@@ -44,6 +47,10 @@ pub struct LeaseRow {
     /// Whether it has expired (by the database server's clock).
     pub expired: bool,
 }
+
+/// How long a fenced write transaction may sit idle (its client paused or cut off) before the
+/// server ends it: until then its share lock on the lease row keeps a takeover waiting.
+const IDLE_WRITE_MS: &str = "3000";
 
 /// `ttl` in seconds, as PostgreSQL's `make_interval` takes them.
 fn seconds(ttl: Duration) -> f64 {
@@ -196,10 +203,13 @@ impl Inner {
         let Some(held) = self.lease.get() else {
             return Ok(());
         };
+        // A paused holder must not keep a takeover waiting for long: the server ends this
+        // transaction once it has been idle for a few seconds.
         let current: Option<i64> = tx
             .query_opt(
-                "SELECT epoch FROM leases WHERE tenant = $1 FOR SHARE",
-                &[&self.tenant],
+                "SELECT epoch, set_config('idle_in_transaction_session_timeout', $2, true)
+                 FROM leases WHERE tenant = $1 FOR SHARE",
+                &[&self.tenant, &IDLE_WRITE_MS],
             )
             .await
             .map_err(|e| pg("checking the lease", &e))?

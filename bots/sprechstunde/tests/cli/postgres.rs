@@ -16,10 +16,10 @@ use tokio::io::AsyncWriteExt;
 
 use super::{DEADLINE, serve_command, sprechstunde, text};
 
-type Socket =
+pub(super) type Socket =
     tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
-async fn frame_where(ws: &mut Socket, want: impl Fn(&Value) -> bool) -> Value {
+pub(super) async fn frame_where(ws: &mut Socket, want: impl Fn(&Value) -> bool) -> Value {
     loop {
         let frame = tokio::time::timeout(DEADLINE, ws.next())
             .await
@@ -36,7 +36,7 @@ async fn frame_where(ws: &mut Socket, want: impl Fn(&Value) -> bool) -> Value {
 }
 
 /// Sends a message and returns the `accepted` or `error` frame about it.
-async fn say(ws: &mut Socket, client_id: &str, text: &str) -> Value {
+pub(super) async fn say(ws: &mut Socket, client_id: &str, text: &str) -> Value {
     let frame = json!({"type": "message", "client_id": client_id, "text": text});
     ws.send(Message::Text(frame.to_string().into()))
         .await
@@ -81,7 +81,7 @@ pub(super) async fn until_ready(base: &str, within: std::time::Duration) {
 }
 
 /// Runs `command` with `stdin` as its input.
-async fn with_stdin(mut command: Command, stdin: &str) -> std::process::Output {
+pub(super) async fn with_stdin(mut command: Command, stdin: &str) -> std::process::Output {
     let mut child = command
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())

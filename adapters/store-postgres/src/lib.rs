@@ -29,7 +29,7 @@
 //! new holder raises the lease's epoch, and every write transaction of a holder first checks
 //! (`SELECT epoch ... FOR SHARE`) that the epoch is still its own, so a paused or cut-off
 //! former holder cannot write after a takeover ([`StoreError::Fenced`]). See [`lease`]. The
-//! key cache ([`keys`]) relies on that: one writer per tenant.
+//! key cache (module `keys`) relies on that: one writer per tenant.
 //!
 //! [PostgreSQL]: https://www.postgresql.org/docs/15/
 

@@ -17,8 +17,12 @@
 //! transaction ends by itself after a few seconds idle (`idle_in_transaction_session_timeout`,
 //! set for it alone).
 //! [`PgStore::lease_lost`] tells the owner of the store when that happened (or a renewal found
-//! the lease gone), so it can stop serving. A store that never took a lease (the command-line
-//! tools) writes without the check.
+//! the lease gone), so it can stop serving.
+//!
+//! A store that never took a lease (the command-line tools) writes staff, tokens, logins and
+//! audit entries without the check, but no engine records while an instance holds the lease
+//! ([`Inner::check_engine_writer`]): those live in the holder's memory too, so they change
+//! through it (console, API).
 
 use std::time::Duration;
 
@@ -227,6 +231,33 @@ impl Inner {
             }
             _ => format!("epoch {} was released", held.epoch),
         }))
+    }
+
+    /// Checks in `tx`, before the group commit writes engine records, that this store may:
+    /// it holds the lease ([`Inner::check_lease`]), or it holds none and no instance does
+    /// (the command-line tools while no server runs).
+    ///
+    /// # Errors
+    /// [`StoreError::Fenced`] if another instance holds or took over the lease.
+    pub(crate) async fn check_engine_writer(&self, tx: &Transaction<'_>) -> Result<(), StoreError> {
+        if self.lease.get().is_some() {
+            return self.check_lease(tx).await;
+        }
+        let holder: Option<String> = tx
+            .query_opt(
+                "SELECT holder FROM leases WHERE tenant = $1 AND expires_at > now() FOR SHARE",
+                &[&self.tenant],
+            )
+            .await
+            .map_err(|e| pg("checking the lease", &e))?
+            .map(|row| row.get(0));
+        match holder {
+            None => Ok(()),
+            Some(holder) => Err(StoreError::Fenced(format!(
+                "the running instance {holder} holds it; change the office through it (the \
+                 console or the API)"
+            ))),
+        }
     }
 
     /// Records that the lease is lost, once.

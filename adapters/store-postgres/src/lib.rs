@@ -189,7 +189,7 @@ impl Inner {
             .await
             .map_err(|e| pg("starting a commit", &e))?;
         // First, so that a takeover waits for this transaction or fences it.
-        self.check_lease(&tx).await?;
+        self.check_engine_writer(&tx).await?;
         // Taken out: after any failure the slot stays empty and the keys are read again.
         let mut keys = match slot.take() {
             Some(keys) => keys,

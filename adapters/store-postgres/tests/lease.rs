@@ -119,3 +119,38 @@ async fn a_store_without_a_lease_writes_as_before() {
     cli.put_staff(&staff(1, "ada")).await.expect("write");
     assert!(cli.staff_by_login("ada").await.expect("read").is_some());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_store_without_a_lease_changes_no_engine_records_while_an_instance_holds_it() {
+    // Arrange: a running instance holds the lease; a command-line tool opens the store.
+    let url = Cluster::shared().create_database().await;
+    let server = PgStore::connect(&url).await.expect("connect");
+    let cli = PgStore::connect(&url).await.expect("connect");
+    server
+        .try_take_lease("server", Duration::from_secs(30))
+        .await
+        .expect("take");
+
+    // Act
+    let engine_write = cli.commit(&[Change::Question(question(1))]).await;
+    let staff_write = cli.put_staff(&staff(2, "neu")).await;
+    server.release_lease().await.expect("release");
+    let after_release = cli.commit(&[Change::Question(question(3))]).await;
+
+    // Assert: engine records change only through the holder, staff accounts anywhere.
+    assert!(
+        matches!(&engine_write, Err(StoreError::Fenced(m)) if m.contains("server")),
+        "{engine_write:?}"
+    );
+    staff_write.expect("staff accounts are written by the command line");
+    after_release.expect("no instance holds the lease any more");
+    let ids: Vec<u64> = cli
+        .load()
+        .await
+        .expect("load")
+        .questions
+        .iter()
+        .map(|q| q.id.0)
+        .collect();
+    assert_eq!(ids, vec![3]);
+}

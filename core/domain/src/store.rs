@@ -30,9 +30,10 @@ pub enum StoreError {
     /// A unique value (such as a login name) is taken.
     #[error("{0} already exists")]
     Conflict(String),
-    /// Another instance took over the office's lease: this one must no longer write (its
-    /// writes are refused, so a paused or cut-off former holder cannot overwrite the new one).
-    #[error("this instance no longer holds the lease: {0}")]
+    /// Another instance holds the office's lease (PostgreSQL with several instances): this
+    /// one must not write. A former holder's writes are refused after a takeover, so a paused
+    /// or cut-off instance cannot overwrite the new one.
+    #[error("this instance does not hold the office's lease: {0}")]
     Fenced(String),
 }
 

@@ -6,7 +6,7 @@
 //! - **Standby.** The listener is bound and the address printed at once; `/healthz` answers
 //!   200, `/readyz` and everything else 503 with `Retry-After: 1` ([`crate::readiness`]).
 //!   Every half second the instance tries to take the lease (free when never taken, expired or
-//!   released).
+//!   released). It answers as a standby until the office is loaded, too.
 //! - **Active.** The lease is renewed every second (or a third of `store.lease_seconds` if
 //!   that is shorter). Every write of the store checks the lease's epoch in its own
 //!   transaction, so after a takeover nothing of this instance is written any more.
@@ -94,7 +94,18 @@ pub async fn serve(
     tracing::info!(epoch, "active: this instance holds the lease");
     let keeper = tokio::spawn(keep(Arc::clone(&store), ttl));
     let shared: Arc<dyn Store> = Arc::clone(&store) as Arc<dyn Store>;
-    let app = Application::build_on(settings, Arc::new(SystemClock), shared, listener).await?;
+    // While the office loads, a second handle of the same socket goes on answering as a
+    // standby (health checks, clients told to come back in a second).
+    let listener = listener.into_std()?;
+    let loading = TcpListener::from_std(listener.try_clone()?)?;
+    let listener = TcpListener::from_std(listener)?;
+    let app = tokio::select! {
+        app = Application::build_on(settings, Arc::new(SystemClock), shared, listener) => app?,
+        () = crate::readiness::serve_standby(&loading) => {
+            anyhow::bail!("the standby listener stopped")
+        }
+    };
+    drop(loading);
     let shutdown = app.shutdown_token();
     tokio::spawn(async move {
         stop.await;

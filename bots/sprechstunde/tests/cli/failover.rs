@@ -29,6 +29,8 @@ struct Instance {
     child: Child,
     base: String,
     log: Arc<Mutex<Vec<String>>>,
+    /// The tasks reading stdout and stderr; they end when the process has ended.
+    readers: Vec<tokio::task::JoinHandle<()>>,
 }
 
 impl Instance {
@@ -46,8 +48,10 @@ impl Instance {
         let mut child = command.spawn().unwrap();
         let log = Arc::new(Mutex::new(Vec::new()));
         let (first_tx, first_rx) = tokio::sync::oneshot::channel();
-        capture(child.stdout.take().unwrap(), log.clone(), Some(first_tx));
-        capture(child.stderr.take().unwrap(), log.clone(), None);
+        let readers = vec![
+            capture(child.stdout.take().unwrap(), log.clone(), Some(first_tx)),
+            capture(child.stderr.take().unwrap(), log.clone(), None),
+        ];
         let line = tokio::time::timeout(DEADLINE, first_rx)
             .await
             .expect("the address in time")
@@ -57,7 +61,23 @@ impl Instance {
             .find(|w| w.starts_with("http://"))
             .expect("address in the first line")
             .to_owned();
-        Instance { child, base, log }
+        Instance {
+            child,
+            base,
+            log,
+            readers,
+        }
+    }
+
+    /// Everything the process logged, once it has ended (all output read).
+    async fn final_log(&mut self) -> String {
+        for reader in self.readers.drain(..) {
+            tokio::time::timeout(DEADLINE, reader)
+                .await
+                .expect("output read to its end")
+                .unwrap();
+        }
+        self.log()
     }
 
     fn log(&self) -> String {
@@ -375,7 +395,7 @@ async fn an_active_instance_paused_until_another_took_over_stops_without_writing
 
     // Assert: A stopped with an error status, saying why, and acknowledged and wrote
     // nothing after the takeover; every message is stored exactly once.
-    let log = a.log();
+    let log = a.final_log().await;
     assert_eq!(exit.code(), Some(1), "{exit}\n{log}");
     assert!(log.contains("lost the lease"), "{log}");
     assert!(
@@ -435,7 +455,7 @@ async fn an_active_instance_whose_lease_was_taken_over_refuses_the_next_write_an
         .unwrap();
 
     // Assert: nothing acknowledged or written; A stopped with an error status, saying why.
-    let log = a.log();
+    let log = a.final_log().await;
     assert!(!acknowledged, "a fenced instance acknowledged a message");
     let store = PgStore::connect(&url).await.unwrap();
     assert_eq!(stored(&store, &text).await, 0, "a fenced instance wrote");

@@ -149,6 +149,31 @@ mod tests {
     }
 
     #[test]
+    fn a_lease_shorter_than_two_seconds_is_refused_and_five_is_the_default() {
+        let dir = tempfile::tempdir().expect("dir");
+        let url_file = dir.path().join("db-url");
+        std::fs::write(&url_file, "postgres://127.0.0.1/office\n").expect("write");
+        let toml = |extra: &str| {
+            format!(
+                "[store]\nbackend = \"postgres\"\nurl_file = \"{}\"\n{extra}",
+                url_file.display()
+            )
+        };
+        let (_a, short) = load(&toml("lease_seconds = 1\n"));
+        let (_b, default) = load(&toml(""));
+        assert!(
+            short
+                .expect_err("too short")
+                .to_string()
+                .contains("lease_seconds")
+        );
+        assert_eq!(
+            default.expect("default").store.lease(),
+            std::time::Duration::from_secs(5)
+        );
+    }
+
+    #[test]
     fn postgres_without_a_url_is_refused_and_a_url_file_is_read() {
         let (_dir, loaded) = load("[store]\nbackend = \"postgres\"\n");
         assert!(

@@ -63,6 +63,7 @@ impl Inner {
             .transaction()
             .await
             .map_err(|e| pg("starting a purge", &e))?;
+        self.check_lease(&tx).await?;
         let removed = tx
             .execute(
                 "DELETE FROM audit WHERE tenant = $1 AND seq <= $2",

@@ -25,19 +25,24 @@ pub(crate) fn decode<T: DeserializeOwned>(what: &str, bytes: &[u8]) -> Result<T,
 }
 
 impl Inner {
-    /// Runs one statement in a transaction of its own; returns the rows it changed.
+    /// Runs one statement in a transaction of its own, after checking the lease (see
+    /// [`crate::lease`]); returns the rows it changed.
     pub(crate) async fn execute(
         &self,
         sql: &str,
         params: &[&(dyn ToSql + Sync)],
         what: &str,
     ) -> Result<u64, StoreError> {
-        let client = self.pool.get().await.map_err(|e| pool(&e))?;
-        let statement = client.prepare_cached(sql).await.map_err(|e| pg(what, &e))?;
-        client
+        let mut client = self.pool.get().await.map_err(|e| pool(&e))?;
+        let tx = client.transaction().await.map_err(|e| pg(what, &e))?;
+        self.check_lease(&tx).await?;
+        let statement = tx.prepare_cached(sql).await.map_err(|e| pg(what, &e))?;
+        let changed = tx
             .execute(&statement, params)
             .await
-            .map_err(|e| pg(what, &e))
+            .map_err(|e| pg(what, &e))?;
+        tx.commit().await.map_err(|e| pg(what, &e))?;
+        Ok(changed)
     }
 
     /// The JSON values in the first column of the rows of `sql`.

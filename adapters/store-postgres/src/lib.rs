@@ -27,12 +27,13 @@
 //! (until its segments are recycled or, when archived, as long as the archive keeps them)
 //! and base backups. `docs/privacy.md` says what the operator must set.
 //!
-//! **Tenants and leases (prepared, not yet used).** Every table has a `tenant` column, and
-//! `tenants` has one row per tenant with an `epoch`. Today there is the single tenant
-//! `default`. Several instances will later each hold a lease per tenant; a new holder
-//! raises the epoch, and the group commit's transaction will first check (`SELECT epoch
-//! ... FOR SHARE`) that the epoch is still its own, so a fenced-off instance cannot write.
-//! The key cache ([`keys`]) relies on that: one writer per tenant.
+//! **Tenants and leases.** Every table has a `tenant` column; today there is the single
+//! tenant `default`. Several instances may share the database, and the one that holds the
+//! tenant's lease in `leases` ([`PgStore::try_take_lease`]) is the only one that writes: a
+//! new holder raises the lease's epoch, and every write transaction of a holder first checks
+//! (`SELECT epoch ... FOR SHARE`) that the epoch is still its own, so a paused or cut-off
+//! former holder cannot write after a takeover ([`StoreError::Fenced`]). See [`lease`]. The
+//! key cache (module `keys`) relies on that: one writer per tenant.
 //!
 //! [PostgreSQL]: https://www.postgresql.org/docs/15/
 
@@ -42,6 +43,7 @@ mod errors;
 mod group_commit;
 mod json;
 mod keys;
+pub mod lease;
 mod schema;
 mod seal;
 mod staff;
@@ -50,8 +52,8 @@ pub mod test_cluster;
 
 use std::fmt;
 use std::str::FromStr;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -65,6 +67,7 @@ use tokio_postgres::IsolationLevel;
 use crate::errors::{pg, pool};
 use crate::group_commit::{FlushGuard, GroupCommit};
 use crate::keys::KeyCache;
+pub use crate::lease::LeaseRow;
 
 /// The tenant of a single office.
 pub const DEFAULT_TENANT: &str = "default";
@@ -97,6 +100,10 @@ pub(crate) struct Inner {
     erased_by: AtomicU64,
     /// A rewrite task is running.
     vacuuming: AtomicBool,
+    /// The lease this store took, if any: every write then checks it is still current.
+    pub(crate) lease: OnceLock<lease::Held>,
+    /// Set once the lease is known to be lost (fenced, taken over or released).
+    pub(crate) lost: tokio::sync::watch::Sender<bool>,
 }
 
 impl PgStore {
@@ -155,6 +162,8 @@ impl PgStore {
                 vacuum_due: AtomicBool::new(false),
                 erased_by: AtomicU64::new(0),
                 vacuuming: AtomicBool::new(false),
+                lease: OnceLock::new(),
+                lost: tokio::sync::watch::Sender::new(false),
             }),
         })
     }
@@ -195,6 +204,8 @@ impl Inner {
             .transaction()
             .await
             .map_err(|e| pg("starting a commit", &e))?;
+        // First, so that a takeover waits for this transaction or fences it.
+        self.check_engine_writer(&tx).await?;
         // Taken out: after any failure the slot stays empty and the keys are read again.
         let mut keys = match slot.take() {
             Some(keys) => keys,

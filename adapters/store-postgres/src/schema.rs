@@ -11,7 +11,10 @@ use sprechstunde_core::StoreError;
 use crate::errors::pg;
 
 /// The migrations, in order; the version of each is its position, from 1.
-const MIGRATIONS: &[&str] = &[include_str!("../migrations/0001_initial.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("../migrations/0001_initial.sql"),
+    include_str!("../migrations/0002_leases.sql"),
+];
 
 /// The advisory lock key of the migrations (any constant unlikely to collide; "sprechst").
 const LOCK: i64 = 0x7370_7265_6368_7374;

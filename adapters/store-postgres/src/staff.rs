@@ -1,5 +1,6 @@
 //! Staff members, API tokens (and their last use) and console logins, each in a table of its
-//! own. Every write is its own transaction, committed (durable) before the call returns.
+//! own. Every write is its own transaction, fenced by the lease ([`crate::lease`]) and committed
+//! (durable) before the call returns.
 //!
 //! Login names are unique per tenant by a constraint, so a clash is the database's
 //! unique violation, reported as [`StoreError::Conflict`].
@@ -13,21 +14,20 @@ use crate::json::encode;
 
 impl Inner {
     pub(crate) async fn put_staff(&self, member: &StaffMember) -> Result<(), StoreError> {
-        let client = self.pool.get().await.map_err(|e| pool(&e))?;
         let value = encode("staff member", member)?;
-        client
-            .execute(
-                "INSERT INTO staff (tenant, id, login, value) VALUES ($1, $2, $3, $4)
-                 ON CONFLICT (tenant, id) DO UPDATE SET login = EXCLUDED.login, value = EXCLUDED.value",
-                &[&self.tenant, &to_db(member.id.0)?, &member.login, &value],
-            )
-            .await
-            .map_err(|e| match pg("storing a staff member", &e) {
-                StoreError::Conflict(_) => {
-                    StoreError::Conflict(format!("login name {:?}", member.login))
-                }
-                other => other,
-            })?;
+        self.execute(
+            "INSERT INTO staff (tenant, id, login, value) VALUES ($1, $2, $3, $4)
+             ON CONFLICT (tenant, id) DO UPDATE SET login = EXCLUDED.login, value = EXCLUDED.value",
+            &[&self.tenant, &to_db(member.id.0)?, &member.login, &value],
+            "storing a staff member",
+        )
+        .await
+        .map_err(|e| match e {
+            StoreError::Conflict(_) => {
+                StoreError::Conflict(format!("login name {:?}", member.login))
+            }
+            other => other,
+        })?;
         Ok(())
     }
 

@@ -1,12 +1,13 @@
 //! Integration tests of the PostgreSQL store against a real PostgreSQL (a cluster in a temp
 //! directory, one database per test): the shared store conformance suite, then what is
-//! particular to PostgreSQL (migrations, group commit, erasure in the database files).
+//! particular to PostgreSQL (migrations, group commit, leases and fencing, erasure in the database files).
 
 // Test code: a failed unwrap is a failed test, with the location in the message.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod erasure;
 mod group_commit;
+mod lease;
 mod migrations;
 
 use std::path::Path;

@@ -26,7 +26,7 @@ async fn instances_starting_together_apply_the_migrations_once() {
         .await
         .expect("count")
         .get(0);
-    assert_eq!(versions, 1);
+    assert_eq!(versions, 2, "both migrations, each once");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

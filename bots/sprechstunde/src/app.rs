@@ -153,6 +153,23 @@ impl Application {
         clock: Arc<dyn Clock>,
     ) -> anyhow::Result<Application> {
         let store = open_store(settings).await?;
+        let listener = TcpListener::bind(settings.server.listen)
+            .await
+            .with_context(|| format!("cannot listen on {}", settings.server.listen))?;
+        Self::build_on(settings, clock, store, listener).await
+    }
+
+    /// As [`Application::build_with_clock`], on a store opened and a listener bound already
+    /// (a standby on PostgreSQL hands both over once it holds the lease, [`crate::lease`]).
+    ///
+    /// # Errors
+    /// As [`Application::build`].
+    pub async fn build_on(
+        settings: &Settings,
+        clock: Arc<dyn Clock>,
+        store: Arc<dyn Store>,
+        listener: TcpListener,
+    ) -> anyhow::Result<Application> {
         let pseudonyms = settings.privacy.pseudonymizer(&settings.server.data_dir)?;
         let office = open_office(settings, store, clock).await?;
         let shutdown = CancellationToken::new();
@@ -181,9 +198,6 @@ impl Application {
         );
         let serve_limits = serve_limits(settings);
         // Bound first: the allowed origins default to the listen address with its real port.
-        let listener = TcpListener::bind(settings.server.listen)
-            .await
-            .with_context(|| format!("cannot listen on {}", settings.server.listen))?;
         let bound = listener.local_addr()?;
         if let Some(warning) = web_security::cookie_warning(
             settings.server.secure_cookies,
@@ -207,6 +221,7 @@ impl Application {
         let console = crate::sign_on::with_oidc(console, settings, bound)?;
         let mut router = Router::new()
             .route("/healthz", get(healthz).with_state(office.clone()))
+            .merge(crate::readiness::ready_route(office.clone()))
             .merge(webchat.router())
             .merge(console.router())
             .merge(

@@ -4,7 +4,9 @@
 pub mod app;
 pub mod audit_cli;
 pub mod cli;
+pub mod lease;
 pub mod packaging_cli;
+pub mod readiness;
 pub mod record;
 pub mod record_departments;
 pub mod serve;

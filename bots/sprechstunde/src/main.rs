@@ -4,6 +4,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use sprechstunde::cli::{Cli, Command};
+use sprechstunde::settings::StoreBackend;
 use sprechstunde::{Application, init_logging};
 
 #[tokio::main]
@@ -29,12 +30,12 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             init_logging(&settings.log.level);
             // Before the address is printed: whoever starts us may stop us right after.
             let stop_signals = stop_signals()?;
+            if settings.store.backend == StoreBackend::Postgres {
+                // Standby until this instance holds the lease (several may share the database).
+                return sprechstunde::lease::serve(&settings, stop_signals).await;
+            }
             let app = Application::build(&settings).await?;
-            let addr = app.local_addr()?;
-            println!(
-                "sprechstunde listening on http://{addr} (web chat: /, staff console: /staff, data: {})",
-                settings.server.data_dir.display()
-            );
+            sprechstunde::readiness::announce(app.local_addr()?, &settings);
             let stop = app.shutdown_token();
             tokio::spawn(async move {
                 stop_signals.await;

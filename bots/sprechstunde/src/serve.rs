@@ -1,6 +1,6 @@
 //! The HTTP listener: accepts TCP connections up to a maximum, serves each with hyper
 //! (HTTP/1.1 with upgrades for the WebSocket) under a header-read timeout, and stays
-//! reachable for `/healthz` when the maximum is hit (`docs/security.md`, "Connections").
+//! reachable for `/healthz` and `/readyz` when the maximum is hit (`docs/security.md`, "Connections").
 //!
 //! `axum::serve` has neither a connection limit nor a timer (so no header-read timeout):
 //! idle or slowly talking sockets were kept forever and, at the open-file limit, the accept
@@ -28,7 +28,7 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore, watch};
 use tokio_util::sync::CancellationToken;
 use tower::ServiceExt;
 
-/// Connections accepted beyond the maximum to answer `/healthz` (everything else on them gets
+/// Connections accepted beyond the maximum to answer `/healthz` and `/readyz` (everything else on them gets
 /// 503 and the connection closes). Beyond these, a connection is closed at once.
 const SPARE_CONNECTIONS: usize = 32;
 
@@ -120,7 +120,7 @@ impl AsyncWrite for Counted {
     }
 }
 
-/// The answer on a spare connection to anything but `/healthz`.
+/// The answer on a spare connection to anything but `/healthz` and `/readyz`.
 fn busy() -> Response {
     (
         StatusCode::SERVICE_UNAVAILABLE,
@@ -179,7 +179,9 @@ pub async fn serve(
             seen.store(true, Ordering::Relaxed);
             let router = router.clone();
             async move {
-                if is_spare && request.uri().path() != "/healthz" {
+                // The load balancer's readiness check must not take an instance that is only
+                // busy out of rotation.
+                if is_spare && !matches!(request.uri().path(), "/healthz" | "/readyz") {
                     return Ok::<_, Infallible>(busy());
                 }
                 request

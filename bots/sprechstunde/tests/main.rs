@@ -17,6 +17,8 @@ mod crash_loop;
 mod disk_full;
 #[path = "cli/durability.rs"]
 mod durability;
+#[path = "cli/failover.rs"]
+mod failover;
 #[path = "cli/limits.rs"]
 mod limits;
 #[path = "cli/log_scan.rs"]

@@ -30,6 +30,11 @@ pub enum StoreError {
     /// A unique value (such as a login name) is taken.
     #[error("{0} already exists")]
     Conflict(String),
+    /// Another instance holds the office's lease (PostgreSQL with several instances): this
+    /// one must not write. A former holder's writes are refused after a takeover, so a paused
+    /// or cut-off instance cannot overwrite the new one.
+    #[error("this instance does not hold the office's lease: {0}")]
+    Fenced(String),
 }
 
 /// Durable storage of the office.

@@ -22,8 +22,12 @@ pub enum StoreBackend {
     Postgres,
 }
 
+/// How long a lease lasts without renewal unless configured: a standby takes over within
+/// this plus a second or two after the active instance died.
+const DEFAULT_LEASE_SECONDS: u32 = 5;
+
 /// `[store]`.
-#[derive(Clone, Default, Deserialize)]
+#[derive(Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct StoreSettings {
     /// `sled` or `postgres`.
@@ -33,6 +37,20 @@ pub struct StoreSettings {
     pub url: String,
     /// A file holding the PostgreSQL URL (readable by the service only), instead of `url`.
     pub url_file: PathBuf,
+    /// PostgreSQL only: how long the active instance's lease lasts without renewal (it renews
+    /// every second); a standby takes over after that once the active one died.
+    pub lease_seconds: u32,
+}
+
+impl Default for StoreSettings {
+    fn default() -> Self {
+        StoreSettings {
+            backend: StoreBackend::default(),
+            url: String::new(),
+            url_file: PathBuf::new(),
+            lease_seconds: DEFAULT_LEASE_SECONDS,
+        }
+    }
 }
 
 impl std::fmt::Debug for StoreSettings {
@@ -42,6 +60,7 @@ impl std::fmt::Debug for StoreSettings {
             .field("backend", &self.backend)
             .field("url", &if self.url.is_empty() { "" } else { "<set>" })
             .field("url_file", &self.url_file)
+            .field("lease_seconds", &self.lease_seconds)
             .finish()
     }
 }
@@ -58,8 +77,16 @@ impl StoreSettings {
                 "backend \"postgres\" needs the connection URL in SPRECHSTUNDE_STORE__URL or a \
                  file named by store.url_file",
             ),
+            StoreBackend::Postgres if !(2..=60).contains(&self.lease_seconds) => {
+                Some("lease_seconds must be between 2 and 60 (the lease is renewed every second)")
+            }
             _ => None,
         }
+    }
+
+    /// How long the lease lasts without renewal.
+    pub fn lease(&self) -> std::time::Duration {
+        std::time::Duration::from_secs(u64::from(self.lease_seconds))
     }
 
     /// The PostgreSQL URL: `url`, or the first line of `url_file`.
@@ -119,6 +146,31 @@ mod tests {
         let message = err.to_string();
         assert!(message.contains("store.url"), "{message}");
         assert!(!message.contains("geheim"), "{message}");
+    }
+
+    #[test]
+    fn a_lease_shorter_than_two_seconds_is_refused_and_five_is_the_default() {
+        let dir = tempfile::tempdir().expect("dir");
+        let url_file = dir.path().join("db-url");
+        std::fs::write(&url_file, "postgres://127.0.0.1/office\n").expect("write");
+        let toml = |extra: &str| {
+            format!(
+                "[store]\nbackend = \"postgres\"\nurl_file = \"{}\"\n{extra}",
+                url_file.display()
+            )
+        };
+        let (_a, short) = load(&toml("lease_seconds = 1\n"));
+        let (_b, default) = load(&toml(""));
+        assert!(
+            short
+                .expect_err("too short")
+                .to_string()
+                .contains("lease_seconds")
+        );
+        assert_eq!(
+            default.expect("default").store.lease(),
+            std::time::Duration::from_secs(5)
+        );
     }
 
     #[test]

@@ -16,10 +16,10 @@ use tokio::io::AsyncWriteExt;
 
 use super::{DEADLINE, serve_command, sprechstunde, text};
 
-type Socket =
+pub(super) type Socket =
     tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
-async fn frame_where(ws: &mut Socket, want: impl Fn(&Value) -> bool) -> Value {
+pub(super) async fn frame_where(ws: &mut Socket, want: impl Fn(&Value) -> bool) -> Value {
     loop {
         let frame = tokio::time::timeout(DEADLINE, ws.next())
             .await
@@ -36,7 +36,7 @@ async fn frame_where(ws: &mut Socket, want: impl Fn(&Value) -> bool) -> Value {
 }
 
 /// Sends a message and returns the `accepted` or `error` frame about it.
-async fn say(ws: &mut Socket, client_id: &str, text: &str) -> Value {
+pub(super) async fn say(ws: &mut Socket, client_id: &str, text: &str) -> Value {
     let frame = json!({"type": "message", "client_id": client_id, "text": text});
     ws.send(Message::Text(frame.to_string().into()))
         .await
@@ -47,17 +47,41 @@ async fn say(ws: &mut Socket, client_id: &str, text: &str) -> Value {
     .await
 }
 
-/// The binary in `dir` with the PostgreSQL store at `url`.
-fn on_postgres(dir: &std::path::Path, url: &str) -> Command {
+/// The binary in `dir` with the PostgreSQL store at `url` (and a short lease, so that a
+/// restart after a kill need not wait long).
+pub(super) fn on_postgres(dir: &std::path::Path, url: &str) -> Command {
     let mut command = sprechstunde(dir);
     command
         .env("SPRECHSTUNDE_STORE__BACKEND", "postgres")
-        .env("SPRECHSTUNDE_STORE__URL", url);
+        .env("SPRECHSTUNDE_STORE__URL", url)
+        .env("SPRECHSTUNDE_STORE__LEASE_SECONDS", "2");
     command
 }
 
+/// The status of `GET {base}/readyz` (`None`: no answer).
+pub(super) async fn readyz(base: &str) -> Option<u16> {
+    let client = reqwest::Client::builder()
+        .timeout(std::time::Duration::from_secs(2))
+        .build()
+        .ok()?;
+    let answer = client.get(format!("{base}/readyz")).send().await.ok()?;
+    Some(answer.status().as_u16())
+}
+
+/// Waits until the instance at `base` is ready (holds the lease and serves).
+pub(super) async fn until_ready(base: &str, within: std::time::Duration) {
+    let deadline = tokio::time::Instant::now() + within;
+    while readyz(base).await != Some(200) {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{base} not ready within {within:?}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}
+
 /// Runs `command` with `stdin` as its input.
-async fn with_stdin(mut command: Command, stdin: &str) -> std::process::Output {
+pub(super) async fn with_stdin(mut command: Command, stdin: &str) -> std::process::Output {
     let mut child = command
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -94,6 +118,7 @@ async fn on_postgres_the_cli_and_serve_store_in_the_database_and_a_question_surv
 
     // Act: a citizen asks through the web chat; the server is killed (no clean shutdown).
     let (mut server, base) = serve_command(on_postgres(dir.path(), &url)).await;
+    until_ready(&base, DEADLINE).await;
     let ws_url = format!("{}/ws", base.replace("http://", "ws://"));
     let (mut ws, _) = tokio_tungstenite::connect_async(ws_url).await.unwrap();
     let hello = json!({"type": "hello", "token": null, "lang": "de"});
@@ -124,6 +149,7 @@ async fn on_postgres_the_cli_and_serve_store_in_the_database_and_a_question_surv
     assert!(found, "the acknowledged question is in the database");
     assert!(store.staff_by_login("admin").await.unwrap().is_some());
     let (mut restarted, base) = serve_command(on_postgres(dir.path(), &url)).await;
+    until_ready(&base, DEADLINE).await;
     let health = reqwest::get(format!("{base}/healthz"))
         .await
         .unwrap()

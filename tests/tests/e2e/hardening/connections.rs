@@ -145,7 +145,7 @@ async fn a_silent_websocket_is_closed_after_the_idle_timeout_while_one_answering
 }
 
 #[tokio::test]
-async fn connections_beyond_the_maximum_are_refused_while_healthz_answers() {
+async fn connections_beyond_the_maximum_are_refused_while_healthz_and_readyz_answer() {
     // Arrange: three connections at most, all taken by a web chat socket and two idle TCP
     // connections.
     let dir = tempfile::tempdir().unwrap();
@@ -163,6 +163,7 @@ async fn connections_beyond_the_maximum_are_refused_while_healthz_answers() {
 
     // Act
     let health = get_fresh(&app, "/healthz").await;
+    let ready = get_fresh(&app, "/readyz").await;
     let page = get_fresh(&app, "/").await;
     drop(idle);
     let _ = chat.close(None).await;
@@ -175,8 +176,14 @@ async fn connections_beyond_the_maximum_are_refused_while_healthz_answers() {
 
     // Assert
     assert_eq!(health, 200, "/healthz at the limit");
+    assert_eq!(
+        ready, 200,
+        "/readyz at the limit: a busy instance stays in rotation"
+    );
     assert_eq!(page, 503, "the page at the limit");
     assert_eq!(after, 200, "places are freed when connections close");
-    println!("connection limit: 3 taken (1 WebSocket, 2 idle), /healthz 200, / 503, then 200");
+    println!(
+        "connection limit: 3 taken (1 WebSocket, 2 idle), /healthz and /readyz 200, / 503, then 200"
+    );
     app.stop().await.unwrap();
 }

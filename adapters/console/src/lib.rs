@@ -493,6 +493,7 @@ impl Console {
                 "A consistent backup of the store and its keys (sled)",
                 backup::create,
             )
+            .doc(apidoc::backup())
             .finish()
             // Web hardening: body size, CSRF for every state-changing route, no caching.
             .layer(RequestBodyLimitLayer::new(self.limits.api_body_bytes))

@@ -40,7 +40,7 @@ const FORMAT: &str = "sprechstunde-backup-1";
 const TREES: &str = "store.sled-trees";
 /// The keys of the sealed records.
 const KEYS: &str = "citizen-keys";
-/// The key of the pseudonyms (chat ids in logs and the audit trail).
+/// The key of the pseudonyms (citizens' Telegram and Matrix ids are stored as HMACs under it).
 const PSEUDONYM_KEY: &str = "pseudonym.key";
 /// What the backup holds.
 const MANIFEST: &str = "manifest.json";
@@ -183,7 +183,8 @@ fn archive(backup: &SledBackup, pseudonym: Option<&[u8]>) -> Vec<u8> {
         Some(key) => files.push((
             PSEUDONYM_KEY,
             key,
-            "the pseudonym key (HMAC of chat ids in logs and the audit trail)",
+            "the pseudonym key: Telegram and Matrix ids are stored as HMAC pseudonyms under it \
+             (without it returning citizens are not recognised)",
         )),
         None => not_included.push(
             "the pseudonym key: it comes from the environment (privacy.pseudonym_key); keep it \

@@ -206,7 +206,7 @@ async fn web_chat_phases(args: &Args, floor: f64, postgres: Option<&str>) -> any
             ""
         };
         println!(
-            "full path vs floor{which}: new questions {:.0} %, messages {:.0} %",
+            "full path vs floor{which}: new questions {:.1} %, messages {:.1} %",
             100.0 * fresh.rate / floor,
             100.0 * kept.rate / floor
         );

@@ -379,6 +379,19 @@ async fn an_erased_citizen_is_not_in_a_later_backup_a_used_data_directory_is_ref
         .await
         .unwrap()
         .status();
+    let token = std::fs::read_to_string(&token_file)
+        .unwrap()
+        .trim()
+        .to_owned();
+    let audit: Value = reqwest::Client::new()
+        .get(format!("{base}/api/v1/audit?action=backup"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     server.kill().await.unwrap();
 
     // Assert
@@ -409,4 +422,15 @@ async fn an_erased_citizen_is_not_in_a_later_backup_a_used_data_directory_is_ref
         text(&refused.stderr)
     );
     assert!(!dir.path().join("falsch").exists());
+    let outcomes: Vec<&str> = audit["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["outcome"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        outcomes,
+        ["200"],
+        "the backup is in the audit trail: {audit}"
+    );
 }

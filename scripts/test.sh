@@ -232,6 +232,10 @@ smoke() {
 smoke "full path vs floor" "$bin/sprechstunde-bench" \
     --citizens 4 --questions 40 --messages 40 --answers 5 --floor-values 2000 \
     --queue-questions 0
+# The same on PostgreSQL: a throw-away cluster from $SPRECHSTUNDE_PG_BIN, the raw floor beside sled's.
+smoke "full path vs floor (PostgreSQL floor)" "$bin/sprechstunde-bench" --store postgres \
+    --citizens 4 --questions 40 --messages 40 --answers 5 --floor-values 2000 \
+    --queue-questions 0
 smoke "staff queue: seeded" "$bin/sprechstunde-bench" \
     --questions 0 --messages 0 --answers 0 --floor-values 0 --queue-questions 60 \
     --queue-requests 2 --queue-intake 40

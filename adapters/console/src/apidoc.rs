@@ -316,6 +316,14 @@ pub(crate) fn stats_csv() -> Doc {
     }
 }
 
+pub(crate) fn backup() -> Doc {
+    Doc {
+        media: Some("application/octet-stream"),
+        errors: &[409],
+        ..Doc::default()
+    }
+}
+
 pub(crate) fn answering() -> Doc {
     Doc {
         body: Some(object(

@@ -31,6 +31,7 @@ use tokio_util::sync::CancellationToken;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::set_header::SetResponseHeaderLayer;
 
+pub use routes::backup::BackupFn;
 pub use routes::sessions::parse_time;
 
 /// The console: office handle and login settings.
@@ -54,6 +55,8 @@ pub struct Console {
     pub(crate) password_login: bool,
     /// Single sign-on through an OpenID provider ([`Console::with_oidc`]).
     pub(crate) oidc: Option<Arc<oidc::Oidc>>,
+    /// Makes backups for `POST /api/v1/backup` ([`Console::with_backup`]).
+    pub(crate) backup: Option<routes::backup::Maker>,
 }
 
 /// Console settings.
@@ -93,6 +96,7 @@ impl Console {
             live: Arc::default(),
             password_login: true,
             oidc: None,
+            backup: None,
         })
     }
 
@@ -125,8 +129,8 @@ impl Console {
     pub fn router(&self) -> Router {
         use axum::http::Method;
         use routes::{
-            audit, board, departments, events, login, office_hours, outbox, questions, sessions,
-            staff, stage, stats, triage,
+            audit, backup, board, departments, events, login, office_hours, outbox, questions,
+            sessions, staff, stage, stats, triage,
         };
         use sprechstunde_core::Permission::*;
         use table::Access::{Login, Public, Staff};
@@ -481,6 +485,15 @@ impl Console {
                 "Verify the audit trail's hash chain",
                 audit::verify,
             )
+            // Backup (issue 15): the running server copies its store and keys.
+            .add(
+                POST,
+                "/backup",
+                Staff(&[ManageDepartments]),
+                "A consistent backup of the store and its keys (sled)",
+                backup::create,
+            )
+            .doc(apidoc::backup())
             .finish()
             // Web hardening: body size, CSRF for every state-changing route, no caching.
             .layer(RequestBodyLimitLayer::new(self.limits.api_body_bytes))

@@ -92,6 +92,23 @@ impl GroupCommit {
         Ok((out, CommitSeq(*last)))
     }
 
+    /// Runs `read` while no write runs, without numbering it: what it sees is the state
+    /// after one write and before the next (a consistent copy for a backup).
+    ///
+    /// # Errors
+    /// Whatever `read` returns.
+    pub(crate) fn exclusive<T>(
+        &self,
+        read: impl FnOnce() -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        let _last = self
+            .shared
+            .last
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        read()
+    }
+
     /// Returns once every write up to `upto` is durable, flushing if no other caller does.
     ///
     /// # Errors

@@ -14,6 +14,7 @@
 //! [sled]: https://docs.rs/sled/0.34.7
 
 mod audit;
+mod backup;
 mod engine;
 mod errors;
 mod group_commit;
@@ -32,6 +33,8 @@ use sprechstunde_core::{
     ApiToken, AuditAnchor, AuditEntry, Change, CommitSeq, LoginSession, Snapshot, StaffId,
     StaffMember, Store, StoreError,
 };
+
+pub use crate::backup::{BackupCounts, SledBackup, restore};
 
 use crate::audit::AuditTree;
 use crate::group_commit::GroupCommit;

@@ -112,21 +112,8 @@ impl Vault {
                 let mut bytes = Vec::new();
                 f.read_to_end(&mut bytes)
                     .map_err(|e| io("reading the key file", e))?;
-                let Some(records) = bytes.strip_prefix(MAGIC) else {
-                    return Err(StoreError::Corrupt(format!(
-                        "{} is not a sprechstunde key file",
-                        path.display()
-                    )));
-                };
-                // `chunks_exact` drops a torn last record.
-                for record in records.chunks_exact(RECORD) {
-                    let id = KeyId::decode(&record[..9]).ok_or_else(|| {
-                        StoreError::Corrupt("the key file holds an unknown key kind".into())
-                    })?;
-                    let mut key = [0; 32];
-                    key.copy_from_slice(&record[9..]);
-                    keys.insert(id, key);
-                }
+                keys = parse(&bytes)
+                    .map_err(|what| StoreError::Corrupt(format!("{}: {what}", path.display())))?;
             }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
             Err(e) => return Err(io("opening the key file", e)),
@@ -323,6 +310,13 @@ impl Vault {
         Ok(())
     }
 
+    /// The key file as it would be written now, with every key in memory (for a backup,
+    /// taken while no write runs).
+    pub(crate) fn image(&self) -> (Vec<u8>, usize) {
+        let keys = self.lock();
+        (encode(&keys.keys), keys.keys.len())
+    }
+
     /// How many keys exist.
     #[cfg(test)]
     pub(crate) fn len(&self) -> usize {
@@ -335,12 +329,7 @@ impl Vault {
 fn write_file(dir: &Path, keys: &HashMap<KeyId, [u8; 32]>) -> Result<File, StoreError> {
     let path = dir.join(KEY_FILE);
     let tmp = dir.join(format!("{KEY_FILE}.new"));
-    let mut bytes = Vec::with_capacity(MAGIC.len() + keys.len() * RECORD);
-    bytes.extend_from_slice(MAGIC);
-    for (id, key) in keys {
-        bytes.extend_from_slice(&id.encode());
-        bytes.extend_from_slice(key);
-    }
+    let bytes = encode(keys);
     {
         let mut f = owner_only(&tmp).map_err(|e| io("creating the key file", e))?;
         f.write_all(&bytes)
@@ -355,6 +344,48 @@ fn write_file(dir: &Path, keys: &HashMap<KeyId, [u8; 32]>) -> Result<File, Store
         .append(true)
         .open(&path)
         .map_err(|e| io("opening the key file", e))
+}
+
+/// The bytes of a key file holding `keys`.
+fn encode(keys: &HashMap<KeyId, [u8; 32]>) -> Vec<u8> {
+    let mut bytes = Vec::with_capacity(MAGIC.len() + keys.len() * RECORD);
+    bytes.extend_from_slice(MAGIC);
+    for (id, key) in keys {
+        bytes.extend_from_slice(&id.encode());
+        bytes.extend_from_slice(key);
+    }
+    bytes
+}
+
+/// The keys in the bytes of a key file; a torn last record (a crash during an append) is
+/// ignored.
+///
+/// # Errors
+/// Not a key file, or an unknown key kind (what is wrong, in words).
+fn parse(bytes: &[u8]) -> Result<HashMap<KeyId, [u8; 32]>, &'static str> {
+    let records = bytes
+        .strip_prefix(MAGIC)
+        .ok_or("not a sprechstunde key file")?;
+    let mut keys = HashMap::new();
+    // `chunks_exact` drops a torn last record.
+    for record in records.chunks_exact(RECORD) {
+        let id = KeyId::decode(&record[..9]).ok_or("the key file holds an unknown key kind")?;
+        let mut key = [0; 32];
+        key.copy_from_slice(&record[9..]);
+        keys.insert(id, key);
+    }
+    Ok(keys)
+}
+
+/// Puts the key file `bytes` (from a backup) into `dir` durably, readable by its owner only.
+///
+/// # Errors
+/// The bytes are not a key file, or writing failed.
+pub(crate) fn install(dir: &Path, bytes: &[u8]) -> Result<usize, StoreError> {
+    let keys = parse(bytes)
+        .map_err(|what| StoreError::Corrupt(format!("the backup's key file: {what}")))?;
+    write_file(dir, &keys)?;
+    Ok(keys.len())
 }
 
 /// Creates (or truncates) `path` readable and writable by its owner only.

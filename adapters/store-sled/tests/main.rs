@@ -4,6 +4,7 @@
 // Test code: a failed unwrap is a failed test, with the location in the message.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod backup;
 mod data;
 mod erasure;
 mod group_commit;

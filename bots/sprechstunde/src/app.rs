@@ -33,12 +33,7 @@ use crate::web_security;
 /// be reached or has a newer schema.
 pub async fn open_store(settings: &Settings) -> anyhow::Result<Arc<dyn Store>> {
     match settings.store.backend {
-        StoreBackend::Sled => {
-            let dir = &settings.server.data_dir;
-            let store = SledStore::open(dir)
-                .with_context(|| format!("cannot open the data directory {}", dir.display()))?;
-            Ok(Arc::new(store))
-        }
+        StoreBackend::Sled => Ok(open_sled(settings)?),
         StoreBackend::Postgres => {
             let url = settings.store.database_url()?;
             let store = PgStore::connect(&url)
@@ -47,6 +42,31 @@ pub async fn open_store(settings: &Settings) -> anyhow::Result<Arc<dyn Store>> {
             tracing::info!(backend = "postgres", "store opened");
             Ok(Arc::new(store))
         }
+    }
+}
+
+/// Opens the sled store in the data directory.
+///
+/// # Errors
+/// The directory cannot be created or is in use by another process.
+fn open_sled(settings: &Settings) -> anyhow::Result<Arc<SledStore>> {
+    let dir = &settings.server.data_dir;
+    let store = SledStore::open(dir)
+        .with_context(|| format!("cannot open the data directory {}", dir.display()))?;
+    Ok(Arc::new(store))
+}
+
+/// Opens the configured store, and for sled how `POST /api/v1/backup` copies it.
+async fn open_store_with_backup(
+    settings: &Settings,
+) -> anyhow::Result<(Arc<dyn Store>, Option<sprechstunde_console::BackupFn>)> {
+    match settings.store.backend {
+        StoreBackend::Sled => {
+            let store = open_sled(settings)?;
+            let backup = crate::backup_cli::maker(Arc::clone(&store), settings);
+            Ok((store, Some(backup)))
+        }
+        StoreBackend::Postgres => Ok((open_store(settings).await?, None)),
     }
 }
 
@@ -152,15 +172,16 @@ impl Application {
         settings: &Settings,
         clock: Arc<dyn Clock>,
     ) -> anyhow::Result<Application> {
-        let store = open_store(settings).await?;
+        let (store, backup) = open_store_with_backup(settings).await?;
         let listener = TcpListener::bind(settings.server.listen)
             .await
             .with_context(|| format!("cannot listen on {}", settings.server.listen))?;
-        Self::build_on(settings, clock, store, listener).await
+        Self::build_on(settings, clock, store, backup, listener).await
     }
 
     /// As [`Application::build_with_clock`], on a store opened and a listener bound already
-    /// (a standby on PostgreSQL hands both over once it holds the lease, [`crate::lease`]).
+    /// (a standby on PostgreSQL hands both over once it holds the lease, [`crate::lease`]);
+    /// `backup` copies a sled store for `POST /api/v1/backup`.
     ///
     /// # Errors
     /// As [`Application::build`].
@@ -168,6 +189,7 @@ impl Application {
         settings: &Settings,
         clock: Arc<dyn Clock>,
         store: Arc<dyn Store>,
+        backup: Option<sprechstunde_console::BackupFn>,
         listener: TcpListener,
     ) -> anyhow::Result<Application> {
         let pseudonyms = settings.privacy.pseudonymizer(&settings.server.data_dir)?;
@@ -219,6 +241,10 @@ impl Application {
             shutdown.clone(),
         )?;
         let console = crate::sign_on::with_oidc(console, settings, bound)?;
+        let console = match backup {
+            Some(backup) => console.with_backup(backup),
+            None => console,
+        };
         let mut router = Router::new()
             .route("/healthz", get(healthz).with_state(office.clone()))
             .merge(crate::readiness::ready_route(office.clone()))

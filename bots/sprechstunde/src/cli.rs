@@ -1,5 +1,5 @@
 //! The command line: `serve`, and the administration commands that work on the data directory
-//! while the server is stopped.
+//! while the server is stopped (`backup` and `staff unlock` ask the running server instead).
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -53,6 +53,11 @@ pub enum Command {
     /// The audit trail of staff access: verify, list, purge.
     #[command(subcommand)]
     Audit(crate::audit_cli::AuditCommand),
+    /// Copy the running server's store and keys into a new directory (sled; asks the server
+    /// with an admin's API token).
+    Backup(crate::backup_cli::BackupArgs),
+    /// Bring a backup back into an empty data directory (the server stopped).
+    Restore(crate::backup_cli::RestoreArgs),
     /// Data protection documents derived from the configuration.
     #[command(subcommand)]
     Privacy(crate::record::PrivacyCommand),
@@ -205,11 +210,19 @@ pub async fn admin(command: Command, settings: &Settings) -> anyhow::Result<()> 
     if let Command::Healthcheck { url } = command {
         return crate::packaging_cli::healthcheck(url, settings).await;
     }
+    // The running server makes the copy; a restore writes a new data directory.
+    match command {
+        Command::Backup(args) => return crate::backup_cli::backup(args, settings).await,
+        Command::Restore(args) => return crate::backup_cli::restore(args, settings).await,
+        _ => {}
+    }
     let store = open_store(settings).await?;
     match command {
         Command::Serve { .. }
         | Command::Privacy(_)
         | Command::Healthcheck { .. }
+        | Command::Backup(_)
+        | Command::Restore(_)
         | Command::Completions { .. }
         | Command::Man { .. } => unreachable_serve(),
         Command::Staff(c) => crate::staff_cli::run(c, settings, store).await,

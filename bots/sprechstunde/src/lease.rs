@@ -100,7 +100,7 @@ pub async fn serve(
     let loading = TcpListener::from_std(listener.try_clone()?)?;
     let listener = TcpListener::from_std(listener)?;
     let app = tokio::select! {
-        app = Application::build_on(settings, Arc::new(SystemClock), shared, listener) => app?,
+        app = Application::build_on(settings, Arc::new(SystemClock), shared, None, listener) => app?,
         () = crate::readiness::serve_standby(&loading) => {
             anyhow::bail!("the standby listener stopped")
         }

@@ -3,6 +3,7 @@
 
 pub mod app;
 pub mod audit_cli;
+pub mod backup_cli;
 pub mod cli;
 pub mod lease;
 pub mod packaging_cli;

@@ -433,18 +433,12 @@ fn ended_logins(ended: usize) -> String {
     format!("{ended} console login(s) ended; API tokens stay valid (token list, token revoke).")
 }
 
-/// `staff unlock LOGIN`: the lockouts live in the running server's memory (and end with it),
-/// so this asks the server, as an admin with an API token: it looks the member up in
-/// `GET /api/v1/staff` and clears the lockout with `POST /api/v1/staff/{id}/unlock`.
+/// An admin's API token for a command that talks to the running server: the first line of
+/// `token_file`, else `SPRECHSTUNDE_ADMIN_TOKEN`.
 ///
 /// # Errors
-/// No token, the server unreachable or refusing, no such member.
-pub async fn unlock(
-    settings: &Settings,
-    login: &str,
-    server: Option<&str>,
-    token_file: Option<&PathBuf>,
-) -> anyhow::Result<()> {
+/// Neither is there, or the file cannot be read.
+pub(crate) fn admin_token(command: &str, token_file: Option<&PathBuf>) -> anyhow::Result<String> {
     let token = match token_file {
         Some(path) => std::fs::read_to_string(path)
             .with_context(|| format!("cannot read {}", path.display()))?
@@ -457,16 +451,39 @@ pub async fn unlock(
     };
     if token.is_empty() {
         bail!(
-            "staff unlock needs an admin's API token: --token-file PATH or              SPRECHSTUNDE_ADMIN_TOKEN (create one with `token create --staff ADMIN`)"
+            "{command} needs an admin's API token: --token-file PATH or \
+             SPRECHSTUNDE_ADMIN_TOKEN (create one with `token create --staff ADMIN`)"
         );
     }
-    let base = match server {
+    Ok(token)
+}
+
+/// The running server's base URL: `server`, else `server.public_url`, else the listen
+/// address.
+pub(crate) fn server_base(settings: &Settings, server: Option<&str>) -> String {
+    match server {
         Some(url) => url.trim_end_matches('/').to_owned(),
         None if !settings.server.public_url.is_empty() => {
             settings.server.public_url.trim_end_matches('/').to_owned()
         }
         None => format!("http://{}", settings.server.listen),
-    };
+    }
+}
+
+/// `staff unlock LOGIN`: the lockouts live in the running server's memory (and end with it),
+/// so this asks the server, as an admin with an API token: it looks the member up in
+/// `GET /api/v1/staff` and clears the lockout with `POST /api/v1/staff/{id}/unlock`.
+///
+/// # Errors
+/// No token, the server unreachable or refusing, no such member.
+pub async fn unlock(
+    settings: &Settings,
+    login: &str,
+    server: Option<&str>,
+    token_file: Option<&PathBuf>,
+) -> anyhow::Result<()> {
+    let token = admin_token("staff unlock", token_file)?;
+    let base = server_base(settings, server);
     let http = reqwest::Client::new();
     let auth = format!("Bearer {token}");
     let answer = |what: &str, r: reqwest::Response| {

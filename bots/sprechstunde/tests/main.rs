@@ -11,6 +11,8 @@ use std::time::Duration;
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::process::{Child, Command};
 
+#[path = "cli/backup.rs"]
+mod backup;
 #[path = "cli/crash_loop.rs"]
 mod crash_loop;
 #[path = "cli/disk_full.rs"]
@@ -147,6 +149,8 @@ async fn help_is_available_for_every_command() {
         &["audit", "verify"],
         &["audit", "list"],
         &["audit", "purge"],
+        &["backup"],
+        &["restore"],
         &["privacy"],
         &["privacy", "record"],
         &["completions"],

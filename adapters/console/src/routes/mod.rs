@@ -1,6 +1,7 @@
 //! The API routes, one file per resource.
 
 pub(crate) mod audit;
+pub(crate) mod backup;
 pub(crate) mod board;
 pub(crate) mod departments;
 pub(crate) mod events;

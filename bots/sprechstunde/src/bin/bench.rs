@@ -6,6 +6,10 @@
 //! cargo run --release -p sprechstunde --bin sprechstunde-bench -- --citizens 256 --questions 20000
 //! ```
 //!
+//! With `--store postgres` the web chat phases run on a PostgreSQL store
+//! (`SPRECHSTUNDE_BENCH_PG_URL`, else a temporary cluster the bench starts, see [`postgres`]),
+//! and the raw PostgreSQL floor (1,000-row transactions) is printed beside sled's.
+//!
 //! The web chat phases load a server in **another process**, so that the server's share of
 //! the cores is measured alone (its CPU time is printed beside the figures): by default the
 //! bench starts itself a second time as the server (`--serve`, on a temporary data
@@ -17,6 +21,8 @@
 
 #[path = "bench/pending.rs"]
 mod pending;
+#[path = "bench/postgres.rs"]
+mod postgres;
 #[path = "bench/queue.rs"]
 mod queue;
 #[path = "bench/server.rs"]
@@ -47,9 +53,14 @@ struct Args {
     /// Staff answers whose way to the citizen's open chat is timed.
     #[arg(long, default_value_t = 200)]
     answers: u64,
-    /// Values for the raw sled floor.
+    /// Values for the raw sled floor (and the raw PostgreSQL floor with `--store postgres`).
     #[arg(long, default_value_t = 200_000)]
     floor_values: u64,
+    /// The store of the web chat phases: `sled` (a temporary data directory) or `postgres`
+    /// (SPRECHSTUNDE_BENCH_PG_URL, else a temporary cluster). The staff queue and
+    /// pending-outbox phases run on sled either way.
+    #[arg(long, value_enum, default_value_t = StoreKind::Sled)]
+    store: StoreKind,
     /// Questions seeded for the staff queue phase, in a server of its own (0 skips it).
     #[arg(long, default_value_t = 5_000)]
     queue_questions: u64,
@@ -80,6 +91,15 @@ struct Args {
     serve: Option<std::path::PathBuf>,
 }
 
+/// The store under the web chat phases.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum StoreKind {
+    /// sled in a temporary data directory.
+    Sled,
+    /// PostgreSQL.
+    Postgres,
+}
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
@@ -95,15 +115,39 @@ async fn main() -> anyhow::Result<()> {
         args.citizens
     );
 
-    let floor = sled_floor(args.floor_values)?;
+    let database = match args.store {
+        StoreKind::Postgres if args.connect.is_none() => {
+            let database = postgres::database().await?;
+            println!(
+                "store: PostgreSQL {} ({})",
+                postgres::version(&database.url).await?,
+                database.origin
+            );
+            Some(database)
+        }
+        _ => None,
+    };
+    let sled_floor = sled_floor(args.floor_values)?;
     if args.floor_values > 0 {
         println!(
-            "raw sled floor (1,000-item batch + flush, 300-byte values): {floor:>9.0} values/s"
+            "raw sled floor (1,000-item batch + flush, 300-byte values): {sled_floor:>9.0} values/s"
         );
     }
+    let floor = match &database {
+        Some(db) if args.floor_values > 0 => {
+            let pg = postgres::floor(&db.url, args.floor_values).await?;
+            println!(
+                "raw PostgreSQL floor (1,000-row INSERT + COMMIT, 300-byte values): {pg:>9.0} values/s"
+            );
+            pg
+        }
+        Some(_) => 0.0,
+        None => sled_floor,
+    };
 
     if args.questions + args.messages + args.answers > 0 {
-        web_chat_phases(&args, floor).await?;
+        let store = database.as_ref().map(|db| db.url.as_str());
+        web_chat_phases(&args, floor, store).await?;
     }
     if args.queue_questions > 0 {
         queue::run(&queue::QueuePhase {
@@ -129,11 +173,12 @@ async fn main() -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The web chat phases against a server in another process.
-async fn web_chat_phases(args: &Args, floor: f64) -> anyhow::Result<()> {
+/// The web chat phases against a server in another process; on PostgreSQL at `postgres`
+/// (else sled), compared with `floor`, the raw floor of that store.
+async fn web_chat_phases(args: &Args, floor: f64, postgres: Option<&str>) -> anyhow::Result<()> {
     let target = match &args.connect {
         Some(base) => server::Target::connect(base, args.token.clone()),
-        None => server::Target::spawn().await?,
+        None => server::Target::spawn(postgres).await?,
     };
     println!("server: {}", target.describe());
     let url = target.ws_url();
@@ -155,8 +200,13 @@ async fn web_chat_phases(args: &Args, floor: f64) -> anyhow::Result<()> {
         _ => {}
     }
     if floor > 0.0 {
+        let which = if postgres.is_some() {
+            " (PostgreSQL floor)"
+        } else {
+            ""
+        };
         println!(
-            "full path vs floor: new questions {:.0} %, messages {:.0} %",
+            "full path vs floor{which}: new questions {:.1} %, messages {:.1} %",
             100.0 * fresh.rate / floor,
             100.0 * kept.rate / floor
         );

@@ -23,6 +23,8 @@ struct Spawned {
     child: Child,
     /// Closing it tells the server to stop.
     stdin: Option<ChildStdin>,
+    /// `sled` or `postgres`.
+    store: &'static str,
     _dir: tempfile::TempDir,
 }
 
@@ -39,14 +41,25 @@ impl Target {
         }
     }
 
-    /// Starts this binary again as the server (`--serve`) and waits until it listens.
+    /// Starts this binary again as the server (`--serve`) and waits until it listens; on the
+    /// PostgreSQL database at `postgres`, else on sled in a temporary data directory.
     ///
     /// # Errors
     /// The process could not be started or did not report its address.
-    pub(crate) async fn spawn() -> anyhow::Result<Target> {
+    pub(crate) async fn spawn(postgres: Option<&str>) -> anyhow::Result<Target> {
         let dir = tempfile::tempdir()?;
         let exe = std::env::current_exe()?;
-        let mut child = Command::new(exe)
+        let mut command = Command::new(exe);
+        command
+            .env_remove("SPRECHSTUNDE_STORE__BACKEND")
+            .env_remove("SPRECHSTUNDE_STORE__URL");
+        if let Some(url) = postgres {
+            // As an operator configures it (docs/operations.md).
+            command
+                .env("SPRECHSTUNDE_STORE__BACKEND", "postgres")
+                .env("SPRECHSTUNDE_STORE__URL", url);
+        }
+        let mut child = command
             .arg("--serve")
             .arg(dir.path().join("data"))
             .stdin(Stdio::piped())
@@ -76,6 +89,11 @@ impl Target {
             child: Some(Spawned {
                 child,
                 stdin,
+                store: if postgres.is_some() {
+                    "postgres"
+                } else {
+                    "sled"
+                },
                 _dir: dir,
             }),
         })
@@ -109,7 +127,12 @@ impl Target {
     /// How the server runs, for the report.
     pub(crate) fn describe(&self) -> String {
         match &self.child {
-            Some(s) => format!("{} (own process, pid {})", self.base, s.child.id()),
+            Some(s) => format!(
+                "{} (own process, pid {}, store {})",
+                self.base,
+                s.child.id(),
+                s.store
+            ),
             None => format!("{} (running server, not measured)", self.base),
         }
     }

@@ -5,6 +5,7 @@ pub mod app;
 pub mod audit_cli;
 pub mod cli;
 pub mod packaging_cli;
+pub mod readiness;
 pub mod record;
 pub mod record_departments;
 pub mod serve;
@@ -15,6 +16,7 @@ pub mod staff_cli;
 pub mod web_security;
 
 pub use app::Application;
+pub use readiness::Readiness;
 pub use settings::Settings;
 
 /// Sets up logging to stderr. `RUST_LOG` overrides the configured level (and is the only way

@@ -28,7 +28,7 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore, watch};
 use tokio_util::sync::CancellationToken;
 use tower::ServiceExt;
 
-/// Connections accepted beyond the maximum to answer `/healthz` (everything else on them gets
+/// Connections accepted beyond the maximum to answer `/healthz` and `/readyz` (everything else on them gets
 /// 503 and the connection closes). Beyond these, a connection is closed at once.
 const SPARE_CONNECTIONS: usize = 32;
 
@@ -179,7 +179,7 @@ pub async fn serve(
             seen.store(true, Ordering::Relaxed);
             let router = router.clone();
             async move {
-                if is_spare && request.uri().path() != "/healthz" {
+                if is_spare && !matches!(request.uri().path(), "/healthz" | "/readyz") {
                     return Ok::<_, Infallible>(busy());
                 }
                 request

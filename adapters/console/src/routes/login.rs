@@ -84,6 +84,7 @@ pub(crate) async fn login(
         Some(m) if verified && !m.disabled => m,
         _ => {
             let locked = attempt.failed(&console.limits, console.office.now());
+            console.office.telemetry().login_failed();
             tracing::info!(locked, "console login refused");
             return Err(ApiError::Unauthorized);
         }

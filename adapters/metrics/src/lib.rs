@@ -194,7 +194,10 @@ fn seconds(elapsed: Duration) -> f64 {
 
 impl Telemetry for Metrics {
     fn question_taken_in(&self, channel: ChannelKind) {
-        self.inner.intake.get_or_create(&ByChannel::of(channel)).inc();
+        self.inner
+            .intake
+            .get_or_create(&ByChannel::of(channel))
+            .inc();
     }
 
     fn acknowledged(&self, channel: ChannelKind, elapsed: Duration) {

@@ -31,8 +31,7 @@ impl MetricsSettings {
         let token = match (&self.token, self.token_file.as_os_str().is_empty()) {
             (Some(_), false) => {
                 return Err(
-                    "set either SPRECHSTUNDE_METRICS__TOKEN or metrics.token_file, not both"
-                        .into(),
+                    "set either SPRECHSTUNDE_METRICS__TOKEN or metrics.token_file, not both".into(),
                 );
             }
             (Some(token), true) => token.trim().to_owned(),
@@ -81,8 +80,11 @@ mod tests {
     fn load(toml: &str) -> (tempfile::TempDir, Result<Settings, String>) {
         let dir = tempfile::tempdir().expect("dir");
         let file = dir.path().join("c.toml");
-        std::fs::write(&file, toml.replace("DIR", &dir.path().display().to_string()))
-            .expect("write");
+        std::fs::write(
+            &file,
+            toml.replace("DIR", &dir.path().display().to_string()),
+        )
+        .expect("write");
         let loaded = Settings::load(Some(&file)).map_err(|e| e.to_string());
         (dir, loaded)
     }

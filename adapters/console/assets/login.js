@@ -12,9 +12,37 @@ import { route } from './router.js';
 import { auditOnly, mayViewAudit, state } from './state.js';
 import { showLogin } from './views.js';
 
+// The member's own notification mails (on unless switched off; none without an address,
+// which an administrator sets).
+function showNotifications(notifications) {
+  const box = $('notify-mail');
+  const n = notifications || { notify: true, email: false };
+  box.checked = Boolean(n.notify);
+  box.disabled = !n.email;
+  $('notify-mail-status').textContent = n.email ? '' : 'Für Sie ist keine E-Mail-Adresse hinterlegt.';
+}
+
+async function onNotifyChange() {
+  const box = $('notify-mail');
+  const status = $('notify-mail-status');
+  box.disabled = true;
+  try {
+    const result = await api('PUT', '/me/notifications', { notify: box.checked });
+    showNotifications(result);
+    status.textContent = result.notify
+      ? 'Sie erhalten wieder Benachrichtigungen per E-Mail.'
+      : 'Sie erhalten keine Benachrichtigungen per E-Mail mehr.';
+  } catch (err) {
+    box.checked = !box.checked;
+    box.disabled = false;
+    showError(status, err);
+  }
+}
+
 function setLoggedIn(data) {
   state.auth = { staff: data && data.staff ? data.staff : {}, csrf: data && typeof data.csrf === 'string' ? data.csrf : null };
   $('staff-name').textContent = staffName(state.auth.staff) || '–';
+  showNotifications(data && data.notifications);
   $('nav-audit-item').hidden = !mayViewAudit();
   for (const id of ['nav-queue', 'nav-sessions', 'nav-stats', 'nav-departments']) $(id).parentElement.hidden = auditOnly();
   if (!auditOnly()) {
@@ -134,4 +162,5 @@ export function wireLogin() {
   $('login-form').addEventListener('submit', onLogin);
   $('logout').addEventListener('click', onLogout);
   $('logout-everywhere').addEventListener('click', onLogoutEverywhere);
+  $('notify-mail').addEventListener('change', onNotifyChange);
 }

@@ -225,6 +225,20 @@ pub(crate) fn route() -> Doc {
     ))
 }
 
+/// `PUT /me/notifications`: the caller's own switch.
+pub(crate) fn notifications() -> Doc {
+    Doc {
+        body: Some(object(
+            &["notify"],
+            json!({"notify": {"type": "boolean",
+                              "description": "false: no notification mails for the caller; \
+                                              true: mails again (to the address an \
+                                              administrator set)"}}),
+        )),
+        ..Doc::default()
+    }
+}
+
 /// `PUT /staff/{id}/department`: 422 for an unknown slug, or `null` for a member with the
 /// department role.
 pub(crate) fn membership() -> Doc {

@@ -129,8 +129,8 @@ impl Console {
     pub fn router(&self) -> Router {
         use axum::http::Method;
         use routes::{
-            audit, backup, board, departments, events, login, office_hours, outbox, questions,
-            sessions, staff, stage, stats, triage,
+            audit, backup, board, departments, events, login, notifications, office_hours, outbox,
+            questions, sessions, staff, stage, stats, triage,
         };
         use sprechstunde_core::Permission::*;
         use table::Access::{Login, Public, Staff};
@@ -158,6 +158,14 @@ impl Console {
                 login::logout_everywhere,
             )
             .add(GET, "/me", Login, "The caller", login::me)
+            .add(
+                PUT,
+                "/me/notifications",
+                Login,
+                "Switch the caller's own notification mails off or on",
+                notifications::set,
+            )
+            .doc(apidoc::notifications())
             .add(
                 GET,
                 "/questions",

@@ -22,6 +22,7 @@ pub use tokio_util::sync::CancellationToken as ShutdownToken;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::trace::TraceLayer;
 
+use crate::readiness::Readiness;
 use crate::settings::{Settings, StoreBackend};
 use crate::web_security;
 
@@ -128,6 +129,7 @@ pub struct Application {
     shutdown: CancellationToken,
     audit_purge: tokio::task::JoinHandle<()>,
     serve_limits: crate::serve::ServeLimits,
+    readiness: Readiness,
 }
 
 /// The listener's limits; raises the open-file limit first when the connection maximum is
@@ -194,6 +196,15 @@ impl Application {
     ) -> anyhow::Result<Application> {
         let pseudonyms = settings.privacy.pseudonymizer(&settings.server.data_dir)?;
         let office = open_office(settings, store, clock).await?;
+        // Counting starts before any channel takes a message.
+        let metrics = sprechstunde_metrics::Metrics::new();
+        metrics.observe(&office);
+        let metrics_token = settings
+            .metrics
+            .token()
+            .map_err(|problem| anyhow::anyhow!("metrics.token: {problem}"))?
+            .map(|t| sprechstunde_metrics::MetricsToken::new(&t));
+        let readiness = Readiness::new();
         let shutdown = CancellationToken::new();
         let telegram = sprechstunde_telegram::Telegram::start(
             office.clone(),
@@ -247,7 +258,15 @@ impl Application {
         };
         let mut router = Router::new()
             .route("/healthz", get(healthz).with_state(office.clone()))
-            .merge(crate::readiness::ready_route(office.clone()))
+            .merge(crate::readiness::ready_route(
+                readiness.clone(),
+                office.clone(),
+            ))
+            .merge(sprechstunde_metrics::router(
+                metrics,
+                office.clone(),
+                metrics_token,
+            ))
             .merge(webchat.router())
             .merge(console.router())
             .merge(
@@ -285,6 +304,16 @@ impl Application {
             crate::audit_cli::retention(settings),
             shutdown.clone(),
         ));
+        // Store open, channels started, background work running: ready until shutdown.
+        readiness.set_ready(true);
+        tokio::spawn({
+            let readiness = readiness.clone();
+            let shutdown = shutdown.clone();
+            async move {
+                shutdown.cancelled().await;
+                readiness.set_ready(false);
+            }
+        });
         Ok(Application {
             listener,
             router,
@@ -296,6 +325,7 @@ impl Application {
             shutdown,
             audit_purge,
             serve_limits,
+            readiness,
         })
     }
 
@@ -315,6 +345,11 @@ impl Application {
     /// The web chat's open connections, for tests.
     pub fn web_channel(&self) -> &sprechstunde_webchat::WebChannel {
         &self.web
+    }
+
+    /// The readiness flag behind `/readyz` (set when built; a standby clears it).
+    pub fn readiness(&self) -> &Readiness {
+        &self.readiness
     }
 
     /// A token that stops the server when cancelled.
@@ -339,7 +374,9 @@ impl Application {
             shutdown,
             audit_purge,
             serve_limits,
+            readiness,
         } = self;
+        drop(readiness);
         drop(web);
         crate::serve::serve(listener, router, serve_limits, shutdown.clone()).await;
         // However the server ended, the channels stop too.

@@ -18,6 +18,7 @@ pub mod staff_cli;
 pub mod web_security;
 
 pub use app::Application;
+pub use readiness::Readiness;
 pub use settings::Settings;
 
 /// Sets up logging to stderr. `RUST_LOG` overrides the configured level (and is the only way

@@ -8,6 +8,7 @@
 
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use axum::Router;
@@ -40,12 +41,39 @@ pub fn announce(addr: SocketAddr, settings: &Settings) {
     );
 }
 
-/// `/readyz` of the serving instance: 200 while its store answers.
-pub fn ready_route(office: Office) -> Router {
-    Router::new().route("/readyz", get(readyz).with_state(office))
+/// Whether the serving instance takes work: set once the store is open, the channels are
+/// started and the background work runs; cleared when it starts to stop. Clones share one
+/// flag; it starts not ready.
+#[derive(Debug, Clone, Default)]
+pub struct Readiness(Arc<AtomicBool>);
+
+impl Readiness {
+    /// A handle that is not ready yet.
+    pub fn new() -> Readiness {
+        Readiness::default()
+    }
+
+    /// Marks the instance ready or not (stopping).
+    pub fn set_ready(&self, ready: bool) {
+        self.0.store(ready, Ordering::Release);
+    }
+
+    /// Whether the instance is marked ready.
+    pub fn is_ready(&self) -> bool {
+        self.0.load(Ordering::Acquire)
+    }
 }
 
-async fn readyz(State(office): State<Office>) -> StatusCode {
+/// `/readyz` of the serving instance: 200 while it is marked ready and its store answers,
+/// else 503.
+pub fn ready_route(readiness: Readiness, office: Office) -> Router {
+    Router::new().route("/readyz", get(readyz).with_state((readiness, office)))
+}
+
+async fn readyz(State((readiness, office)): State<(Readiness, Office)>) -> StatusCode {
+    if !readiness.is_ready() {
+        return StatusCode::SERVICE_UNAVAILABLE;
+    }
     match office.store().health().await {
         Ok(()) => StatusCode::OK,
         Err(error) => {

@@ -12,9 +12,11 @@ use serde::Deserialize;
 use sprechstunde_core::{Calendar, Policy, RetryPolicy};
 
 mod mail;
+mod metrics;
 mod security;
 mod store;
 pub use mail::{MailSettings, MailTls};
+pub use metrics::MetricsSettings;
 pub use security::{Hsts, LimitSettings, origin_of, own_origins};
 pub use store::{StoreBackend, StoreSettings};
 
@@ -64,6 +66,9 @@ pub struct Settings {
     /// Single sign-on for staff through an OpenID provider (off while its issuer is empty).
     #[serde(default)]
     pub oidc: sprechstunde_console::oidc::OidcSettings,
+    /// The bearer token of `/metrics` (off without one).
+    #[serde(default)]
+    pub metrics: MetricsSettings,
 }
 
 /// `[audit]`.
@@ -438,6 +443,12 @@ impl Settings {
                     problem: problem.to_owned(),
                 });
             }
+            if let Err(problem) = metrics::check_file(file) {
+                return Err(SettingsError::Invalid {
+                    key: "metrics.token",
+                    problem: problem.to_owned(),
+                });
+            }
             figment = figment.merge(Toml::file_exact(file));
         }
         let figment = figment.merge(
@@ -569,6 +580,9 @@ impl Settings {
             return Err(SettingsError::Invalid { key, problem });
         }
         if let Some((key, problem)) = self.oidc.problem() {
+            return invalid(key, &problem);
+        }
+        if let Some((key, problem)) = self.metrics.problem() {
             return invalid(key, &problem);
         }
         if !self.server.public_url.is_empty() && origin_of(&self.server.public_url).is_none() {

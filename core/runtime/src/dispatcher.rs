@@ -106,6 +106,9 @@ pub(crate) async fn run(office: Office, mut stop: tokio::sync::watch::Receiver<b
                                 *n = n.saturating_sub(1);
                             }
                             log_report(&report);
+                            office
+                                .telemetry()
+                                .delivery(kind, crate::DeliveryOutcome::of(&report.result));
                             reports.push(report);
                         }
                         Err(join_error) => {

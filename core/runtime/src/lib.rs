@@ -18,6 +18,7 @@ mod pseudonym;
 mod retention;
 mod scheduler;
 mod search;
+mod telemetry;
 
 pub use assets::Asset;
 pub use audit::{AuditFilter, AuditTrail, Purged};
@@ -25,3 +26,4 @@ pub use clock::{Clock, ManualClock, SystemClock};
 pub use events::OfficeEvent;
 pub use office::{Office, OfficeError, Workers};
 pub use pseudonym::{MIN_KEY_BYTES, Pseudonymizer, ShortKey};
+pub use telemetry::{DeliveryOutcome, Telemetry};

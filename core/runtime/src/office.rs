@@ -3,11 +3,12 @@
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
+use std::time::Instant;
 
 use jiff::Timestamp;
 use sprechstunde_core::{
-    Channel, ChannelKind, CommitSeq, Engine, Input, OfficeState, OutboxId, QuestionId, Receipt,
-    Refusal, Store, StoreError,
+    Channel, ChannelKind, CommitSeq, Engine, Input, Intake, OfficeState, OutboxId, QuestionId,
+    Receipt, Refusal, Store, StoreError,
 };
 use tokio::sync::{Mutex, Notify, broadcast};
 use tokio::task::JoinHandle;
@@ -16,6 +17,7 @@ use crate::audit::AuditTrail;
 use crate::clock::Clock;
 use crate::events::OfficeEvent;
 use crate::search::SearchIndex;
+use crate::telemetry::Telemetry;
 
 /// A failure of the office itself (not a refusal of an input).
 #[derive(Debug, thiserror::Error)]
@@ -53,6 +55,8 @@ pub(crate) struct Inner {
     audit: AuditTrail,
     /// Folded question texts for staff searches; follows every commit.
     search: SearchIndex,
+    /// Who counts the office's work (metrics); counts nothing unless registered.
+    pub(crate) telemetry: RwLock<Arc<dyn Telemetry>>,
 }
 
 /// The running office. Clones share one state.
@@ -169,6 +173,7 @@ impl Office {
                 events,
                 audit,
                 search,
+                telemetry: RwLock::new(crate::telemetry::nothing()),
             }),
         })
     }
@@ -182,7 +187,35 @@ impl Office {
         self.submit_with(input, Durability::Flush).await
     }
 
+    /// Handles one input with the given durability; counts citizen messages (intake and
+    /// the time to their durable acknowledgement) for the telemetry.
     pub(crate) async fn submit_with(
+        &self,
+        input: Input,
+        durability: Durability,
+    ) -> Result<Result<Receipt, Refusal>, OfficeError> {
+        let citizen = match &input {
+            Input::Citizen(message) => Some(message.identity.channel),
+            _ => None,
+        };
+        let started = Instant::now();
+        let outcome = self.apply(input, durability).await;
+        if let (Some(channel), Ok(result)) = (citizen, &outcome) {
+            let telemetry = self.telemetry();
+            telemetry.acknowledged(channel, started.elapsed());
+            if let Ok(Receipt::Question {
+                intake: Intake::New(_),
+                ..
+            }) = result
+            {
+                telemetry.question_taken_in(channel);
+            }
+        }
+        outcome
+    }
+
+    /// Applies one input under the state lock, then waits for its durability outside it.
+    async fn apply(
         &self,
         input: Input,
         durability: Durability,
@@ -227,7 +260,9 @@ impl Office {
             }
         };
         if durability == Durability::Flush {
+            let flushing = Instant::now();
             self.sync(seq).await?;
+            self.telemetry().store_flushed(flushing.elapsed());
             inner
                 .durable_outbox
                 .fetch_max(outbox_mark, Ordering::SeqCst);
@@ -414,6 +449,11 @@ impl Office {
     pub async fn mark_delivered(&self, ids: Vec<OutboxId>) -> Result<(), OfficeError> {
         if ids.is_empty() {
             return Ok(());
+        }
+        // Only the web chat hands messages over by itself.
+        let telemetry = self.telemetry();
+        for _ in &ids {
+            telemetry.delivery(ChannelKind::Web, crate::DeliveryOutcome::Delivered);
         }
         let reports = ids
             .into_iter()

@@ -375,3 +375,75 @@ async fn with_the_mail_server_down_the_mail_waits_and_arrives_once_it_is_back() 
     assert!(mails[0].subject.contains("A-1001"), "{}", mails[0].subject);
     assert_eq!(smtp.mails().unwrap().len(), 1, "sent once");
 }
+
+#[tokio::test]
+async fn a_member_who_switches_mails_off_in_the_console_gets_none_until_switching_them_on_again() {
+    // Arrange: two members of the Tiefbauamt who both want mails.
+    let smtp = SmtpServer::start().await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let app = start(dir.path(), smtp.port(), Arc::new(SystemClock)).await;
+    for login in ["tb1", "tb2"] {
+        let address = format!("{login}@musterstadt.example");
+        member(&app, login, Role::Department, Some(1), Some(&address), true).await;
+    }
+    member(&app, "br", Role::CitizensOffice, None, None, true).await;
+    let office_staff = StaffClient::login(&app.base, "br", PASSWORD).await.unwrap();
+    let tb1 = StaffClient::login(&app.base, "tb1", PASSWORD)
+        .await
+        .unwrap();
+    for text in ["Die Ampel am Markt ist aus.", "Der Gehweg ist aufgerissen."] {
+        let mut citizen = app.citizen().await.unwrap();
+        citizen.ask(text).await.unwrap();
+        citizen.close().await;
+    }
+
+    // Act: tb1 switches mails off for themselves, a question is routed; then on again.
+    let (status, off) = tb1
+        .request(
+            reqwest::Method::PUT,
+            "/api/v1/me/notifications",
+            Some(json!({"notify": false})),
+        )
+        .await
+        .unwrap();
+    route(&office_staff, "A-1001", "tiefbau").await;
+    let first = smtp.wait_for(1, MAIL_DEADLINE).await.unwrap();
+    let (_, on) = tb1
+        .request(
+            reqwest::Method::PUT,
+            "/api/v1/me/notifications",
+            Some(json!({"notify": true})),
+        )
+        .await
+        .unwrap();
+    route(&office_staff, "A-1002", "tiefbau").await;
+    let mails = smtp.wait_for(2, MAIL_DEADLINE).await.unwrap();
+
+    // Assert: the switch answered, held for the first mail only, and was audited.
+    assert_eq!(status, reqwest::StatusCode::OK, "{off}");
+    assert_eq!(off["notify"], false);
+    assert_eq!(on["notify"], true);
+    assert_eq!(first[0].rcpt_tos, ["tb2@musterstadt.example"]);
+    let second = mails.iter().find(|m| m.subject.contains("A-1002")).unwrap();
+    let mut recipients = second.rcpt_tos.clone();
+    recipients.sort();
+    assert_eq!(
+        recipients,
+        ["tb1@musterstadt.example", "tb2@musterstadt.example"]
+    );
+    let stored = app.office().store().staff().await.unwrap();
+    assert!(stored.iter().find(|m| m.login == "tb1").unwrap().notify);
+    let switches: Vec<String> = app
+        .office()
+        .audit()
+        .entries(&Default::default(), 1000)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.record.action == "staff.notify")
+        .map(|e| e.record.object)
+        .collect();
+    assert_eq!(switches.len(), 2, "{switches:?}");
+    assert!(switches[0].ends_with("mail=off"), "{switches:?}");
+    assert!(switches[1].ends_with("mail=on"), "{switches:?}");
+}

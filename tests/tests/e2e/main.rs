@@ -13,6 +13,7 @@ mod hardening;
 mod logins;
 mod mail;
 mod matrix;
+mod metrics;
 mod office_hours;
 mod oidc;
 mod privacy;

@@ -84,6 +84,7 @@ pub(crate) async fn login(
         Some(m) if verified && !m.disabled => m,
         _ => {
             let locked = attempt.failed(&console.limits, console.office.now());
+            console.office.telemetry().login_failed();
             tracing::info!(locked, "console login refused");
             return Err(ApiError::Unauthorized);
         }
@@ -92,7 +93,11 @@ pub(crate) async fn login(
     let (jar, csrf) = start_login(&console, jar, &member, caller.device).await?;
     Ok((
         jar,
-        Json(json!({"staff": StaffView::from(&member), "csrf": csrf})),
+        Json(json!({
+            "staff": StaffView::from(&member),
+            "csrf": csrf,
+            "notifications": crate::routes::notifications::view(&member),
+        })),
     ))
 }
 
@@ -184,7 +189,11 @@ pub(crate) async fn me(staff: Staff) -> Json<Value> {
         Via::Cookie { csrf, .. } => Some(csrf.clone()),
         Via::Bearer { .. } => None,
     };
-    Json(json!({"staff": StaffView::from(&staff.member), "csrf": csrf}))
+    Json(json!({
+        "staff": StaffView::from(&staff.member),
+        "csrf": csrf,
+        "notifications": crate::routes::notifications::view(&staff.member),
+    }))
 }
 
 /// "Log out everywhere" for the caller: ends every other console login of theirs (a bearer

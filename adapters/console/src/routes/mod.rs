@@ -6,6 +6,7 @@ pub(crate) mod board;
 pub(crate) mod departments;
 pub(crate) mod events;
 pub(crate) mod login;
+pub(crate) mod notifications;
 pub(crate) mod office_hours;
 pub(crate) mod outbox;
 pub(crate) mod questions;

@@ -236,6 +236,9 @@ smoke "full path vs floor" "$bin/sprechstunde-bench" \
 smoke "full path vs floor (PostgreSQL floor)" "$bin/sprechstunde-bench" --store postgres \
     --citizens 4 --questions 40 --messages 40 --answers 5 --floor-values 2000 \
     --queue-questions 0
+# Takeover after kill -9: two `sprechstunde serve` processes of this build on a throw-away cluster.
+smoke "takeover after kill -9 with 20 stored questions" "$bin/sprechstunde-bench" \
+    --questions 0 --messages 0 --answers 0 --floor-values 0 --queue-questions 0 --takeover 20
 smoke "staff queue: seeded" "$bin/sprechstunde-bench" \
     --questions 0 --messages 0 --answers 0 --floor-values 0 --queue-questions 60 \
     --queue-requests 2 --queue-intake 40

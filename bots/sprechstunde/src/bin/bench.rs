@@ -27,6 +27,8 @@ mod postgres;
 mod queue;
 #[path = "bench/server.rs"]
 mod server;
+#[path = "bench/takeover.rs"]
+mod takeover;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -86,6 +88,10 @@ struct Args {
     /// With `--connect`: a staff API token (`spst_…`) for the answer phase (skipped without).
     #[arg(long)]
     token: Option<String>,
+    /// Takeover time after kill -9 on PostgreSQL (SPRECHSTUNDE_BENCH_PG_URL, else a temporary
+    /// cluster) with these numbers of stored questions, e.g. `1000,100000` (none: skipped).
+    #[arg(long, value_delimiter = ',')]
+    takeover: Vec<u64>,
     /// Internal: run as the bench's server process on this data directory.
     #[arg(long, hide = true)]
     serve: Option<std::path::PathBuf>,
@@ -165,6 +171,9 @@ async fn main() -> anyhow::Result<()> {
             messages: args.pending_intake,
         })
         .await?;
+    }
+    if !args.takeover.is_empty() {
+        takeover::run(&args.takeover).await?;
     }
     println!(
         "peak memory of the bench process (VmHWM: clients, and the in-process servers of the queue and pending phases): {}",

@@ -145,7 +145,7 @@ pub(crate) async fn run(phase: &QueuePhase) -> anyhow::Result<()> {
 }
 
 /// Departments with routing keywords, as a town would configure them.
-fn departments() -> Vec<DepartmentSettings> {
+pub(crate) fn departments() -> Vec<DepartmentSettings> {
     let department = |id: u64, slug: &str, name: &str, keywords: &[&str]| DepartmentSettings {
         id,
         slug: slug.into(),
@@ -240,7 +240,7 @@ fn fate(n: u64, in_session: bool) -> Fate {
 
 /// Seeds `total` questions with 64 concurrent writers; the last tenth after a scheduled
 /// session with pre-submission has been created.
-async fn seed(office: &Office, staff: &StaffRef, total: u64) -> anyhow::Result<()> {
+pub(crate) async fn seed(office: &Office, staff: &StaffRef, total: u64) -> anyhow::Result<()> {
     let office_share = total - total / 10;
     seed_range(office, staff, 0, office_share, false).await?;
     let now = office.now();
@@ -418,7 +418,7 @@ async fn suggestion(
 }
 
 /// A channel that takes every message at once.
-struct Accepting(ChannelKind);
+pub(crate) struct Accepting(pub(crate) ChannelKind);
 
 #[async_trait::async_trait]
 impl Channel for Accepting {

@@ -376,6 +376,21 @@ async fn with_the_mail_server_down_the_mail_waits_and_arrives_once_it_is_back() 
     assert_eq!(smtp.mails().unwrap().len(), 1, "sent once");
 }
 
+/// The member's own switch in the console: `PUT /api/v1/me/notifications`.
+async fn switch_mails(
+    member: &StaffClient,
+    notify: bool,
+) -> (reqwest::StatusCode, serde_json::Value) {
+    member
+        .request(
+            reqwest::Method::PUT,
+            "/api/v1/me/notifications",
+            Some(json!({ "notify": notify })),
+        )
+        .await
+        .unwrap()
+}
+
 #[tokio::test]
 async fn a_member_who_switches_mails_off_in_the_console_gets_none_until_switching_them_on_again() {
     // Arrange: two members of the Tiefbauamt who both want mails.
@@ -398,24 +413,10 @@ async fn a_member_who_switches_mails_off_in_the_console_gets_none_until_switchin
     }
 
     // Act: tb1 switches mails off for themselves, a question is routed; then on again.
-    let (status, off) = tb1
-        .request(
-            reqwest::Method::PUT,
-            "/api/v1/me/notifications",
-            Some(json!({"notify": false})),
-        )
-        .await
-        .unwrap();
+    let (status, off) = switch_mails(&tb1, false).await;
     route(&office_staff, "A-1001", "tiefbau").await;
     let first = smtp.wait_for(1, MAIL_DEADLINE).await.unwrap();
-    let (_, on) = tb1
-        .request(
-            reqwest::Method::PUT,
-            "/api/v1/me/notifications",
-            Some(json!({"notify": true})),
-        )
-        .await
-        .unwrap();
+    let (_, on) = switch_mails(&tb1, true).await;
     route(&office_staff, "A-1002", "tiefbau").await;
     let mails = smtp.wait_for(2, MAIL_DEADLINE).await.unwrap();
 

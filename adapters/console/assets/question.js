@@ -49,11 +49,17 @@ function metaRow(dl, label, value) {
   return dd;
 }
 
+// Delivery receipts from the citizen's app (Threema).
+const RECEIPT = { received: 'auf dem Gerät empfangen', read: 'gelesen' };
+
 function deliveryText(delivery) {
   if (!delivery || typeof delivery !== 'object') return null;
   const step = delivery.state;
   if (step === 'delivered') {
-    return delivery.at ? `zugestellt am ${fmtDateTime(delivery.at)}` : 'zugestellt';
+    const sent = delivery.at ? `zugestellt am ${fmtDateTime(delivery.at)}` : 'zugestellt';
+    const receipt = RECEIPT[delivery.receipt];
+    if (!receipt) return sent;
+    return delivery.receipt_at ? `${sent}, ${receipt} am ${fmtDateTime(delivery.receipt_at)}` : `${sent}, ${receipt}`;
   }
   if (step === 'failed') {
     return `fehlgeschlagen: ${delivery.last_error || 'unbekannter Grund'}`;

@@ -32,6 +32,7 @@ use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::set_header::SetResponseHeaderLayer;
 
 pub use routes::backup::BackupFn;
+pub use routes::channels::ChannelStatusFn;
 pub use routes::sessions::parse_time;
 
 /// The console: office handle and login settings.
@@ -57,6 +58,8 @@ pub struct Console {
     pub(crate) oidc: Option<Arc<oidc::Oidc>>,
     /// Makes backups for `POST /api/v1/backup` ([`Console::with_backup`]).
     pub(crate) backup: Option<routes::backup::Maker>,
+    /// What the channels report for `GET /api/v1/channels` ([`Console::with_channel_status`]).
+    pub(crate) channel_status: routes::channels::Reporters,
 }
 
 /// Console settings.
@@ -97,6 +100,7 @@ impl Console {
             password_login: true,
             oidc: None,
             backup: None,
+            channel_status: routes::channels::Reporters::default(),
         })
     }
 
@@ -129,7 +133,7 @@ impl Console {
     pub fn router(&self) -> Router {
         use axum::http::Method;
         use routes::{
-            audit, backup, board, departments, events, login, notifications, office_hours, outbox,
+            audit, backup, board, channels, departments, events, login, notifications, office_hours, outbox,
             questions, sessions, staff, stage, stats, triage,
         };
         use sprechstunde_core::Permission::*;
@@ -502,6 +506,14 @@ impl Console {
                 backup::create,
             )
             .doc(apidoc::backup())
+            // Channel status (issue 20): the Threema Gateway's credits.
+            .add(
+                GET,
+                "/channels",
+                Staff(&[ManageDepartments]),
+                "How the channels are doing (Threema Gateway credits)",
+                channels::list,
+            )
             .finish()
             // Web hardening: body size, CSRF for every state-changing route, no caching.
             .layer(RequestBodyLimitLayer::new(self.limits.api_body_bytes))

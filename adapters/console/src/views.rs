@@ -139,6 +139,24 @@ pub struct DeliveryView {
     pub last_error: Option<String>,
     /// When delivered or failed.
     pub at: Option<String>,
+    /// What the citizen's app confirmed (`received`, `read`), on channels with receipts.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub receipt: Option<&'static str>,
+    /// When that receipt arrived.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub receipt_at: Option<String>,
+}
+
+impl DeliveryView {
+    /// The view of an outbox message: its delivery state and any receipt.
+    pub fn of(m: &sprechstunde_core::OutboxMessage) -> Self {
+        let mut view = DeliveryView::from(&m.state);
+        if let Some(c) = m.confirmed {
+            view.receipt = Some(c.receipt.name());
+            view.receipt_at = Some(c.at.to_string());
+        }
+        view
+    }
 }
 
 impl From<&DeliveryState> for DeliveryView {
@@ -153,18 +171,24 @@ impl From<&DeliveryState> for DeliveryView {
                 attempts: *attempts,
                 last_error: last_error.clone(),
                 at: None,
+                receipt: None,
+                receipt_at: None,
             },
             DeliveryState::Delivered { at } => DeliveryView {
                 state: s.name().into(),
                 attempts: 0,
                 last_error: None,
                 at: Some(at.to_string()),
+                receipt: None,
+                receipt_at: None,
             },
             DeliveryState::Failed { at, reason } => DeliveryView {
                 state: s.name().into(),
                 attempts: 0,
                 last_error: Some(reason.clone()),
                 at: Some(at.to_string()),
+                receipt: None,
+                receipt_at: None,
             },
         }
     }
@@ -283,7 +307,7 @@ pub fn detail(state: &OfficeState, q: &Question, today: jiff::civil::Date) -> De
                 delivery: e
                     .outbox
                     .and_then(|id| state.outbox_message(id))
-                    .map(|m| DeliveryView::from(&m.state)),
+                    .map(DeliveryView::of),
             }
         })
         .collect();

@@ -83,6 +83,7 @@ pub(crate) fn channel_names(channels: &[ChannelKind], lang: Lang) -> String {
             ChannelKind::Web => t(lang, "Web-Chat", "web chat"),
             ChannelKind::Telegram => "Telegram",
             ChannelKind::Matrix => "Matrix",
+            ChannelKind::Threema => "Threema",
         })
         .collect();
     match names.split_last() {

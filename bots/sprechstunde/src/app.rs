@@ -125,6 +125,7 @@ pub struct Application {
     web: sprechstunde_webchat::WebChannel,
     telegram: Option<sprechstunde_telegram::Telegram>,
     matrix: Option<sprechstunde_matrix::Matrix>,
+    threema: Option<sprechstunde_threema::Threema>,
     workers: Workers,
     shutdown: CancellationToken,
     audit_purge: tokio::task::JoinHandle<()>,
@@ -217,12 +218,20 @@ impl Application {
         let matrix = sprechstunde_matrix::Matrix::start(
             office.clone(),
             &settings.matrix,
-            pseudonyms,
+            pseudonyms.clone(),
             &settings.server.data_dir,
             shutdown.clone(),
         )
         .await
         .context("cannot start the Matrix channel")?;
+        let threema = sprechstunde_threema::Threema::start(
+            office.clone(),
+            &settings.threema,
+            pseudonyms.clone(),
+            shutdown.clone(),
+        )
+        .await
+        .context("cannot start the Threema channel")?;
         let webchat = WebChat::with_limits(
             office.clone(),
             shutdown.clone(),
@@ -256,6 +265,20 @@ impl Application {
             Some(backup) => console.with_backup(backup),
             None => console,
         };
+        let console = match &threema {
+            Some(threema) => {
+                let credits = threema.credits();
+                console.with_channel_status(Arc::new(move || {
+                    serde_json::json!({
+                        "channel": "threema",
+                        "credits": credits.remaining(),
+                        "credits_warn_below": credits.warn_below(),
+                        "credits_low": credits.low(),
+                    })
+                }))
+            }
+            None => console,
+        };
         let mut router = Router::new()
             .route("/healthz", get(healthz).with_state(office.clone()))
             .merge(crate::readiness::ready_route(
@@ -271,12 +294,19 @@ impl Application {
             .merge(console.router())
             .merge(
                 sprechstunde_public::Public::new(office.clone(), settings.office.name.clone())
-                    .with_channels(running_channels(telegram.is_some(), matrix.is_some()))
+                    .with_channels(running_channels(
+                        telegram.is_some(),
+                        matrix.is_some(),
+                        threema.is_some(),
+                    ))
                     .with_accessibility(settings.accessibility.clone())
                     .router(),
             );
         if let Some(telegram) = &telegram {
             router = router.merge(telegram.router());
+        }
+        if let Some(threema) = &threema {
+            router = router.merge(threema.router());
         }
         // Web hardening (docs/security.md), for every route of every adapter.
         let router = router
@@ -321,6 +351,7 @@ impl Application {
             web: webchat.channel().clone(),
             telegram,
             matrix,
+            threema,
             workers,
             shutdown,
             audit_purge,
@@ -370,6 +401,7 @@ impl Application {
             web,
             telegram,
             matrix,
+            threema,
             workers,
             shutdown,
             audit_purge,
@@ -386,6 +418,9 @@ impl Application {
         }
         if let Some(matrix) = matrix {
             matrix.join().await;
+        }
+        if let Some(threema) = threema {
+            threema.join().await;
         }
         workers.shutdown().await;
         let _ = audit_purge.await;
@@ -425,13 +460,20 @@ async fn healthz(State(office): State<Office>) -> StatusCode {
 }
 
 /// The channels this server runs, in the order citizens read them.
-fn running_channels(telegram: bool, matrix: bool) -> Vec<sprechstunde_core::ChannelKind> {
+fn running_channels(
+    telegram: bool,
+    matrix: bool,
+    threema: bool,
+) -> Vec<sprechstunde_core::ChannelKind> {
     let mut channels = vec![sprechstunde_core::ChannelKind::Web];
     if telegram {
         channels.push(sprechstunde_core::ChannelKind::Telegram);
     }
     if matrix {
         channels.push(sprechstunde_core::ChannelKind::Matrix);
+    }
+    if threema {
+        channels.push(sprechstunde_core::ChannelKind::Threema);
     }
     channels
 }

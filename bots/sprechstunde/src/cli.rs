@@ -413,5 +413,5 @@ pub(crate) fn parse_channel(name: &str) -> Result<sprechstunde_core::ChannelKind
     sprechstunde_core::ChannelKind::ALL
         .into_iter()
         .find(|c| c.as_str() == name.trim().to_ascii_lowercase())
-        .ok_or_else(|| format!("unknown channel {name:?} (known: web, telegram, matrix)"))
+        .ok_or_else(|| format!("unknown channel {name:?} (known: web, telegram, matrix, threema)"))
 }

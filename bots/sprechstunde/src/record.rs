@@ -65,7 +65,7 @@ pub struct Controller {
 /// A channel citizens can write through.
 #[derive(Debug, Clone, Serialize)]
 pub struct ChannelEntry {
-    /// `webchat`, `telegram`, `matrix`.
+    /// `webchat`, `telegram`, `matrix`, `threema`.
     pub id: &'static str,
     /// Name.
     pub name: String,
@@ -165,6 +165,7 @@ impl ProcessingRecord {
         let c = &settings.privacy.controller;
         let telegram = settings.telegram.enabled;
         let matrix = settings.matrix.enabled;
+        let threema = settings.threema.enabled;
         let channels = channels(settings);
         let mut data_categories = vec![DataCategory {
             subjects: "Bürgerinnen und Bürger (Web-Chat)".into(),
@@ -198,6 +199,20 @@ impl ProcessingRecord {
                     reply_address("die Raum-ID des Direktchats", settings),
                     "Texte der Anliegen und Nachfragen".into(),
                     "Zeitstempel, Referenznummer, Bearbeitungsstatus".into(),
+                ],
+            });
+        }
+        if threema {
+            data_categories.push(DataCategory {
+                subjects: "Bürgerinnen und Bürger (Threema)".into(),
+                category: "Anliegen und Kommunikation".into(),
+                items: vec![
+                    "Pseudonym der Threema-ID (HMAC-SHA256 mit geheimem Schlüssel)".into(),
+                    reply_address("die Threema-ID", settings),
+                    "Texte der Anliegen und Nachfragen (Ende-zu-Ende-verschlüsselt übertragen)"
+                        .into(),
+                    "Zeitstempel, Referenznummer, Bearbeitungsstatus, Zustell- und Lesebestätigungen"
+                        .into(),
                 ],
             });
         }
@@ -285,6 +300,17 @@ impl ProcessingRecord {
                 access: "Metadaten; Inhalte nur bei unverschlüsselten Chats".into(),
             });
         }
+        if threema {
+            recipients.push(Recipient {
+                name: "Threema GmbH, Schweiz, als Betreiberin des Threema Gateway \
+                       (Auftragsverarbeitung, Art. 28 DSGVO)"
+                    .into(),
+                access: "nur Metadaten (Threema-ID, Gateway-ID, Zeitpunkt, Größe der Nachricht); \
+                         Inhalte sind Ende-zu-Ende-verschlüsselt, der private Schlüssel liegt nur \
+                         auf dem Server"
+                    .into(),
+            });
+        }
         if settings.mail.enabled() {
             recipients.push(Recipient {
                 name: format!(
@@ -302,6 +328,13 @@ impl ProcessingRecord {
             third_country_transfers.push(
                 "Telegram: Server außerhalb der EU (Sitz in Dubai, VAE); kein Angemessenheitsbeschluss. \
                  Bürgerinnen und Bürger wählen den Kanal selbst; der Web-Chat steht als Alternative ohne Drittlandbezug bereit."
+                    .into(),
+            );
+        }
+        if threema {
+            third_country_transfers.push(
+                "Threema: Server in der Schweiz (Angemessenheitsbeschluss der EU-Kommission, \
+                 Art. 45 DSGVO); übermittelt werden nur Metadaten, keine Inhalte."
                     .into(),
             );
         }
@@ -470,6 +503,15 @@ fn channels(settings: &Settings) -> Vec<ChannelEntry> {
             } else {
                 "verschlüsselte Direktchats werden unterstützt (Megolm)".into()
             },
+        },
+        ChannelEntry {
+            id: "threema",
+            name: "Threema".into(),
+            enabled: settings.threema.enabled,
+            end_to_end_encryption: "yes",
+            notes: "Threema Gateway im End-to-End-Modus: Nachrichten werden auf dem Server \
+                    ver- und entschlüsselt; der Gateway-Betreiber sieht nur Metadaten"
+                .into(),
         },
     ]
 }

@@ -45,6 +45,9 @@ pub struct Settings {
     /// The Matrix channel.
     #[serde(default)]
     pub matrix: sprechstunde_matrix::MatrixConfig,
+    /// The Threema channel (Threema Gateway, end-to-end mode).
+    #[serde(default)]
+    pub threema: sprechstunde_threema::ThreemaConfig,
     /// Logging.
     pub log: LogSettings,
     /// The audit trail.

@@ -105,6 +105,7 @@ privacy-notice =
 privacy-channel-telegram = Telegram-Chats sind nicht Ende-zu-Ende-verschlüsselt: Telegram kann die Nachrichten lesen.
 privacy-channel-matrix-encrypted = Dieser Matrix-Chat ist Ende-zu-Ende-verschlüsselt.
 privacy-channel-matrix-plain = Dieser Matrix-Chat ist nicht Ende-zu-Ende-verschlüsselt: Die Betreiber der beteiligten Homeserver können die Nachrichten lesen.
+privacy-channel-threema = Dieser Threema-Chat ist Ende-zu-Ende-verschlüsselt: Nur Sie und die Bürgersprechstunde können die Nachrichten lesen. Der Betreiber des Threema Gateway (Threema GmbH, Schweiz) sieht nur Metadaten – wer wann an wen schreibt –, nicht den Inhalt.
 privacy-channel-web = Der Web-Chat ist auf dem Transportweg verschlüsselt (HTTPS), aber nicht Ende-zu-Ende.
 privacy-ask = Sind Sie einverstanden? Antworten Sie mit /einverstanden oder /ablehnen – oder einfach mit „ja“ oder „nein“.
 # A message sent while the notice is still unanswered: it is held, not stored.

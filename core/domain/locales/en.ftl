@@ -101,6 +101,7 @@ privacy-notice =
 privacy-channel-telegram = Telegram chats are not end-to-end encrypted: Telegram can read the messages.
 privacy-channel-matrix-encrypted = This Matrix chat is end-to-end encrypted.
 privacy-channel-matrix-plain = This Matrix chat is not end-to-end encrypted: the operators of the homeservers involved can read the messages.
+privacy-channel-threema = This Threema chat is end-to-end encrypted: only you and the office hours can read the messages. The operator of the Threema Gateway (Threema GmbH, Switzerland) sees metadata only – who writes to whom and when – not the content.
 privacy-channel-web = The web chat is encrypted in transit (HTTPS), but not end to end.
 privacy-ask = Do you agree? Reply /agree or /decline – or simply "yes" or "no".
 privacy-held = Your message is not stored yet. We store and handle it once you have agreed to the privacy notice (reply "yes" or /agree); if you decline, it is discarded.

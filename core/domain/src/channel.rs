@@ -18,12 +18,18 @@ pub enum ChannelKind {
     Telegram,
     /// A Matrix bot.
     Matrix,
+    /// A Threema Gateway ID in end-to-end mode.
+    Threema,
 }
 
 impl ChannelKind {
     /// All channels, in display order.
-    pub const ALL: [ChannelKind; 3] =
-        [ChannelKind::Web, ChannelKind::Telegram, ChannelKind::Matrix];
+    pub const ALL: [ChannelKind; 4] = [
+        ChannelKind::Web,
+        ChannelKind::Telegram,
+        ChannelKind::Matrix,
+        ChannelKind::Threema,
+    ];
 
     /// The stable lower-case name used in config, APIs and storage.
     pub fn as_str(self) -> &'static str {
@@ -31,6 +37,7 @@ impl ChannelKind {
             ChannelKind::Web => "web",
             ChannelKind::Telegram => "telegram",
             ChannelKind::Matrix => "matrix",
+            ChannelKind::Threema => "threema",
         }
     }
 }

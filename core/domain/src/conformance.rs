@@ -177,6 +177,7 @@ pub fn outbox(id: u64) -> OutboxMessage {
             command: "/status".into(),
         }],
         ephemeral: false,
+        confirmed: None,
     }
 }
 

@@ -35,13 +35,13 @@ pub use channel::{Channel, ChannelIdentity, ChannelKind, Delivery, DeliveryError
 pub use citizen::Citizen;
 pub use engine::{
     CitizenMessage, Command, DeliveryReport, Engine, FloodPolicy, Input, Intake, MailReport,
-    OfficeHoursAction, Outcome, Policy, QuestionAction, Receipt, Refusal, RetryPolicy,
+    OfficeHoursAction, Outcome, Policy, QuestionAction, Receipt, ReceiptReport, Refusal, RetryPolicy,
     SessionAction, StaffAction, TriageAction,
 };
 pub use ids::{
     CitizenId, DepartmentId, MailId, OutboxId, QuestionId, Reference, SessionId, StaffId, TenantId,
 };
-pub use outbox::{Choice, DeliveryState, OutboxMessage};
+pub use outbox::{Choice, Confirmation, DeliveryReceipt, DeliveryState, OutboxMessage};
 pub use privacy::{CitizenExport, Consent, PrivacyPolicy, Retention};
 pub use question::{Entry, EntryKind, Question, QuestionStatus, Queue, StaffRef};
 pub use series::{Repeat, SeriesError, SeriesRule};

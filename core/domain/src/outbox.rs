@@ -89,6 +89,38 @@ pub struct OutboxMessage {
     /// Forgotten as soon as it is delivered (exports, the last notice after an erasure).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub ephemeral: bool,
+    /// What the citizen's app confirmed about it (channels with delivery receipts: Threema).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub confirmed: Option<Confirmation>,
+}
+
+/// A delivery receipt from the citizen's app, in the order they can happen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DeliveryReceipt {
+    /// The message arrived on the citizen's device.
+    Received,
+    /// The citizen opened it.
+    Read,
+}
+
+impl DeliveryReceipt {
+    /// Stable name: `received`, `read`.
+    pub fn name(self) -> &'static str {
+        match self {
+            DeliveryReceipt::Received => "received",
+            DeliveryReceipt::Read => "read",
+        }
+    }
+}
+
+/// The furthest receipt for an outbox message, and when it arrived.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Confirmation {
+    /// Received or read.
+    pub receipt: DeliveryReceipt,
+    /// When the receipt arrived.
+    pub at: Timestamp,
 }
 
 impl OutboxMessage {

@@ -780,6 +780,20 @@ impl OfficeState {
         true
     }
 
+    /// Records a delivery receipt; a later receipt never moves it back (read stays read).
+    /// Returns whether anything changed.
+    pub(crate) fn confirm_outbox(&mut self, id: OutboxId, confirmation: crate::outbox::Confirmation) -> bool {
+        let Some(m) = self.outbox.get_mut(&id) else {
+            return false;
+        };
+        if m.confirmed.is_some_and(|c| c.receipt >= confirmation.receipt) {
+            return false;
+        }
+        m.confirmed = Some(confirmation);
+        self.dirty.outbox.insert(id);
+        true
+    }
+
     fn index_citizen(&mut self, c: &Citizen) {
         if !c.erased {
             self.by_pseudonym

@@ -247,6 +247,7 @@ pub const REQUIRED_KEYS: &[&str] = &[
     "privacy-channel-telegram",
     "privacy-channel-matrix-encrypted",
     "privacy-channel-matrix-plain",
+    "privacy-channel-threema",
     "privacy-channel-web",
     "privacy-ask",
     "privacy-held",

@@ -3,6 +3,7 @@
 pub(crate) mod audit;
 pub(crate) mod backup;
 pub(crate) mod board;
+pub(crate) mod channels;
 pub(crate) mod departments;
 pub(crate) mod events;
 pub(crate) mod login;

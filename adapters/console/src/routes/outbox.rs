@@ -51,7 +51,7 @@ pub(crate) async fn list(
             all.filter(visible)
                 .take(LIMIT)
                 .map(|m| {
-                    let view = crate::views::DeliveryView::from(&m.state);
+                    let view = crate::views::DeliveryView::of(m);
                     json!({
                         "id": m.id.0,
                         "reference": m.question

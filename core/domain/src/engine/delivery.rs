@@ -2,9 +2,9 @@
 
 use jiff::{SignedDuration, Timestamp};
 
-use super::{DeliveryReport, Engine};
+use super::{DeliveryReport, Engine, ReceiptReport};
 use crate::channel::DeliveryError;
-use crate::outbox::DeliveryState;
+use crate::outbox::{Confirmation, DeliveryState};
 use crate::state::OfficeState;
 
 impl Engine {
@@ -27,6 +27,32 @@ impl Engine {
             state.set_delivery_state(report.id, next);
         }
         self.forget_delivered(state, &ids);
+    }
+
+    /// Delivery receipts from citizens' apps. A receipt proves the message arrived, so one
+    /// that overtakes the dispatcher's own report marks the message delivered as well; for
+    /// a message that is gone (erased, forgotten) it changes nothing.
+    pub(super) fn receipts(
+        &self,
+        state: &mut OfficeState,
+        reports: Vec<ReceiptReport>,
+        now: Timestamp,
+    ) {
+        for report in reports {
+            let Some(message) = state.outbox_message(report.id) else {
+                continue;
+            };
+            if message.is_pending() {
+                state.set_delivery_state(report.id, DeliveryState::Delivered { at: now });
+            }
+            state.confirm_outbox(
+                report.id,
+                Confirmation {
+                    receipt: report.receipt,
+                    at: now,
+                },
+            );
+        }
     }
 
     /// The delivery state after an attempt with `result`, given `attempts` failures before:

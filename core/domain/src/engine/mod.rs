@@ -293,6 +293,15 @@ pub struct DeliveryReport {
     pub result: Result<(), DeliveryError>,
 }
 
+/// A delivery receipt a channel received for one outbox message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReceiptReport {
+    /// The message.
+    pub id: OutboxId,
+    /// What the citizen's app confirmed.
+    pub receipt: crate::outbox::DeliveryReceipt,
+}
+
 /// How sending one staff mail went.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MailReport {
@@ -318,6 +327,8 @@ pub enum Input {
     Tick,
     /// The outbox dispatcher reports deliveries.
     Delivered(Vec<DeliveryReport>),
+    /// A channel reports delivery receipts from citizens' apps (Threema).
+    Receipts(Vec<ReceiptReport>),
     /// The daily retention purge: forget closed questions and inactive citizens whose
     /// retention period has passed.
     Purge,
@@ -500,6 +511,10 @@ impl Engine {
                 self.delivered(state, reports, now);
                 Ok(Receipt::Done)
             }
+            Input::Receipts(reports) => {
+                self.receipts(state, reports, now);
+                Ok(Receipt::Done)
+            }
             Input::Purge => {
                 self.purge(state, now);
                 self.purge_mails(state, now);
@@ -624,6 +639,7 @@ impl Engine {
             state: DeliveryState::new_pending(now),
             choices: Vec::new(),
             ephemeral: false,
+            confirmed: None,
         });
         id
     }

@@ -87,6 +87,7 @@ impl Engine {
             (ChannelKind::Telegram, _) => "privacy-channel-telegram",
             (ChannelKind::Matrix, Some(true)) => "privacy-channel-matrix-encrypted",
             (ChannelKind::Matrix, _) => "privacy-channel-matrix-plain",
+            (ChannelKind::Threema, _) => "privacy-channel-threema",
             (ChannelKind::Web, _) => "privacy-channel-web",
         };
         let channel_note = self.render(lang, key, &[]);

@@ -332,3 +332,80 @@ fn a_batch_of_reports_updates_each_message() {
     let pending: Vec<OutboxId> = state.pending_outbox().map(|m| m.id).collect();
     assert_eq!(pending, [OutboxId(2)]);
 }
+
+fn receipt(id: u64, receipt: crate::outbox::DeliveryReceipt) -> Input {
+    Input::Receipts(vec![crate::engine::ReceiptReport {
+        id: OutboxId(id),
+        receipt,
+    }])
+}
+
+#[test]
+fn a_read_receipt_is_kept_with_the_message_and_an_older_received_does_not_undo_it() {
+    use crate::outbox::{Confirmation, DeliveryReceipt};
+    // Arrange
+    let engine = engine();
+    let mut state = one_pending(&engine);
+    let sent = at(FRIDAY) + hours(1);
+    engine.handle(&mut state, report(1, Ok(())), sent);
+    let read = sent + hours(1);
+
+    // Act
+    let outcome = engine.handle(&mut state, receipt(1, DeliveryReceipt::Read), read);
+    let late = engine.handle(
+        &mut state,
+        receipt(1, DeliveryReceipt::Received),
+        read + hours(1),
+    );
+
+    // Assert
+    assert_eq!(keys(&outcome.changes), [Key::Outbox(1)]);
+    assert_eq!(late.changes, []);
+    let message = state.outbox_message(OutboxId(1)).expect("message");
+    assert_eq!(message.state, DeliveryState::Delivered { at: sent });
+    assert_eq!(
+        message.confirmed,
+        Some(Confirmation {
+            receipt: DeliveryReceipt::Read,
+            at: read,
+        })
+    );
+}
+
+#[test]
+fn a_receipt_that_overtakes_the_dispatchers_report_marks_the_message_delivered() {
+    use crate::outbox::DeliveryReceipt;
+    // Arrange
+    let engine = engine();
+    let mut state = one_pending(&engine);
+    let now = at(FRIDAY) + hours(1);
+
+    // Act
+    engine.handle(&mut state, receipt(1, DeliveryReceipt::Received), now);
+    let late_report = engine.handle(&mut state, report(1, Ok(())), now + hours(1));
+
+    // Assert
+    let message = state.outbox_message(OutboxId(1)).expect("message");
+    assert_eq!(message.state, DeliveryState::Delivered { at: now });
+    assert_eq!(late_report.changes, []);
+    assert_eq!(state.pending_outbox().count(), 0);
+}
+
+#[test]
+fn a_receipt_for_an_unknown_message_changes_nothing() {
+    // Arrange
+    let engine = engine();
+    let mut state = one_pending(&engine);
+    let before = dump(&state);
+
+    // Act
+    let outcome = engine.handle(
+        &mut state,
+        receipt(99, crate::outbox::DeliveryReceipt::Read),
+        at(FRIDAY) + hours(1),
+    );
+
+    // Assert
+    assert_eq!(outcome.changes, []);
+    assert_eq!(dump(&state), before);
+}

@@ -13,6 +13,7 @@ pub mod smtp;
 pub mod staff;
 pub mod synapse;
 pub mod telegram;
+pub mod threema;
 
 /// How long a test waits for something that should happen at once.
 pub const DEADLINE: std::time::Duration = std::time::Duration::from_secs(10);

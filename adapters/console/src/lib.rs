@@ -133,8 +133,8 @@ impl Console {
     pub fn router(&self) -> Router {
         use axum::http::Method;
         use routes::{
-            audit, backup, board, channels, departments, events, login, notifications, office_hours, outbox,
-            questions, sessions, staff, stage, stats, triage,
+            audit, backup, board, channels, departments, events, login, notifications,
+            office_hours, outbox, questions, sessions, staff, stage, stats, triage,
         };
         use sprechstunde_core::Permission::*;
         use table::Access::{Login, Public, Staff};

@@ -28,6 +28,9 @@ use crate::gateway::Gateway;
 /// Senders remembered as told about an unreadable message; beyond this the memory starts
 /// afresh.
 const NOTICE_MEMORY: usize = 10_000;
+/// How long a receipt waits for the id of a send whose answer from the Gateway is still on
+/// its way (an unknown id after that: sent before a restart, or not ours).
+const RECEIPT_PATIENCE: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// Handles callbacks for one Gateway ID.
 #[derive(Clone)]
@@ -109,12 +112,12 @@ impl Inbound {
                     // Reactions (acknowledged, declined) say nothing about delivery.
                     _ => return StatusCode::OK,
                 };
-                let reports: Vec<ReceiptReport> = receipt
-                    .message_ids
-                    .iter()
-                    .filter_map(|id| self.gateway.outbox_of(*id))
-                    .map(|id| ReceiptReport { id, receipt: kind })
-                    .collect();
+                let mut reports = Vec::new();
+                for id in receipt.message_ids.iter() {
+                    if let Some(id) = self.gateway.outbox_of_waiting(*id, RECEIPT_PATIENCE).await {
+                        reports.push(ReceiptReport { id, receipt: kind });
+                    }
+                }
                 if reports.is_empty() {
                     return StatusCode::OK;
                 }
@@ -192,9 +195,7 @@ impl Inbound {
 }
 
 pub(crate) fn router(path: &str, inbound: Inbound) -> Router {
-    Router::new()
-        .route(path, post(receive))
-        .with_state(inbound)
+    Router::new().route(path, post(receive)).with_state(inbound)
 }
 
 async fn receive(State(inbound): State<Inbound>, body: Bytes) -> StatusCode {

@@ -48,7 +48,7 @@ pub(crate) fn with_choices(text: &str, choices: &[Choice]) -> String {
         return text.to_owned();
     }
     let mut out = text.to_owned();
-    out.push_str("\n");
+    out.push('\n');
     for c in choices {
         out.push_str(&format!("\n{} – {}", c.command, c.label));
     }
@@ -189,7 +189,10 @@ mod tests {
                 command: "/status".into(),
             }],
         );
-        assert_eq!(text, "Ihre Frage ist eingegangen.\n\n/status – Stand abfragen");
+        assert_eq!(
+            text,
+            "Ihre Frage ist eingegangen.\n\n/status – Stand abfragen"
+        );
     }
 
     #[test]

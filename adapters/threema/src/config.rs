@@ -203,7 +203,11 @@ impl ThreemaConfig {
             "private_key_file",
             "SPRECHSTUNDE_THREEMA__PRIVATE_KEY",
         )?;
-        let key = key.strip_prefix("private:").unwrap_or(&key).trim().to_owned();
+        let key = key
+            .strip_prefix("private:")
+            .unwrap_or(&key)
+            .trim()
+            .to_owned();
         if key.len() != 64 || !key.bytes().all(|b| b.is_ascii_hexdigit()) {
             // The value itself is not repeated: it is a private key.
             return Err(invalid(
@@ -250,8 +254,13 @@ mod tests {
 
     #[test]
     fn each_wrong_value_is_named_by_its_key_without_repeating_a_secret() {
-        let cases: [(&str, fn(&mut ThreemaConfig), &str); 6] = [
-            ("no star", |c| c.gateway_id = "SPRECH12".into(), "gateway_id"),
+        type Change = fn(&mut ThreemaConfig);
+        let cases: [(&str, Change, &str); 6] = [
+            (
+                "no star",
+                |c| c.gateway_id = "SPRECH12".into(),
+                "gateway_id",
+            ),
             ("too short", |c| c.gateway_id = "*SP".into(), "gateway_id"),
             ("no secret", |c| c.secret = None, "secret"),
             (

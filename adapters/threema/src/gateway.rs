@@ -3,8 +3,8 @@
 //! receipts find their outbox message) and the remaining credits.
 
 use std::collections::{HashMap, VecDeque};
-use std::sync::{Arc, Mutex};
 use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
+use std::sync::{Arc, Mutex};
 
 use sprechstunde_core::OutboxId;
 use threema_gateway::errors::ApiError;
@@ -22,6 +22,8 @@ pub(crate) struct Gateway {
     pub(crate) api: E2eApi,
     keys: Mutex<HashMap<ThreemaId, RecipientKey>>,
     sent: Mutex<Sent>,
+    /// Wakes receipts waiting for the id of a send whose answer is still on its way.
+    sent_changed: tokio::sync::Notify,
     credits: Arc<Credits>,
 }
 
@@ -75,6 +77,7 @@ impl Gateway {
             api,
             keys: Mutex::default(),
             sent: Mutex::default(),
+            sent_changed: tokio::sync::Notify::new(),
             credits,
         }
     }
@@ -113,6 +116,28 @@ impl Gateway {
         }
         sent.by_message.insert(message.as_u64(), outbox);
         sent.order.push_back(message.as_u64());
+        drop(sent);
+        self.sent_changed.notify_waiters();
+    }
+
+    /// The outbox message a sent message id belongs to. The citizen's app may confirm a
+    /// message before the Gateway's answer to our send (with the id) has reached us, so an
+    /// unknown id is waited for, up to `patience`.
+    pub(crate) async fn outbox_of_waiting(
+        &self,
+        message: MessageId,
+        patience: std::time::Duration,
+    ) -> Option<OutboxId> {
+        let deadline = tokio::time::Instant::now() + patience;
+        loop {
+            let changed = self.sent_changed.notified();
+            if let Some(id) = self.outbox_of(message) {
+                return Some(id);
+            }
+            if tokio::time::timeout_at(deadline, changed).await.is_err() {
+                return None;
+            }
+        }
     }
 
     pub(crate) fn outbox_of(&self, message: MessageId) -> Option<OutboxId> {

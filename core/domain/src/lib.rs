@@ -35,8 +35,8 @@ pub use channel::{Channel, ChannelIdentity, ChannelKind, Delivery, DeliveryError
 pub use citizen::Citizen;
 pub use engine::{
     CitizenMessage, Command, DeliveryReport, Engine, FloodPolicy, Input, Intake, MailReport,
-    OfficeHoursAction, Outcome, Policy, QuestionAction, Receipt, ReceiptReport, Refusal, RetryPolicy,
-    SessionAction, StaffAction, TriageAction,
+    OfficeHoursAction, Outcome, Policy, QuestionAction, Receipt, ReceiptReport, Refusal,
+    RetryPolicy, SessionAction, StaffAction, TriageAction,
 };
 pub use ids::{
     CitizenId, DepartmentId, MailId, OutboxId, QuestionId, Reference, SessionId, StaffId, TenantId,

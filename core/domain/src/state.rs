@@ -782,11 +782,17 @@ impl OfficeState {
 
     /// Records a delivery receipt; a later receipt never moves it back (read stays read).
     /// Returns whether anything changed.
-    pub(crate) fn confirm_outbox(&mut self, id: OutboxId, confirmation: crate::outbox::Confirmation) -> bool {
+    pub(crate) fn confirm_outbox(
+        &mut self,
+        id: OutboxId,
+        confirmation: crate::outbox::Confirmation,
+    ) -> bool {
         let Some(m) = self.outbox.get_mut(&id) else {
             return false;
         };
-        if m.confirmed.is_some_and(|c| c.receipt >= confirmation.receipt) {
+        if m.confirmed
+            .is_some_and(|c| c.receipt >= confirmation.receipt)
+        {
             return false;
         }
         m.confirmed = Some(confirmation);

@@ -19,5 +19,6 @@ mod oidc;
 mod privacy;
 mod restart;
 mod telegram;
+mod threema;
 mod triage;
 mod webchat;

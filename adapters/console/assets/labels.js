@@ -1,7 +1,7 @@
 // German labels for the API's values (channels, states, queues, …) and the views' titles.
 // The console is German only; the API speaks in English keys.
 
-export const CHANNEL = { web: 'Web-Chat', telegram: 'Telegram', matrix: 'Matrix' };
+export const CHANNEL = { web: 'Web-Chat', telegram: 'Telegram', matrix: 'Matrix', threema: 'Threema' };
 export const STATUS = { open: 'offen', answered: 'beantwortet', rejected: 'abgelehnt', withdrawn: 'zurückgezogen' };
 export const QUEUE = { live: 'Live', office: 'Bürgerreferat', all: 'Alle' };
 export const DELIVERY = { pending: 'ausstehend', delivered: 'zugestellt', failed: 'fehlgeschlagen' };

@@ -114,7 +114,7 @@ function editSession(id) {
   $('s-cap').value = s.question_cap === null || s.question_cap === undefined ? '' : String(s.question_cap);
   $('s-presubmit').value = s.presubmission_minutes === null || s.presubmission_minutes === undefined ? '' : String(s.presubmission_minutes);
   const channels = Array.isArray(s.channels) ? s.channels : [];
-  for (const c of ['web', 'telegram', 'matrix']) $(`s-channel-${c}`).checked = channels.includes(c);
+  for (const c of ['web', 'telegram', 'matrix', 'threema']) $(`s-channel-${c}`).checked = channels.includes(c);
   $('session-form-heading').textContent = `Sprechstunde bearbeiten: ${s.title}`;
   $('session-submit').textContent = 'Änderungen speichern';
   $('session-new').hidden = false;
@@ -219,7 +219,7 @@ async function onSessionSubmit(ev) {
     ends_at: $('s-end').value.slice(0, 16),
     question_cap: cap,
     presubmission_minutes: presub,
-    channels: ['web', 'telegram', 'matrix'].filter((c) => $(`s-channel-${c}`).checked),
+    channels: ['web', 'telegram', 'matrix', 'threema'].filter((c) => $(`s-channel-${c}`).checked),
   };
   const editing = editingSessionId;
   const button = $('session-submit');

@@ -21,6 +21,7 @@ export async function loadStats() {
         el('td', null, `${Math.round(f.answer_rate * 1000) / 10} %`),
         el('td', null, f.median_minutes === null ? '–' : String(f.median_minutes)),
         el('td', null, f.p90_minutes === null ? '–' : String(f.p90_minutes)),
+        el('td', null, String(f.messages_sent ?? 0)),
       );
       return tr;
     });

@@ -70,7 +70,7 @@ pub(crate) const QUEUE_FILTERS: &[QueryParam] = &[
     },
     QueryParam {
         name: "channel",
-        kind: OneOf(&["web", "telegram", "matrix"]),
+        kind: OneOf(&["web", "telegram", "matrix", "threema"]),
         description: "The channel the citizen wrote on",
     },
     QueryParam {
@@ -151,7 +151,7 @@ fn session_properties() -> Value {
         "ends_at": {"type": "string", "description": time},
         "question_cap": {"type": ["integer", "null"], "minimum": 0},
         "presubmission_minutes": {"type": ["integer", "null"]},
-        "channels": {"type": "array", "items": {"enum": ["web", "telegram", "matrix"]},
+        "channels": {"type": "array", "items": {"enum": ["web", "telegram", "matrix", "threema"]},
                      "description": "Empty or missing: every channel"},
     })
 }

@@ -10,6 +10,7 @@ use serde::Serialize;
 
 use crate::channel::ChannelKind;
 use crate::ids::{DepartmentId, SessionId};
+use crate::outbox::DeliveryState;
 use crate::question::QuestionStatus;
 use crate::state::OfficeState;
 
@@ -30,6 +31,12 @@ pub struct Figures {
     pub median_minutes: Option<i64>,
     /// 90th percentile of the time to first answer, in minutes.
     pub p90_minutes: Option<i64>,
+    /// Messages delivered to citizens in the period (answers, acknowledgements, notices,
+    /// announcements; a long text split by the channel counts once): what channels that
+    /// charge per message (Threema) bill. Messages that belong to no question count for
+    /// their channel and the total only; messages forgotten right after delivery (exports,
+    /// the thanks for agreeing, the last notice after an erasure) are not counted.
+    pub messages_sent: u64,
 }
 
 #[derive(Default)]
@@ -38,11 +45,13 @@ struct Acc {
     answered: u64,
     withdrawn: u64,
     minutes: Vec<i64>,
+    messages: u64,
 }
 
 impl Acc {
     fn add(&mut self, row: &Row) {
         self.questions += 1;
+        self.messages += row.messages;
         if row.withdrawn {
             self.withdrawn += 1;
         }
@@ -57,6 +66,7 @@ impl Acc {
         self.answered += other.answered;
         self.withdrawn += other.withdrawn;
         self.minutes.extend(other.minutes);
+        self.messages += other.messages;
     }
 
     fn figures(mut self, dimension: &'static str, key: String) -> Figures {
@@ -74,6 +84,7 @@ impl Acc {
             },
             median_minutes: percentile(&self.minutes, 50),
             p90_minutes: percentile(&self.minutes, 90),
+            messages_sent: self.messages,
         }
     }
 }
@@ -86,12 +97,16 @@ struct Row {
     withdrawn: bool,
     /// Minutes from question to first answer, if answered.
     minutes: Option<i64>,
+    /// Messages delivered to the citizen about this question in the period.
+    messages: u64,
 }
 
 /// Everything the figures are computed from, taken from the state in one short hold of its
 /// lock; the grouping, sorting and naming happen after the lock is released.
 pub struct Facts {
     rows: Vec<Row>,
+    /// Messages delivered in the period that belong to no counted question, per channel.
+    unattached: HashMap<ChannelKind, u64>,
     sessions: HashMap<SessionId, String>,
     departments: HashMap<DepartmentId, String>,
 }
@@ -100,10 +115,15 @@ impl Facts {
     /// Copies what the figures need from `state`: the questions that arrived within
     /// `period` (from, until exclusive), all without one.
     pub fn collect(state: &OfficeState, period: Option<(Timestamp, Timestamp)>) -> Facts {
-        let rows = state
+        let within = |t: Timestamp| period.is_none_or(|(from, until)| from <= t && t < until);
+        let mut index = HashMap::new();
+        let mut rows: Vec<Row> = state
             .questions()
-            .filter(|q| {
-                period.is_none_or(|(from, until)| from <= q.created_at && q.created_at < until)
+            .filter(|q| within(q.created_at))
+            .enumerate()
+            .map(|(i, q)| {
+                index.insert(q.id, i);
+                q
             })
             .map(|q| Row {
                 session: q.session,
@@ -113,10 +133,25 @@ impl Facts {
                 minutes: q
                     .answered_at()
                     .map(|at| at.duration_since(q.created_at).as_secs().max(0) / 60),
+                messages: 0,
             })
             .collect();
+        let mut unattached: HashMap<ChannelKind, u64> = HashMap::new();
+        for m in state.outbox() {
+            let DeliveryState::Delivered { at } = m.state else {
+                continue;
+            };
+            if !within(at) {
+                continue;
+            }
+            match m.question.and_then(|q| index.get(&q)) {
+                Some(&i) => rows[i].messages += 1,
+                None => *unattached.entry(m.channel).or_default() += 1,
+            }
+        }
         Facts {
             rows,
+            unattached,
             sessions: state
                 .sessions()
                 .map(|s| (s.id, format!("{} ({})", s.title, s.id)))
@@ -134,6 +169,10 @@ impl Facts {
         let mut by_session: HashMap<Option<SessionId>, Acc> = HashMap::new();
         let mut by_department: HashMap<Option<DepartmentId>, Acc> = HashMap::new();
         let mut by_channel: HashMap<ChannelKind, Acc> = HashMap::new();
+        for (channel, messages) in &self.unattached {
+            total.messages += messages;
+            by_channel.entry(*channel).or_default().messages += messages;
+        }
         for row in &self.rows {
             total.add(row);
             by_session.entry(row.session).or_default().add(row);
@@ -368,6 +407,63 @@ mod tests {
             ("channel", "web", 3, 2, 0.667, Some(30), Some(90)),
         ];
         assert_eq!(got, expected);
+    }
+
+    #[test]
+    fn messages_sent_count_per_question_and_channel_and_pending_ones_do_not() {
+        // Arrange: a Threema question with two delivered messages and one pending, and a
+        // delivered announcement (no question) on Threema and one on the web chat.
+        use ChannelKind::{Threema, Web};
+        let message = |id: u64, channel: ChannelKind, question: Option<u64>, delivered: bool| {
+            crate::outbox::OutboxMessage {
+                id: crate::ids::OutboxId(id),
+                citizen: CitizenId(1),
+                channel,
+                address: "a".into(),
+                text: "Text".into(),
+                question: question.map(QuestionId),
+                created_at: at(1),
+                state: if delivered {
+                    DeliveryState::Delivered { at: at(5) }
+                } else {
+                    DeliveryState::new_pending(at(1))
+                },
+                choices: Vec::new(),
+                ephemeral: false,
+                confirmed: None,
+            }
+        };
+        let snapshot = Snapshot {
+            questions: vec![question(1, Threema, None, None, QuestionStatus::Open, None)],
+            outbox: vec![
+                message(1, Threema, Some(1), true),
+                message(2, Threema, Some(1), true),
+                message(3, Threema, Some(1), false),
+                message(4, Threema, None, true),
+                message(5, Web, None, true),
+            ],
+            ..Snapshot::default()
+        };
+        let state = OfficeState::from_snapshot(snapshot);
+
+        // Act
+        let figures = Facts::collect(&state, None).figures();
+
+        // Assert: (dimension, key, messages sent)
+        let got: Vec<_> = figures
+            .iter()
+            .map(|f| (f.dimension, f.key.as_str(), f.messages_sent))
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                ("total", "all", 4),
+                ("session", "-", 2),
+                ("department", "-", 2),
+                ("channel", "threema", 3),
+                ("channel", "web", 1),
+            ]
+        );
     }
 
     #[test]

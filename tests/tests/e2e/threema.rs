@@ -190,6 +190,20 @@ async fn a_threema_citizen_gets_through_a_whole_office_hour_like_the_other_chann
         .unwrap();
     assert_eq!(delivery["state"], "delivered", "{delivery}");
     assert_eq!(delivery["receipt"], "read", "{delivery}");
+    // The statistics count the messages sent over Threema (each cost a credit) that are
+    // still stored: the notice, the subscription reply, the announcement, the
+    // acknowledgement, the answer — not the thanks for agreeing, forgotten once delivered.
+    let stats = staff.get("/api/v1/stats").await.unwrap();
+    let threema = stats["stats"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["dimension"] == "channel" && f["key"] == "threema")
+        .cloned()
+        .unwrap();
+    assert_eq!(threema["questions"], 1, "{threema}");
+    assert_eq!(anna.inbox().len(), 6);
+    assert_eq!(threema["messages_sent"], 5, "{threema}");
 
     // Act 4: the citizen gets their data, then erases it.
     says(&anna, "/meinedaten").await;

@@ -104,6 +104,7 @@ fn to_csv(figures: &[Figures]) -> Result<String, csv::Error> {
         "answer_rate",
         "median_minutes",
         "p90_minutes",
+        "messages_sent",
     ])?;
     let opt = |v: Option<i64>| v.map(|v| v.to_string()).unwrap_or_default();
     for f in figures {
@@ -115,6 +116,7 @@ fn to_csv(figures: &[Figures]) -> Result<String, csv::Error> {
             f.answer_rate.to_string(),
             opt(f.median_minutes),
             opt(f.p90_minutes),
+            f.messages_sent.to_string(),
         ])?;
     }
     let bytes = out.into_inner().map_err(|e| e.into_error())?;
@@ -146,6 +148,7 @@ mod tests {
             answer_rate: 0.5,
             median_minutes: Some(12),
             p90_minutes: None,
+            messages_sent: 4,
         };
         // (session title, its cell)
         let cases = [
@@ -165,7 +168,7 @@ mod tests {
             let line = out.lines().skip(1).collect::<Vec<_>>().join("\n");
             assert_eq!(
                 line,
-                format!("\"session\",{cell},3,1,0.5,12,\"\""),
+                format!("\"session\",{cell},3,1,0.5,12,\"\",4"),
                 "{title:?}"
             );
         }

@@ -135,7 +135,7 @@ async fn four_eyes_the_citizen_receives_only_the_approved_text() {
     assert!(
         csv.starts_with(
             "\"dimension\",\"key\",\"questions\",\"answered\",\"answer_rate\",\
-             \"median_minutes\",\"p90_minutes\"\n\"total\",\"all\",1,1,1,"
+             \"median_minutes\",\"p90_minutes\",\"messages_sent\"\n\"total\",\"all\",1,1,1,"
         ),
         "{csv}"
     );

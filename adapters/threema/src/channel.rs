@@ -42,14 +42,19 @@ impl ThreemaChannel {
     }
 }
 
-/// The text with its choices written out, one command per line.
+/// The text with its choices written out, one command per line; a command the text names
+/// already is not repeated.
 pub(crate) fn with_choices(text: &str, choices: &[Choice]) -> String {
-    if choices.is_empty() {
+    let missing: Vec<&Choice> = choices
+        .iter()
+        .filter(|c| !text.contains(c.command.as_str()))
+        .collect();
+    if missing.is_empty() {
         return text.to_owned();
     }
     let mut out = text.to_owned();
     out.push('\n');
-    for c in choices {
+    for c in missing {
         out.push_str(&format!("\n{} – {}", c.command, c.label));
     }
     out

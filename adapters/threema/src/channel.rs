@@ -201,6 +201,19 @@ mod tests {
     }
 
     #[test]
+    fn a_command_the_text_names_already_is_not_listed_again() {
+        let choice = |command: &str| Choice {
+            label: "x".into(),
+            command: command.into(),
+        };
+        let text = with_choices(
+            "Antworten Sie mit /einverstanden oder /ablehnen.",
+            &[choice("/einverstanden"), choice("/ablehnen")],
+        );
+        assert_eq!(text, "Antworten Sie mit /einverstanden oder /ablehnen.");
+    }
+
+    #[test]
     fn gateway_errors_map_to_permanent_only_for_a_missing_id_or_an_oversized_message() {
         assert!(matches!(
             delivery_error(&ApiError::IdNotFound),

@@ -66,6 +66,17 @@ struct Inner {
     given_up: Family<ByChannel, Counter>,
     flush: Histogram,
     login_failures: Counter,
+    /// Gauges the channels report at scrape time ([`Metrics::add_gauge`]).
+    extra: std::sync::Mutex<Vec<Extra>>,
+}
+
+/// Reads one gauge's value at scrape time; `None` leaves it out of the scrape.
+pub type GaugeFn = Arc<dyn Fn() -> Option<i64> + Send + Sync>;
+
+struct Extra {
+    name: &'static str,
+    help: &'static str,
+    read: GaugeFn,
 }
 
 impl std::fmt::Debug for Metrics {
@@ -159,8 +170,32 @@ impl Metrics {
                 given_up,
                 flush,
                 login_failures,
+                extra: std::sync::Mutex::default(),
             }),
         }
+    }
+
+    /// Adds a gauge read at every scrape (`sprechstunde_<name>`), e.g. the Threema Gateway's
+    /// remaining credits. The value must not identify anybody.
+    pub fn add_gauge(&self, name: &'static str, help: &'static str, read: GaugeFn) {
+        self.inner
+            .extra
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(Extra { name, help, read });
+    }
+
+    fn extra_registry(&self) -> Registry {
+        let mut registry = Registry::with_prefix("sprechstunde");
+        let extra = self.inner.extra.lock().unwrap_or_else(|e| e.into_inner());
+        for e in extra.iter() {
+            if let Some(value) = (e.read)() {
+                let gauge = prometheus_client::metrics::gauge::Gauge::<i64>::default();
+                gauge.set(value);
+                registry.register(e.name, e.help, gauge);
+            }
+        }
+        registry
     }
 
     /// Registers these metrics as the office's telemetry observer.
@@ -182,6 +217,7 @@ impl Metrics {
         // Writing to a String cannot fail.
         let _ = encode_registry(&mut out, &self.inner.registry);
         let _ = encode_registry(&mut out, &gauges.registry());
+        let _ = encode_registry(&mut out, &self.extra_registry());
         let _ = encode_eof(&mut out);
         out
     }

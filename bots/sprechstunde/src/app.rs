@@ -232,6 +232,14 @@ impl Application {
         )
         .await
         .context("cannot start the Threema channel")?;
+        if let Some(threema) = &threema {
+            let credits = threema.credits();
+            metrics.add_gauge(
+                "threema_credits",
+                "Remaining Threema Gateway credits (one per message sent), as last asked for",
+                Arc::new(move || credits.remaining()),
+            );
+        }
         let webchat = WebChat::with_limits(
             office.clone(),
             shutdown.clone(),

@@ -375,6 +375,7 @@ async fn admins_see_the_remaining_credits_and_without_credits_messages_wait_in_t
     let dir = tempfile::tempdir().unwrap();
     let mut config = settings(dir.path(), &gateway);
     config.threema.credits_warn_below = 200;
+    config.metrics.token = Some("metrics-token-0123456789".to_owned());
     config.outbox.retry_base_seconds = 1;
     config.outbox.retry_max_seconds = 1;
     let app = start(config, Arc::new(SystemClock), &gateway).await;
@@ -399,6 +400,19 @@ async fn admins_see_the_remaining_credits_and_without_credits_messages_wait_in_t
         "{channels}"
     );
     assert_eq!(refused, 403);
+    let scraped = reqwest::Client::new()
+        .get(format!("{}/metrics", app.base))
+        .bearer_auth("metrics-token-0123456789")
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        scraped.contains("\nsprechstunde_threema_credits 120\n"),
+        "{scraped}"
+    );
 
     // Act 2: the credits run out; a citizen's acknowledgement waits, then goes out once the
     // credits are topped up.

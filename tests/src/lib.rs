@@ -7,6 +7,7 @@
 pub mod app;
 pub mod browser;
 pub mod citizen;
+pub mod disk;
 pub mod modules;
 pub mod oidc;
 pub mod smtp;

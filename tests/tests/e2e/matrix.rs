@@ -470,32 +470,6 @@ async fn wait_until_outbox_empty(app: &TestApp) {
     }
 }
 
-/// Every file under `dir`, recursively: how many, and all their bytes.
-fn scan_dir(dir: &std::path::Path) -> (usize, Vec<u8>) {
-    let mut files = 0;
-    let mut bytes = Vec::new();
-    let mut stack = vec![dir.to_owned()];
-    while let Some(d) = stack.pop() {
-        for entry in std::fs::read_dir(&d).unwrap() {
-            let path = entry.unwrap().path();
-            if path.is_dir() {
-                stack.push(path);
-            } else {
-                // SQLite may remove its journal files while matrix-sdk closes the store.
-                match std::fs::read(&path) {
-                    Ok(content) => {
-                        files += 1;
-                        bytes.extend(content);
-                    }
-                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-                    Err(e) => panic!("{}: {e}", path.display()),
-                }
-            }
-        }
-    }
-    (files, bytes)
-}
-
 #[tokio::test]
 async fn a_matrix_citizen_agrees_gets_their_data_and_erases_it_without_a_trace() {
     let Some(mut world) = World::start().await else {
@@ -555,7 +529,7 @@ async fn a_matrix_citizen_agrees_gets_their_data_and_erases_it_without_a_trace()
 
     // sprechstunde's own store keeps no trace; matrix-sdk's store is encrypted as a whole.
     let data_dir = world.settings.server.data_dir.clone();
-    let (files, bytes) = scan_dir(&data_dir);
+    let (files, bytes) = sprechstunde_tests::disk::scan(&data_dir);
     let user_id = anna.user_id();
     let seeded = [text.as_str(), user_id.as_str(), room.as_str()];
     let left: Vec<&&str> = seeded

@@ -12,37 +12,13 @@ use sprechstunde_botapi_emulator::{Emulator, TestUser};
 use sprechstunde_runtime::{ManualClock, SystemClock};
 use sprechstunde_tests::app::{TestApp, test_settings};
 use sprechstunde_tests::citizen::Citizen;
+use sprechstunde_tests::disk::{found, scan};
 use sprechstunde_tests::staff::{PASSWORD, StaffClient};
 use sprechstunde_tests::telegram::{agree, polling_settings};
 
 const WAIT: Duration = Duration::from_secs(60);
 /// A staff login, stored in clear: the scan must find it.
 const CONTROL: &str = "buergerreferat";
-
-/// Every file under `dir`, recursively: how many, and all their bytes.
-fn scan(dir: &Path) -> (usize, Vec<u8>) {
-    let mut files = 0;
-    let mut bytes = Vec::new();
-    let mut stack = vec![dir.to_owned()];
-    while let Some(d) = stack.pop() {
-        for entry in std::fs::read_dir(&d).unwrap() {
-            let path = entry.unwrap().path();
-            if path.is_dir() {
-                stack.push(path);
-            } else {
-                files += 1;
-                bytes.extend(std::fs::read(&path).unwrap());
-            }
-        }
-    }
-    (files, bytes)
-}
-
-fn found(haystack: &[u8], needle: &str) -> bool {
-    haystack
-        .windows(needle.len())
-        .any(|w| w == needle.as_bytes())
-}
 
 /// Asserts that none of `seeded` is anywhere in the data directory; prints the figures.
 /// As a control, the staff login (stored in clear) must be found, so the scan does read the

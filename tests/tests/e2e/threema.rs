@@ -3,7 +3,6 @@
 //! through `send_e2e`; the emulator decrypts what the citizen receives. Staff work through the
 //! console API.
 
-use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -11,6 +10,7 @@ use jiff::Timestamp;
 use serde_json::{Value, json};
 use sprechstunde_runtime::{ManualClock, SystemClock};
 use sprechstunde_tests::app::TestApp;
+use sprechstunde_tests::disk::{found, scan};
 use sprechstunde_tests::staff::StaffClient;
 use sprechstunde_tests::threema::{WAIT, agree, message_containing, says, settings, start};
 use sprechstunde_threema_emulator::Gateway;
@@ -34,31 +34,6 @@ fn reference_in(text: &str) -> String {
         .chars()
         .take_while(|c| *c == 'A' || *c == '-' || c.is_ascii_digit())
         .collect()
-}
-
-/// Every file under `dir`, recursively: how many, and all their bytes.
-fn scan(dir: &Path) -> (usize, Vec<u8>) {
-    let mut files = 0;
-    let mut bytes = Vec::new();
-    let mut stack = vec![dir.to_owned()];
-    while let Some(d) = stack.pop() {
-        for entry in std::fs::read_dir(&d).unwrap() {
-            let path = entry.unwrap().path();
-            if path.is_dir() {
-                stack.push(path);
-            } else {
-                files += 1;
-                bytes.extend(std::fs::read(&path).unwrap());
-            }
-        }
-    }
-    (files, bytes)
-}
-
-fn found(haystack: &[u8], needle: &str) -> bool {
-    haystack
-        .windows(needle.len())
-        .any(|w| w == needle.as_bytes())
 }
 
 /// Waits until `check` holds for the office state, waking on every office event.

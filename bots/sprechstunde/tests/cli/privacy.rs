@@ -139,6 +139,45 @@ async fn the_record_of_processing_follows_the_running_configuration() {
 }
 
 #[tokio::test]
+async fn with_threema_on_the_record_names_the_gateway_operator_as_a_processor_that_sees_metadata_only()
+ {
+    let dir = tempfile::tempdir().unwrap();
+    let env = [
+        ("SPRECHSTUNDE_THREEMA__ENABLED", "true"),
+        ("SPRECHSTUNDE_THREEMA__GATEWAY_ID", "*SPRECH1"),
+        (
+            "SPRECHSTUNDE_THREEMA__SECRET",
+            "threema-secret-never-printed",
+        ),
+    ];
+    let (ok_plain, plain) = record(dir.path(), &[], &[]).await;
+    let (ok, with_threema) = record(dir.path(), &env, &[]).await;
+    let (ok_json, json) = record(dir.path(), &env, &["--format", "json"]).await;
+
+    assert!(ok_plain && ok && ok_json);
+    assert!(!plain.contains("Threema GmbH"));
+    assert!(
+        with_threema.contains("Threema GmbH, Schweiz, als Betreiberin des Threema Gateway"),
+        "{with_threema}"
+    );
+    assert!(with_threema.contains("nur Metadaten"), "{with_threema}");
+    assert!(with_threema.contains("Bürgerinnen und Bürger (Threema)"));
+    assert!(with_threema.contains("Pseudonym der Threema-ID"));
+    assert!(with_threema.contains("Angemessenheitsbeschluss"));
+    assert!(!with_threema.contains("threema-secret-never-printed"));
+    let json: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let threema = json["channels"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == "threema")
+        .cloned()
+        .unwrap();
+    assert_eq!(threema["enabled"], true);
+    assert_eq!(threema["end_to_end_encryption"], "yes");
+}
+
+#[tokio::test]
 async fn the_record_lists_the_departments_of_the_data_directory_or_says_where_they_are() {
     // Arrange: the record's configuration names the Tiefbauamt; the data directory gets the
     // Ordnungsamt from another configuration (as if an admin had created it in the console).

@@ -321,24 +321,31 @@ async fn an_outage_of_the_gateway_delays_the_answer_and_then_delivers_it_once() 
         })
     })
     .await;
+    // The citizen asks back while the Gateway is down: taken in (their key is known), its
+    // acknowledgement waits in the outbox behind the answer.
+    says(&cem, "Und an Feiertagen?").await;
     let during = cem.inbox().len();
     gateway.set_outage(false);
     let answer = message_containing(&cem, "Samstags von 9 bis 14 Uhr.").await;
+    let added = message_containing(&cem, "Ihre Rückfrage").await;
 
-    // Assert
+    // Assert: both arrive, in order, once each.
+    assert!(added.text.contains(&reference), "{}", added.text);
     assert!(!answer.text.is_empty());
     wait_for_state(&app, "the outbox empty", |s| {
         s.pending_outbox().count() == 0
     })
     .await;
-    let copies = cem
-        .inbox()
-        .iter()
-        .filter(|m| m.text.contains("Samstags von 9"))
-        .count();
-    assert_eq!(copies, 1, "delivered exactly once");
-    assert!(cem.inbox().len() > during);
-    assert_eq!(gateway.accepted_sends(), sends + 1);
+    let count = |needle: &str| {
+        cem.inbox()
+            .iter()
+            .filter(|m| m.text.contains(needle))
+            .count()
+    };
+    assert_eq!(count("Samstags von 9"), 1, "the answer once");
+    assert_eq!(count("Ihre Rückfrage"), 1, "the acknowledgement once");
+    assert_eq!(cem.inbox().len(), during + 2);
+    assert_eq!(gateway.accepted_sends(), sends + 2);
     app.stop().await.unwrap();
 }
 

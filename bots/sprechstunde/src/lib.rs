@@ -38,5 +38,10 @@ pub fn init_logging(level: &str) {
         .with_env_filter(filter)
         .with_ansi(ansi)
         .with_writer(std::io::stderr)
+        // A log reader that went away (a dead collector, `… | head`) must not take the
+        // server with it: tracing-subscriber would report the failed write with `eprintln!`,
+        // which panics on the same broken stderr — in whichever task logged, the stop
+        // signal's included.
+        .log_internal_errors(false)
         .try_init();
 }

@@ -181,3 +181,42 @@ async fn sigterm_stops_gracefully_and_the_delivery_in_flight_is_not_sent_again()
         "the acknowledgement came: {texts:#?}"
     );
 }
+
+#[tokio::test]
+async fn the_server_still_stops_on_sigterm_when_its_log_reader_has_gone() {
+    // Arrange: the server's stdout and stderr go to pipes whose reader goes away after the
+    // first line (a log collector that died, `… | head`).
+    use tokio::io::AsyncBufReadExt;
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = sprechstunde(dir.path())
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .env("RUST_LOG", "info")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdout = tokio::io::BufReader::new(child.stdout.take().unwrap());
+    let mut first = String::new();
+    tokio::time::timeout(DEADLINE, stdout.read_line(&mut first))
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(first.contains("listening on"), "{first}");
+    drop(stdout);
+    drop(child.stderr.take());
+
+    // Act: the stop is logged, into the broken pipe.
+    let pid = child.id().unwrap().to_string();
+    let signalled = std::process::Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap();
+    let status = tokio::time::timeout(DEADLINE, child.wait()).await;
+
+    // Assert
+    assert!(signalled.success());
+    let status = status
+        .expect("the server stops within the deadline")
+        .unwrap();
+    assert!(status.success(), "exit {status}");
+}

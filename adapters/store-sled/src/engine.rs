@@ -73,7 +73,7 @@ impl Threads {
             return Ok(*s);
         }
         let mut count = 0_u32;
-        for key in tree.scan_prefix(&keys::entity(ENTRY, question)).keys() {
+        for key in tree.scan_prefix(keys::entity(ENTRY, question)).keys() {
             let key = key.map_err(|e| errors::storage("scanning a thread", e))?;
             let (_, index) = keys::entry_of(&key)?;
             count = count.max(index.saturating_add(1));

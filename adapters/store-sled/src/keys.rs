@@ -24,8 +24,12 @@ pub(crate) const AUDIT_TREE: &str = "audit";
 
 /// Key prefix of sessions.
 pub(crate) const SESSION: u8 = b's';
-/// Key prefix of questions.
+/// Key prefix of questions (the question without its thread, or, as written before layout 2,
+/// with it).
 pub(crate) const QUESTION: u8 = b'q';
+/// Key prefix of thread entries: the question's id, then the entry's position (big-endian
+/// `u32`), so a prefix scan yields each thread in order.
+pub(crate) const ENTRY: u8 = b't';
 /// Key prefix of citizens.
 pub(crate) const CITIZEN: u8 = b'c';
 /// Key prefix of outbox messages.
@@ -41,8 +45,11 @@ pub(crate) const MAIL: u8 = b'e';
 pub(crate) const COUNTERS_KEY: &[u8] = b"m/counters";
 /// The layout version, written when a store is created.
 pub(crate) const FORMAT_KEY: &[u8] = b"m/format";
-/// The layout version this crate writes and reads.
-pub(crate) const FORMAT_VERSION: &[u8] = b"1";
+/// The layout version this crate writes: 2 keeps thread entries under keys of their own.
+pub(crate) const FORMAT_VERSION: &[u8] = b"2";
+/// Older layout versions this crate reads (and upgrades by writing): 1 kept each thread
+/// inside its question's record.
+pub(crate) const FORMAT_READABLE: &[&[u8]] = &[b"1"];
 
 /// The key of an entity: prefix, then the id big-endian.
 pub(crate) fn entity(prefix: u8, id: u64) -> [u8; 9] {
@@ -50,6 +57,33 @@ pub(crate) fn entity(prefix: u8, id: u64) -> [u8; 9] {
     key[0] = prefix;
     key[1..].copy_from_slice(&id.to_be_bytes());
     key
+}
+
+/// The key of entry `index` of question `question`'s thread.
+pub(crate) fn entry(question: u64, index: u32) -> [u8; 13] {
+    let mut key = [0; 13];
+    key[0] = ENTRY;
+    key[1..9].copy_from_slice(&question.to_be_bytes());
+    key[9..].copy_from_slice(&index.to_be_bytes());
+    key
+}
+
+/// The question id and position in a thread entry key read back from a prefix scan.
+///
+/// # Errors
+/// [`StoreError::Corrupt`] if the key is not the prefix, eight and four bytes.
+pub(crate) fn entry_of(key: &[u8]) -> Result<(u64, u32), StoreError> {
+    match key.split_first() {
+        Some((&ENTRY, rest)) if rest.len() == 12 => {
+            let question = decode_id(&rest[..8], "thread entry key")?;
+            let mut index = [0; 4];
+            index.copy_from_slice(&rest[8..]);
+            Ok((question, u32::from_be_bytes(index)))
+        }
+        _ => Err(StoreError::Corrupt(format!(
+            "unexpected thread entry key {key:?}"
+        ))),
+    }
 }
 
 /// The id in an entity key read back from a prefix scan.
@@ -93,6 +127,17 @@ mod tests {
     fn entity_keys_sort_by_id() {
         assert!(entity(QUESTION, 2) < entity(QUESTION, 10));
         assert!(entity(QUESTION, 255) < entity(QUESTION, 256));
+    }
+
+    #[test]
+    fn thread_entry_keys_sort_by_question_then_position_and_round_trip() {
+        assert!(entry(1, 300) < entry(2, 0));
+        assert!(entry(7, 255) < entry(7, 256));
+        assert_eq!(entry_of(&entry(7, 256)).ok(), Some((7, 256)));
+        assert!(matches!(
+            entry_of(&entity(QUESTION, 7)),
+            Err(StoreError::Corrupt(_))
+        ));
     }
 
     #[test]

@@ -26,7 +26,7 @@ mod vault;
 use std::collections::HashSet;
 use std::fmt;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, PoisonError, RwLock};
+use std::sync::{Arc, Mutex, PoisonError, RwLock};
 
 use async_trait::async_trait;
 use sprechstunde_core::{
@@ -37,8 +37,9 @@ use sprechstunde_core::{
 pub use crate::backup::{BackupCounts, SledBackup, restore};
 
 use crate::audit::AuditTree;
+use crate::engine::Threads;
 use crate::group_commit::GroupCommit;
-use crate::keys::{ENGINE_TREE, FORMAT_KEY, FORMAT_VERSION};
+use crate::keys::{ENGINE_TREE, FORMAT_KEY, FORMAT_READABLE, FORMAT_VERSION};
 use crate::release::ReleaseOnDrop;
 use crate::staff::StaffTrees;
 use crate::vault::Vault;
@@ -70,6 +71,9 @@ struct Open {
     vault: Vault,
     staff: StaffTrees,
     audit: AuditTree,
+    /// What is stored of each question's thread; held while a batch that writes threads is
+    /// planned and applied.
+    threads: Mutex<Threads>,
     // Fields drop in declaration order: this one must come after every sled handle.
     _release: ReleaseOnDrop,
 }
@@ -102,6 +106,7 @@ impl Open {
                 vault,
                 staff,
                 audit,
+                threads: Mutex::new(Threads::default()),
                 _release: release,
             }),
             Err(e) => {
@@ -317,6 +322,19 @@ fn check_format(engine: &sled::Tree) -> Result<(), StoreError> {
     match previous {
         Ok(()) => Ok(()),
         Err(found) if found.current.as_deref() == Some(FORMAT_VERSION) => Ok(()),
+        // An older layout is read as it is and upgraded record by record as they are written;
+        // from now on older versions of this crate refuse the directory.
+        Err(found)
+            if found
+                .current
+                .as_deref()
+                .is_some_and(|v| FORMAT_READABLE.contains(&v)) =>
+        {
+            engine
+                .insert(FORMAT_KEY, FORMAT_VERSION)
+                .map_err(|e| errors::storage("upgrading the format version", e))?;
+            Ok(())
+        }
         Err(found) => Err(StoreError::Corrupt(format!(
             "unknown store format {:?} (this version reads {:?})",
             found.current.as_deref().map(String::from_utf8_lossy),
@@ -341,8 +359,9 @@ impl Store for SledStore {
             self.reopen().await?;
         }
         let db = self.db()?;
-        let snapshot =
+        let (snapshot, threads) =
             engine::load(&db.engine, &db.vault).map_err(|e| errors::with_advice(&self.path, e))?;
+        *db.threads.lock().unwrap_or_else(PoisonError::into_inner) = threads;
         // Keys whose records are gone (an erasure interrupted by a crash) are destroyed now,
         // and so are keys of summary versions that are no longer the stored one.
         let citizens: HashSet<u64> = snapshot.citizens.iter().map(|c| c.id.0).collect();
@@ -363,7 +382,18 @@ impl Store for SledStore {
         // Sealing (and creating keys) happens outside the write lock; which summary versions
         // are replaced is read inside it, so concurrent writers see each other's versions.
         let db = self.db()?;
-        let encoded = engine::batch(changes, &db.vault)?;
+        // Which entries of a thread are new depends on what earlier batches stored: batches
+        // that write threads are planned and applied one at a time.
+        let mut threads = engine::writes_threads(changes)
+            .then(|| db.threads.lock().unwrap_or_else(PoisonError::into_inner));
+        let none = Threads::default();
+        let encoded = engine::batch(
+            changes,
+            &db.vault,
+            &db.engine,
+            threads.as_deref().unwrap_or(&none),
+        )?;
+        let stored = encoded.threads;
         let ((), seq) = self.commits.write(|| {
             // Sealed under this opening's keys: a reopen meanwhile makes the batch fail.
             if !Arc::ptr_eq(&db, &self.db()?) {
@@ -382,6 +412,9 @@ impl Store for SledStore {
             }
             Ok(())
         })?;
+        if let Some(threads) = threads.as_deref_mut() {
+            threads.update(stored);
+        }
         Ok(seq)
     }
 

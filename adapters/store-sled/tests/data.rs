@@ -161,6 +161,11 @@ fn write_raw_in(dir: &Path, tree: &str, key: &[u8], value: &[u8]) {
         engine.insert(key, value).expect("insert");
         db.flush().expect("flush");
     }
+    wait_released(dir);
+}
+
+/// Waits until sled has released the directory (its threads hold it a moment after drop).
+fn wait_released(dir: &Path) {
     let lock = File::open(dir.join("db")).expect("sled's lock file");
     let deadline = Instant::now() + Duration::from_secs(5);
     loop {
@@ -172,4 +177,128 @@ fn write_raw_in(dir: &Path, tree: &str, key: &[u8], value: &[u8]) {
             Err(e) => panic!("sled did not release {}: {e}", dir.display()),
         }
     }
+}
+
+#[tokio::test]
+async fn a_thread_is_stored_entry_by_entry_beside_its_question_record() {
+    // Arrange: a question with a long thread, stored.
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut q = question(1);
+    let long = "Noch eine Nachricht zum selben Anliegen. ".repeat(20);
+    for _ in 0..50 {
+        let mut entry = q.entries[0].clone();
+        entry.text.clone_from(&long);
+        q.entries.push(entry);
+    }
+    {
+        let store = SledStore::open(dir.path()).expect("open");
+        store
+            .commit(&[Change::Question(q.clone())])
+            .await
+            .expect("commit");
+
+        // Act: one more message in the thread.
+        let mut entry = q.entries[0].clone();
+        entry.text = "Die letzte Nachricht.".into();
+        q.entries.push(entry);
+        store
+            .commit(&[Change::Question(q.clone())])
+            .await
+            .expect("commit");
+        assert_eq!(store.load().await.expect("load").questions, vec![q.clone()]);
+    }
+
+    // Assert: the record no longer carries the thread, each entry has a key of its own, and
+    // everything reads back after a reopen.
+    let (record, entries) = read_raw(dir.path(), |db| {
+        let engine = db.open_tree("engine").expect("tree");
+        let record = engine.get(question_key(1)).expect("get").expect("record");
+        let entries = engine.scan_prefix(b"t").count();
+        (record.len(), entries)
+    });
+    assert!(record < long.len(), "the record holds {record} bytes");
+    assert_eq!(entries, q.entries.len());
+    let store = SledStore::open(dir.path()).expect("reopen");
+    assert_eq!(store.load().await.expect("load").questions, vec![q]);
+}
+
+#[tokio::test]
+async fn a_store_of_layout_one_is_read_and_its_threads_move_when_written() {
+    // Arrange: layout 1, a question record that carries its thread (in clear, as before
+    // sealing came in; sealed records are opened the same way).
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut q = question(1);
+    write_raw(dir.path(), b"m/format", b"1");
+    write_raw(
+        dir.path(),
+        &question_key(1),
+        &serde_json::to_vec(&q).expect("encode"),
+    );
+
+    // Act
+    let loaded = {
+        let store = SledStore::open(dir.path()).expect("open layout 1");
+        let loaded = store.load().await.expect("load").questions;
+        let mut entry = q.entries[0].clone();
+        entry.text = "Nachtrag".into();
+        q.entries.push(entry);
+        store
+            .commit(&[Change::Question(q.clone())])
+            .await
+            .expect("commit");
+        loaded
+    };
+
+    // Assert
+    assert_eq!(loaded.len(), 1);
+    assert_eq!(loaded[0].entries.len(), q.entries.len() - 1);
+    let store = SledStore::open(dir.path()).expect("reopen");
+    assert_eq!(store.load().await.expect("load").questions, vec![q]);
+    drop(store);
+    let format = read_raw(dir.path(), |db| {
+        let engine = db.open_tree("engine").expect("tree");
+        engine
+            .get(b"m/format")
+            .expect("get")
+            .expect("format")
+            .to_vec()
+    });
+    assert_eq!(format, b"2");
+}
+
+#[tokio::test]
+async fn forgetting_a_question_removes_its_thread_entries() {
+    // Arrange
+    let dir = tempfile::tempdir().expect("temp dir");
+    {
+        let store = SledStore::open(dir.path()).expect("open");
+        store
+            .commit(&[Change::Question(question(1)), Change::Question(question(2))])
+            .await
+            .expect("commit");
+
+        // Act
+        store
+            .commit(&[Change::ForgetQuestion(sprechstunde_core::QuestionId(1))])
+            .await
+            .expect("forget");
+    }
+
+    // Assert: only the other question's entries are left.
+    let left = read_raw(dir.path(), |db| {
+        let engine = db.open_tree("engine").expect("tree");
+        engine.scan_prefix(b"t").count()
+    });
+    assert_eq!(left, question(2).entries.len());
+}
+
+/// Reads the database with sled itself, bypassing the store, and waits until sled has
+/// released the directory again.
+fn read_raw<T>(dir: &Path, read: impl FnOnce(&sled::Db) -> T) -> T {
+    let out = {
+        let db = sled::open(dir).expect("raw open");
+        read(&db)
+    };
+    wait_released(dir);
+    out
 }

@@ -8,11 +8,11 @@ use std::time::Duration;
 
 use jiff::Timestamp;
 use sprechstunde_core::{
-    Channel, ChannelKind, CitizenId, Delivery, DeliveryError, DeliveryReport, Input, OfficeState,
+    Channel, ChannelKind, CitizenId, Delivery, DeliveryError, DeliveryReport, OfficeState,
 };
 use tokio::task::JoinSet;
 
-use crate::office::{Durability, Office};
+use crate::office::Office;
 
 /// Most deliveries in flight at once.
 const MAX_IN_FLIGHT: usize = 1024;
@@ -33,8 +33,13 @@ pub(crate) async fn run(office: Office, mut stop: tokio::sync::watch::Receiver<b
     let mut in_flight: HashSet<CitizenId> = HashSet::new();
     let mut per_channel: HashMap<ChannelKind, usize> = HashMap::new();
     let mut tasks: JoinSet<(CitizenId, ChannelKind, DeliveryReport)> = JoinSet::new();
+    // Finished deliveries not recorded yet: recorded at the start of the next round, under
+    // the same taking of the state lock that picks what is due next.
+    let mut reports: Vec<DeliveryReport> = Vec::new();
     loop {
-        if stopping && tasks.is_empty() {
+        if stopping && tasks.is_empty() && reports.is_empty() {
+            // What was recorded reaches the store before the office shuts down.
+            office.written().await;
             return;
         }
         let durable = office.inner.durable_outbox.load(Ordering::SeqCst);
@@ -44,8 +49,9 @@ pub(crate) async fn run(office: Office, mut stop: tokio::sync::watch::Receiver<b
         } else {
             MAX_IN_FLIGHT.saturating_sub(in_flight.len())
         };
+        let recorded = std::mem::take(&mut reports);
         let (due, next_at, now) = office
-            .read(|state, _, now| {
+            .record_and_read(recorded, |state, _, now| {
                 let (due, next) =
                     select_due(&office, state, now, durable, &in_flight, &per_channel, room);
                 (due, next, now)
@@ -93,7 +99,6 @@ pub(crate) async fn run(office: Office, mut stop: tokio::sync::watch::Receiver<b
             () = office.inner.dispatch_wake.notified(), if !stopping => {}
             () = tokio::time::sleep(wait), if !stopping => {}
             Some(done) = tasks.join_next(), if !tasks.is_empty() => {
-                let mut reports = Vec::new();
                 let mut finished = vec![done];
                 while let Some(more) = tasks.try_join_next() {
                     finished.push(more);
@@ -117,12 +122,6 @@ pub(crate) async fn run(office: Office, mut stop: tokio::sync::watch::Receiver<b
                             tracing::error!(%join_error, "delivery task failed");
                         }
                     }
-                }
-                if let Err(error) = office
-                    .submit_with(Input::Delivered(reports), Durability::Lazy)
-                    .await
-                {
-                    tracing::error!(%error, "could not record deliveries; they will be retried");
                 }
             }
         }

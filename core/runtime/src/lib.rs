@@ -19,6 +19,7 @@ mod retention;
 mod scheduler;
 mod search;
 mod telemetry;
+mod writer;
 
 pub use assets::Asset;
 pub use audit::{AuditFilter, AuditTrail, Purged};

@@ -7,10 +7,10 @@ use std::time::Instant;
 
 use jiff::Timestamp;
 use sprechstunde_core::{
-    Channel, ChannelKind, CommitSeq, Engine, Input, Intake, OfficeState, OutboxId, QuestionId,
-    Receipt, Refusal, Store, StoreError,
+    Channel, ChannelKind, CommitSeq, DeliveryReport, Engine, Input, Intake, OfficeState, OutboxId,
+    QuestionId, Receipt, Refusal, Store, StoreError,
 };
-use tokio::sync::{Mutex, Notify, broadcast};
+use tokio::sync::{Mutex, Notify, broadcast, oneshot};
 use tokio::task::JoinHandle;
 
 use crate::audit::AuditTrail;
@@ -18,6 +18,7 @@ use crate::clock::Clock;
 use crate::events::OfficeEvent;
 use crate::search::SearchIndex;
 use crate::telemetry::Telemetry;
+use crate::writer::{self, Done, Job};
 
 /// A failure of the office itself (not a refusal of an input).
 #[derive(Debug, thiserror::Error)]
@@ -39,22 +40,22 @@ pub(crate) struct Inner {
     /// Where staff mails go; none: they wait (mail not configured).
     pub(crate) mailer: RwLock<Option<Arc<dyn sprechstunde_core::Mailer>>>,
     pub(crate) mail_wake: Notify,
-    /// The store's number of the last commit applied to the state (0: none since the state
-    /// was loaded). Written under the state lock. An input that changes nothing may still
-    /// answer from a commit that is not durable yet (a resend while the original is being
-    /// flushed), so it waits for this one.
-    last_commit: AtomicU64,
-    /// A flush failed: the state may hold changes that are not on disk. The next input (or
-    /// the recovery worker) reloads the state from the store before anything else is
-    /// answered.
-    stale: AtomicBool,
+    /// Commits on their way to the store, in commit order (see [`crate::writer`]). Sent to
+    /// under the state lock only. An input that changes nothing may still answer from a
+    /// commit that is not durable yet (a resend while the original is being flushed), so it
+    /// waits for the commits queued before it ([`Job::Barrier`]).
+    commits: writer::Queue,
+    /// A write or flush failed: the state may hold changes that are not on disk. The next
+    /// input (or the recovery worker) reloads the state from the store before anything else
+    /// is answered.
+    pub(crate) stale: AtomicBool,
     pub(crate) channels: RwLock<HashMap<ChannelKind, Arc<dyn Channel>>>,
     pub(crate) dispatch_wake: Notify,
     pub(crate) clock_wake: Notify,
     events: broadcast::Sender<OfficeEvent>,
     audit: AuditTrail,
     /// Folded question texts for staff searches; follows every commit.
-    search: SearchIndex,
+    pub(crate) search: SearchIndex,
     /// Who counts the office's work (metrics); counts nothing unless registered.
     pub(crate) telemetry: RwLock<Arc<dyn Telemetry>>,
 }
@@ -155,27 +156,28 @@ impl Office {
         let durable_mail = state.counters().next_mail.saturating_sub(1);
         let (events, _) = broadcast::channel(1024);
         let audit = AuditTrail::new(store.clone(), clock.clone());
-        Ok(Office {
-            inner: Arc::new(Inner {
-                engine,
-                state: Mutex::new(state),
-                store,
-                clock,
-                durable_outbox: AtomicU64::new(durable),
-                durable_mail: AtomicU64::new(durable_mail),
-                mailer: RwLock::new(None),
-                mail_wake: Notify::new(),
-                last_commit: AtomicU64::new(0),
-                stale: AtomicBool::new(false),
-                channels: RwLock::new(HashMap::new()),
-                dispatch_wake: Notify::new(),
-                clock_wake: Notify::new(),
-                events,
-                audit,
-                search,
-                telemetry: RwLock::new(crate::telemetry::nothing()),
-            }),
-        })
+        let (commits, jobs) = writer::queue();
+        let inner = Arc::new(Inner {
+            engine,
+            state: Mutex::new(state),
+            store,
+            clock,
+            durable_outbox: AtomicU64::new(durable),
+            durable_mail: AtomicU64::new(durable_mail),
+            mailer: RwLock::new(None),
+            mail_wake: Notify::new(),
+            commits,
+            stale: AtomicBool::new(false),
+            channels: RwLock::new(HashMap::new()),
+            dispatch_wake: Notify::new(),
+            clock_wake: Notify::new(),
+            events,
+            audit,
+            search,
+            telemetry: RwLock::new(crate::telemetry::nothing()),
+        });
+        tokio::spawn(writer::run(Arc::downgrade(&inner), jobs));
+        Ok(Office { inner })
     }
 
     /// Handles one input. Returns only after its changes are on disk, so whatever the caller
@@ -214,14 +216,16 @@ impl Office {
         outcome
     }
 
-    /// Applies one input under the state lock, then waits for its durability outside it.
+    /// Applies one input under the state lock and queues its changes for the store in
+    /// commit order; then, outside the lock, waits until they are written (and, with
+    /// [`Durability::Flush`], durable).
     async fn apply(
         &self,
         input: Input,
         durability: Durability,
     ) -> Result<Result<Receipt, Refusal>, OfficeError> {
         let inner = &self.inner;
-        let (result, seq, (outbox_mark, mail_mark), event) = {
+        let (result, written, (outbox_mark, mail_mark), event) = {
             let mut state = inner.state.lock().await;
             if inner.stale.load(Ordering::Acquire) {
                 self.reload(&mut state).await?;
@@ -229,34 +233,39 @@ impl Office {
             let now = inner.clock.now();
             let outcome = inner.engine.handle(&mut state, input, now);
             if outcome.changes.is_empty() {
-                let upto = CommitSeq(inner.last_commit.load(Ordering::Acquire));
-                drop(state);
                 if durability == Durability::Flush {
+                    // Answers may come from commits queued before: wait until they are durable.
+                    let (reply, written) = oneshot::channel();
+                    inner.queue(Job::Barrier(reply));
+                    drop(state);
+                    let upto = writer_reply(written).await?;
                     self.sync(upto).await?;
                 }
                 return Ok(outcome.result);
             }
             let event = OfficeEvent::from_changes(&state, &outcome.changes);
-            match inner.store.apply(&outcome.changes).await {
-                Ok(seq) => {
-                    inner.last_commit.store(seq.0, Ordering::Release);
-                    // Still under the state lock: the index sees commits in their order.
-                    inner.search.apply(&outcome.changes);
-                    let counters = state.counters();
-                    let marks = (
-                        counters.next_outbox.saturating_sub(1),
-                        counters.next_mail.saturating_sub(1),
-                    );
-                    (outcome.result, seq, marks, event)
-                }
-                Err(error) => {
-                    // The in-memory state ran ahead of the store: fall back to the store's.
-                    tracing::error!(%error, "store rejected a commit; reloading state");
-                    inner.stale.store(true, Ordering::Release);
-                    // If the reload fails too, the next input or the recovery worker retries.
+            let counters = state.counters();
+            let marks = (
+                counters.next_outbox.saturating_sub(1),
+                counters.next_mail.saturating_sub(1),
+            );
+            let (reply, written) = oneshot::channel();
+            inner.queue(Job::Commit {
+                changes: outcome.changes,
+                done: Done::Reply(reply),
+            });
+            (outcome.result, written, marks, event)
+        };
+        let seq = match writer_reply(written).await {
+            Ok(seq) => seq,
+            Err(error) => {
+                // The in-memory state ran ahead of the store: fall back to the store's. If the
+                // reload fails too, the next input or the recovery worker retries.
+                let mut state = inner.state.lock().await;
+                if inner.stale.load(Ordering::Acquire) {
                     let _ = self.reload(&mut state).await;
-                    return Err(error.into());
                 }
+                return Err(error.into());
             }
         };
         if durability == Durability::Flush {
@@ -268,18 +277,57 @@ impl Office {
                 .fetch_max(outbox_mark, Ordering::SeqCst);
             inner.durable_mail.fetch_max(mail_mark, Ordering::SeqCst);
         }
-        if event.new_mail {
-            inner.mail_wake.notify_one();
-        }
-        if event.new_outbox {
-            inner.dispatch_wake.notify_one();
-        }
-        if !event.sessions.is_empty() {
-            inner.clock_wake.notify_one();
-        }
-        // Nobody listening is fine.
-        let _ = inner.events.send(event);
+        inner.announce(event);
         Ok(result)
+    }
+
+    /// Records delivery reports and then runs `f` on the state, under one taking of the state
+    /// lock (the dispatcher's round: what was delivered, then what is due next). The reports'
+    /// changes are queued for the store without waiting: they become durable with the next
+    /// flush, like any delivery bookkeeping ([`Durability::Lazy`]). If the state waits for a
+    /// reload that fails, the reports are dropped (their messages stay pending and are
+    /// delivered again: delivery is at least once).
+    pub(crate) async fn record_and_read<R>(
+        &self,
+        reports: Vec<DeliveryReport>,
+        f: impl FnOnce(&OfficeState, &Engine, Timestamp) -> R,
+    ) -> R {
+        let inner = &self.inner;
+        let mut state = inner.state.lock().await;
+        let now = inner.clock.now();
+        if !reports.is_empty() {
+            let fresh = !inner.stale.load(Ordering::Acquire)
+                || {
+                    match self.reload(&mut state).await {
+                        Ok(()) => true,
+                        Err(error) => {
+                            tracing::error!(%error, "could not record deliveries; they will be retried");
+                            false
+                        }
+                    }
+                };
+            if fresh {
+                let outcome = inner
+                    .engine
+                    .handle(&mut state, Input::Delivered(reports), now);
+                if !outcome.changes.is_empty() {
+                    let event = OfficeEvent::from_changes(&state, &outcome.changes);
+                    inner.queue(Job::Commit {
+                        changes: outcome.changes,
+                        done: Done::Announce(event),
+                    });
+                }
+            }
+        }
+        f(&state, &inner.engine, now)
+    }
+
+    /// Returns once every commit queued so far has been handed to the store (not
+    /// necessarily durable).
+    pub(crate) async fn written(&self) {
+        let (reply, written) = oneshot::channel();
+        self.inner.queue(Job::Barrier(reply));
+        let _ = written.await;
     }
 
     /// Waits until the commit `upto` is durable. A failed flush marks the state stale: it
@@ -299,10 +347,14 @@ impl Office {
     /// returns only what is durable). Caller holds the state lock.
     async fn reload(&self, state: &mut OfficeState) -> Result<(), OfficeError> {
         let inner = &self.inner;
+        // Every commit queued so far (made from the state being replaced) is written or
+        // refused first, and what is queued from now on is made from the reloaded state.
+        let (reply, reset) = oneshot::channel();
+        inner.queue(Job::Reset(reply));
+        let _ = reset.await;
         let snapshot = inner.store.load().await?;
         *state = OfficeState::from_snapshot(snapshot);
         inner.search.reset(state);
-        inner.last_commit.store(0, Ordering::Release);
         // Outbox ids that were lost are handed out again; none of them is durable yet.
         inner.durable_outbox.store(
             state.counters().next_outbox.saturating_sub(1),
@@ -482,6 +534,36 @@ impl Office {
     pub fn wake_dispatcher(&self) {
         self.inner.dispatch_wake.notify_one();
     }
+}
+
+impl Inner {
+    /// Queues a job for the commit writer (call it under the state lock: the queue order is
+    /// the commit order). Nothing is lost if the writer is gone: its callers then hear so.
+    fn queue(&self, job: Job) {
+        let _ = self.commits.send(job);
+    }
+
+    /// Tells the workers and live views about an applied commit.
+    pub(crate) fn announce(&self, event: OfficeEvent) {
+        if event.new_mail {
+            self.mail_wake.notify_one();
+        }
+        if event.new_outbox {
+            self.dispatch_wake.notify_one();
+        }
+        if !event.sessions.is_empty() {
+            self.clock_wake.notify_one();
+        }
+        // Nobody listening is fine.
+        let _ = self.events.send(event);
+    }
+}
+
+/// What the writer answered, or an error if it has stopped.
+async fn writer_reply(
+    reply: oneshot::Receiver<Result<CommitSeq, StoreError>>,
+) -> Result<CommitSeq, StoreError> {
+    reply.await.unwrap_or_else(|_| Err(writer::gone()))
 }
 
 /// Retries [`Office::recover`] until the store works again, so that a server whose disk

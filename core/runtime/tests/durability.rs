@@ -5,7 +5,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -20,11 +20,15 @@ use tokio::sync::watch;
 
 const DEADLINE: Duration = Duration::from_secs(10);
 
-/// A store whose `sync` waits while flushes are held, counting the callers that wait.
+/// A store whose `sync` waits while flushes are held, counting the callers that wait; and
+/// whose `apply` waits while writes are held, and can be told to fail the next one.
 struct HeldStore {
     inner: SledStore,
     held: watch::Sender<bool>,
     waiting: AtomicUsize,
+    writes_held: watch::Sender<bool>,
+    writing: AtomicUsize,
+    fail_next_write: AtomicBool,
 }
 
 impl HeldStore {
@@ -33,7 +37,22 @@ impl HeldStore {
             inner,
             held: watch::channel(false).0,
             waiting: AtomicUsize::new(0),
+            writes_held: watch::channel(false).0,
+            writing: AtomicUsize::new(0),
+            fail_next_write: AtomicBool::new(false),
         }
+    }
+
+    fn hold_writes(&self) {
+        self.writes_held.send_replace(true);
+    }
+
+    fn release_writes(&self) {
+        self.writes_held.send_replace(false);
+    }
+
+    fn writing(&self) -> usize {
+        self.writing.load(Ordering::SeqCst)
     }
 
     fn hold(&self) {
@@ -55,6 +74,13 @@ impl Store for HeldStore {
         self.inner.load().await
     }
     async fn apply(&self, changes: &[Change]) -> Result<CommitSeq, StoreError> {
+        let mut held = self.writes_held.subscribe();
+        self.writing.fetch_add(1, Ordering::SeqCst);
+        let _ = held.wait_for(|h| !*h).await;
+        self.writing.fetch_sub(1, Ordering::SeqCst);
+        if self.fail_next_write.swap(false, Ordering::SeqCst) {
+            return Err(StoreError::Io("disk full".into()));
+        }
         self.inner.apply(changes).await
     }
     async fn sync(&self, upto: CommitSeq) -> Result<(), StoreError> {
@@ -130,11 +156,15 @@ fn engine() -> Engine {
 }
 
 fn keyed(text: &str, key: &str) -> Input {
+    keyed_from("1", text, key)
+}
+
+fn keyed_from(citizen: &str, text: &str, key: &str) -> Input {
     Input::Citizen(CitizenMessage {
         identity: ChannelIdentity {
             channel: ChannelKind::Web,
-            pseudonym: "web-pseudonym-1".into(),
-            address: "web-address-1".into(),
+            pseudonym: format!("web-pseudonym-{citizen}"),
+            address: format!("web-address-{citizen}"),
         },
         lang: None,
         text: text.into(),
@@ -207,4 +237,64 @@ async fn a_resend_is_acknowledged_only_after_the_original_is_durable() {
     };
     assert_eq!(a, b);
     assert_eq!(intake, Intake::Duplicate);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_commit_made_after_one_that_the_store_rejects_is_refused_and_never_written() {
+    // Arrange: the first citizen's commit is held on its way into the store.
+    let dir = tempfile::tempdir().unwrap();
+    let store = Arc::new(HeldStore::new(SledStore::open(dir.path()).unwrap()));
+    let clock = Arc::new(ManualClock::new("2026-12-04T10:00:00Z".parse().unwrap()));
+    let office = Office::open(engine(), store.clone(), clock).await.unwrap();
+    store.hold_writes();
+    store.fail_next_write.store(true, Ordering::SeqCst);
+    let first = tokio::spawn({
+        let office = office.clone();
+        async move {
+            office
+                .submit(keyed_from("1", "Wann öffnet das Bad?", "m-1"))
+                .await
+        }
+    });
+    until("the first commit is being written", || store.writing() == 1).await;
+
+    // Act: a second citizen's message is decided on top of the first one's changes (its ids
+    // follow the first one's) while that is still being written, and then the write fails.
+    let second = tokio::spawn({
+        let office = office.clone();
+        async move {
+            office
+                .submit(keyed_from("2", "Wo ist das Bürgeramt?", "m-1"))
+                .await
+        }
+    });
+    let deadline = tokio::time::Instant::now() + DEADLINE;
+    loop {
+        let decided = tokio::time::timeout_at(
+            deadline,
+            office.read(|state, _, _| state.questions().count()),
+        )
+        .await
+        .expect("timed out: the second message is decided while the first is written");
+        if decided == 2 {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "timed out: the second is decided"
+        );
+        tokio::task::yield_now().await;
+    }
+    store.release_writes();
+    let first = first.await.unwrap();
+    let second = second.await.unwrap();
+
+    // Assert: neither is acknowledged, and the store holds nothing of either.
+    assert!(first.is_err(), "{first:?}");
+    assert!(second.is_err(), "{second:?}");
+    let stored = store.inner.load().await.unwrap();
+    assert!(stored.questions.is_empty(), "{:?}", stored.questions);
+    assert!(stored.citizens.is_empty(), "{:?}", stored.citizens);
+    let after = office.read(|state, _, _| state.questions().count()).await;
+    assert_eq!(after, 0, "the office still shows what was never stored");
 }

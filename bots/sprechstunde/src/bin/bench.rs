@@ -55,6 +55,13 @@ struct Args {
     /// Staff answers whose way to the citizen's open chat is timed.
     #[arg(long, default_value_t = 200)]
     answers: u64,
+    /// Open-loop phase: citizen messages per second over all `--citizens` open connections,
+    /// sent on a fixed schedule whether or not earlier ones were acknowledged (0 skips it).
+    #[arg(long, default_value_t = 0)]
+    open_rate: u64,
+    /// Messages in the open-loop phase.
+    #[arg(long, default_value_t = 20_000)]
+    open_messages: u64,
     /// Values for the raw sled floor (and the raw PostgreSQL floor with `--store postgres`).
     #[arg(long, default_value_t = 200_000)]
     floor_values: u64,
@@ -200,6 +207,12 @@ async fn web_chat_phases(args: &Args, floor: f64, postgres: Option<&str>) -> any
     let kept = run(&url, args.citizens, args.messages, Mode::KeptOpen).await?;
     kept.print("citizen messages on open connections (durable + acknowledged)");
     target.print_cpu_since(cpu, kept.elapsed);
+    if args.open_rate > 0 && args.open_messages > 0 {
+        let cpu = target.cpu();
+        let open = open_loop(&url, args.citizens, args.open_messages, args.open_rate).await?;
+        open.print(args.open_rate);
+        target.print_cpu_since(cpu, open.elapsed);
+    }
     match target.token() {
         Some(bearer) if args.answers > 0 => {
             let answers = answer_latency(target.base(), &url, bearer, args.answers).await?;
@@ -237,6 +250,7 @@ struct Report {
     rate: f64,
     p50: Duration,
     p99: Duration,
+    max: Duration,
 }
 
 impl Report {
@@ -254,6 +268,7 @@ impl Report {
             rate: latencies.len() as f64 / elapsed.as_secs_f64(),
             p50: pick(0.50),
             p99: pick(0.99),
+            max: latencies.last().copied().unwrap_or_default(),
         }
     }
 
@@ -389,6 +404,135 @@ async fn citizen(
         let _ = s.close(None).await;
     }
     Ok(latencies)
+}
+
+/// The figures of the open-loop phase.
+struct OpenLoop {
+    elapsed: Duration,
+    /// From the scheduled send time until both `accepted` and the acknowledgement arrived.
+    latency: Report,
+    /// How late the load generator sent each message against its schedule.
+    lag: Report,
+}
+
+impl OpenLoop {
+    fn print(&self, rate: u64) {
+        println!(
+            "open loop at {rate}/s: {} messages in {:.2} s ({:.0}/s), acknowledgement latency from the scheduled send p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms",
+            self.latency.count,
+            self.elapsed.as_secs_f64(),
+            self.latency.rate,
+            self.latency.p50.as_secs_f64() * 1e3,
+            self.latency.p99.as_secs_f64() * 1e3,
+            self.latency.max.as_secs_f64() * 1e3,
+        );
+        println!(
+            "  load generator's own send lag behind its schedule: p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms",
+            self.lag.p50.as_secs_f64() * 1e3,
+            self.lag.p99.as_secs_f64() * 1e3,
+            self.lag.max.as_secs_f64() * 1e3,
+        );
+    }
+}
+
+/// Open loop: `citizens` open connections (agreed, one question each) send `total` messages
+/// at `rate` per second in all, message `i` at `i / rate` seconds after the start on
+/// connection `i % citizens`, without waiting for earlier acknowledgements. Each message of a
+/// kept-open citizen extends its question and gets one acknowledgement, which the dispatcher
+/// hands over in order per citizen, so the `k`-th office message on a connection answers its
+/// `k`-th message.
+async fn open_loop(url: &str, citizens: usize, total: u64, rate: u64) -> anyhow::Result<OpenLoop> {
+    let citizens = citizens.max(1);
+    let mut sockets = Vec::with_capacity(citizens);
+    for c in 0..citizens {
+        let mut ws = connect(url).await?;
+        // The first message opens the citizen's question outside the timed part.
+        let frame = json!({"type": "message", "client_id": format!("o-{c}-open"), "text": "Offene Frage zum Lasttest"});
+        ws.send(Message::Text(frame.to_string().into())).await?;
+        wait_both(&mut ws).await?;
+        sockets.push(ws);
+    }
+    let start = tokio::time::Instant::now() + Duration::from_millis(50);
+    let per = Duration::from_secs_f64(1.0 / rate as f64);
+    let mut tasks = tokio::task::JoinSet::new();
+    for (c, ws) in sockets.into_iter().enumerate() {
+        let mine: Vec<u64> = (c as u64..total).step_by(citizens).collect();
+        tasks.spawn(open_citizen(ws, mine, start, per));
+    }
+    let mut latencies = Vec::new();
+    let mut lags = Vec::new();
+    while let Some(done) = tasks.join_next().await {
+        let (l, g) = done??;
+        latencies.extend(l);
+        lags.extend(g);
+    }
+    let elapsed = start.elapsed();
+    Ok(OpenLoop {
+        elapsed,
+        latency: Report::new(latencies, elapsed),
+        lag: Report::new(lags, elapsed),
+    })
+}
+
+/// One open-loop connection: sends message `n` of `numbers` at `start + n * per`, and reads
+/// acknowledgements meanwhile; returns the latencies from the scheduled times and the send lags.
+async fn open_citizen(
+    ws: Ws,
+    numbers: Vec<u64>,
+    start: tokio::time::Instant,
+    per: Duration,
+) -> anyhow::Result<(Vec<Duration>, Vec<Duration>)> {
+    let (mut sink, mut stream) = ws.split();
+    let scheduled: Vec<tokio::time::Instant> = numbers
+        .iter()
+        .map(|&n| start + per * u32::try_from(n).unwrap_or(u32::MAX))
+        .collect();
+    let count = numbers.len();
+    let sends = scheduled.clone();
+    let ids: Vec<String> = numbers.iter().map(|n| format!("o-{n}")).collect();
+    let writer = tokio::spawn(async move {
+        let mut lags = Vec::with_capacity(count);
+        for (n, at) in numbers.iter().zip(sends) {
+            tokio::time::sleep_until(at).await;
+            lags.push(at.elapsed());
+            let frame = json!({"type": "message", "client_id": format!("o-{n}"), "text": format!("Benchmark-Nachricht Nummer {n}: Wann wird die Straße saniert?")});
+            sink.send(Message::Text(frame.to_string().into())).await?;
+        }
+        anyhow::Ok((sink, lags))
+    });
+    // Arrival of `accepted` (by client id) and of the k-th office message.
+    let mut accepted: std::collections::HashMap<String, tokio::time::Instant> =
+        std::collections::HashMap::new();
+    let mut messages: Vec<tokio::time::Instant> = Vec::with_capacity(count);
+    while accepted.len() < count || messages.len() < count {
+        let msg = tokio::time::timeout(Duration::from_secs(30), stream.next())
+            .await
+            .context("server did not answer in 30 s")?
+            .context("closed")??;
+        let Message::Text(text) = msg else { continue };
+        let v: Value = serde_json::from_str(&text)?;
+        match v["type"].as_str() {
+            Some("error") => bail!("server refused: {v}"),
+            Some("accepted") => {
+                let id = v["client_id"].as_str().unwrap_or_default().to_owned();
+                accepted.insert(id, tokio::time::Instant::now());
+            }
+            Some("message") => messages.push(tokio::time::Instant::now()),
+            _ => {}
+        }
+    }
+    let (mut sink, lags) = writer.await??;
+    let _ = sink.close().await;
+    let mut latencies = Vec::with_capacity(count);
+    for ((at, id), message) in scheduled.iter().zip(&ids).zip(&messages) {
+        let both = accepted
+            .get(id)
+            .copied()
+            .context("no `accepted` for a message")?
+            .max(*message);
+        latencies.push(both.duration_since(*at));
+    }
+    Ok((latencies, lags))
 }
 
 /// The storage floor: sled, 1,000 values per batch, flushed after each batch.

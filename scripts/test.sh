@@ -232,6 +232,10 @@ smoke() {
 smoke "full path vs floor" "$bin/sprechstunde-bench" \
     --citizens 4 --questions 40 --messages 40 --answers 5 --floor-values 2000 \
     --queue-questions 0
+# The open-loop phase (docs/benchmarks.md, "The hot path").
+smoke "open loop at 200/s" "$bin/sprechstunde-bench" \
+    --citizens 4 --questions 10 --messages 10 --answers 0 --floor-values 0 \
+    --queue-questions 0 --open-rate 200 --open-messages 40
 # The same on PostgreSQL: a throw-away cluster from $SPRECHSTUNDE_PG_BIN, the raw floor beside sled's.
 smoke "full path vs floor (PostgreSQL floor)" "$bin/sprechstunde-bench" --store postgres \
     --citizens 4 --questions 40 --messages 40 --answers 5 --floor-values 2000 \

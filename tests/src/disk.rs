@@ -37,3 +37,15 @@ pub fn scan(dir: &Path) -> (usize, Vec<u8>) {
 pub fn found(haystack: &[u8], needle: &str) -> bool {
     memchr::memmem::find(haystack, needle.as_bytes()).is_some()
 }
+
+/// A marker unique to this test run, to seed into a store and look for afterwards.
+///
+/// # Panics
+/// If the system clock is before 1970.
+pub fn unique(label: &str) -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("the clock is after 1970")
+        .subsec_nanos();
+    format!("{label}-{nanos:09}")
+}

@@ -12,7 +12,7 @@ use sprechstunde_botapi_emulator::{Emulator, TestUser};
 use sprechstunde_runtime::{ManualClock, SystemClock};
 use sprechstunde_tests::app::{TestApp, test_settings};
 use sprechstunde_tests::citizen::Citizen;
-use sprechstunde_tests::disk::{found, scan};
+use sprechstunde_tests::disk::{found, scan, unique};
 use sprechstunde_tests::staff::{PASSWORD, StaffClient};
 use sprechstunde_tests::telegram::{agree, polling_settings};
 
@@ -38,15 +38,6 @@ fn assert_no_trace(dir: &Path, seeded: &[String], what: &str) {
     );
     assert!(files > 3, "the scan saw the store's files");
     assert!(left.is_empty(), "{what}: still on disk: {left:?}");
-}
-
-/// A unique marker for this test run.
-fn unique(label: &str) -> String {
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .subsec_nanos();
-    format!("{label}-{nanos:09}")
 }
 
 async fn office_count(app: &TestApp) -> (usize, usize) {

@@ -10,22 +10,13 @@ use jiff::Timestamp;
 use serde_json::{Value, json};
 use sprechstunde_runtime::{ManualClock, SystemClock};
 use sprechstunde_tests::app::TestApp;
-use sprechstunde_tests::disk::{found, scan};
+use sprechstunde_tests::disk::{found, scan, unique};
 use sprechstunde_tests::staff::StaffClient;
 use sprechstunde_tests::threema::{WAIT, agree, message_containing, says, settings, start};
 use sprechstunde_threema_emulator::Gateway;
 
 fn at(s: &str) -> Timestamp {
     s.parse().unwrap()
-}
-
-/// A unique marker for this test run.
-fn unique(label: &str) -> String {
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .subsec_nanos();
-    format!("{label}-{nanos:09}")
 }
 
 fn reference_in(text: &str) -> String {
